@@ -1,0 +1,77 @@
+# arcverify - see README.md. `make check` and `make demo` install what they need first (deps).
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+       -Wsign-compare -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude \
+	$(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
+
+SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+OBJ = $(SRC:src/%.c=build/%.o)
+TEST_SRC = $(wildcard tests/*.c)
+TEST_OBJ = $(TEST_SRC:tests/%.c=build/tests/%.o)
+SHARED ?= $(CURDIR)/../shared
+
+.PHONY: all deps check check-asan check-valgrind demo bench install clean lint-man
+
+all: arcverify
+
+build/%.o: src/%.c $(wildcard include/*.h) | build
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/tests/%.o: tests/%.c $(wildcard include/*.h tests/*.h) | build
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c $< -o $@
+
+build:
+	mkdir -p build/tests
+
+arcverify: build/main.o $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(OBJ) $(CHECK_LIBS) $(LIBS)
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) tests/run-tests
+	ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify ./tests/run-tests
+
+check-asan: deps
+	$(MAKE) clean
+	$(MAKE) tests/run-tests CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify CK_FORK=no ./tests/run-tests
+	$(MAKE) clean
+
+check-valgrind: deps
+	$(MAKE) tests/run-tests
+	ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify CK_FORK=no \
+		valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+		--trace-children=no ./tests/run-tests
+
+demo: deps arcverify
+	@sh tests/demo.sh
+
+bench: arcverify
+	@sh tests/bench.sh
+
+lint-man:
+	mandoc -Tlint -W warning man/arcverify.1
+
+install: arcverify
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 arcverify $(DESTDIR)$(PREFIX)/bin/arcverify
+	install -m 644 man/arcverify.1 $(DESTDIR)$(PREFIX)/share/man/man1/arcverify.1
+
+clean:
+	rm -rf build arcverify tests/run-tests

@@ -1,0 +1,43 @@
+/*
+ * buf: a growable byte buffer with a compulsory size cap, and read-only slices.
+ * Every buffer that holds hostile input is bounded: appending past the cap fails
+ * instead of growing, so no input can make arcverify allocate without limit.
+ * A buf owns its data; a slice never owns what it points at.
+ */
+#ifndef ARCVERIFY_BUF_H
+#define ARCVERIFY_BUF_H
+
+#include <stddef.h>
+
+struct slice {
+	const char *ptr; /* not ours: points into a buffer owned elsewhere */
+	size_t len;
+};
+
+struct buf {
+	char *data;  /* always NUL-terminated when non-NULL, so text can be printed */
+	size_t len;
+	size_t cap;  /* allocated bytes */
+	size_t max;  /* append fails once len would exceed this */
+};
+
+void buf_init(struct buf *b, size_t max);                      /* empty buffer capped at max bytes */
+int buf_append(struct buf *b, const void *data, size_t len);  /* 0, or -1 when the cap or memory runs out */
+int buf_append_str(struct buf *b, const char *s);             /* buf_append of a C string */
+int buf_append_byte(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...)           /* formatted append, same failure rule */
+	__attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);                                 /* len = 0, keeps the memory */
+void buf_free(struct buf *b);
+char *buf_steal(struct buf *b);                                /* hand the data to the caller (free()) */
+
+struct slice slice_make(const char *p, size_t len);
+struct slice slice_cstr(const char *s);
+struct slice slice_trim_wsp(struct slice s);                   /* strip SP/HTAB/CR/LF at both ends */
+int slice_eq(struct slice s, const char *cstr);                /* exact byte comparison with a C string */
+int slice_caseeq(struct slice a, struct slice b);              /* ASCII case-insensitive equality */
+int slice_caseeq_str(struct slice s, const char *cstr);
+char *slice_dup(struct slice s);                               /* malloc'd NUL-terminated copy, NULL on OOM */
+size_t slice_copy(struct slice s, char *dst, size_t dstlen);   /* truncating copy with NUL; returns s.len */
+
+#endif

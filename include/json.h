@@ -1,0 +1,41 @@
+/*
+ * json: a minimal JSON writer (RFC 8259) appending to a buf. Strings are escaped
+ * byte-exactly: valid UTF-8 passes through, control characters become \u00XX,
+ * and bytes that are not UTF-8 become U+FFFD so the output always parses.
+ * Separators are managed by a small nesting stack.
+ */
+#ifndef ARCVERIFY_JSON_H
+#define ARCVERIFY_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define JSON_DEPTH_MAX 32
+
+struct json {
+	struct buf *out;                 /* not ours */
+	int need_comma[JSON_DEPTH_MAX];
+	int depth;
+	int after_key;
+};
+
+void json_init(struct json *j, struct buf *out);
+void json_obj_begin(struct json *j);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j);
+void json_arr_end(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s);              /* NULL writes null */
+void json_strn(struct json *j, const char *s, size_t len);
+void json_int(struct json *j, int64_t v);
+void json_uint(struct json *j, uint64_t v);
+void json_bool(struct json *j, int v);
+void json_null(struct json *j);
+/* key + value shorthands */
+void json_kv_str(struct json *j, const char *key, const char *s);
+void json_kv_int(struct json *j, const char *key, int64_t v);
+void json_kv_bool(struct json *j, const char *key, int v);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * run: one message through the whole pipeline, in three phases so a batch
+ * driver can overlap them across messages: run_open reads the header block,
+ * parses every signature and requests every key (DNS queries go out now);
+ * run_body streams the body once through the shared body hashes; run_evaluate
+ * collects the keys and produces the verdicts. A run_result owns everything it
+ * holds; run_free releases it.
+ */
+#ifndef ARCVERIFY_RUN_H
+#define ARCVERIFY_RUN_H
+
+#include <stdio.h>
+
+#include "arc.h"
+#include "dkim.h"
+#include "hash.h"
+#include "lookup.h"
+#include "msg.h"
+
+#define RUN_ERRORS_MAX 8
+
+struct run_opts {
+	struct dkim_policy policy;
+	struct msg_opts msg;
+	int do_dkim;              /* evaluate DKIM-Signature fields */
+	int do_arc;               /* evaluate the ARC chain */
+};
+
+struct run_result {
+	const char *file;                 /* not ours: the name to report */
+	int input_error;                  /* the input could not be read (exit 66) */
+	char errors[RUN_ERRORS_MAX][256];
+	size_t nerrors;
+	struct msg msg;
+	int msg_open;
+	struct dkim_sig *dkim;            /* DKIM-Signature fields, top to bottom */
+	size_t ndkim;
+	size_t dkim_ignored;              /* DKIM-Signature fields beyond DKIM_SIGS_MAX */
+	struct arc_chain arc;
+	struct hash_registry reg;
+	time_t evaluated_at;              /* the --now used */
+};
+
+/* Phase 1: header block, signatures, key requests. 0, or -1 if the message could not be read. */
+int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk);
+/* Phase 2: the body through every registered body hash. 0 or -1 (read error, recorded). */
+int run_body(struct run_result *r);
+/* Phase 3: keys, hashes and signatures to verdicts. */
+void run_evaluate(struct run_result *r, const struct run_opts *o, struct lookup *lk);
+void run_free(struct run_result *r);
+/* 0 all pass / nothing found, 1 only temperrors, 2 any fail or permerror (and ARC fail). */
+int run_severity(const struct run_result *r);
+void run_error(struct run_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * sig: signature algorithms and the one call into OpenSSL that checks them.
+ * rsa-sha256 and rsa-sha1 are RSASSA-PKCS1-v1_5 over the header hash (RFC 6376
+ * §3.3); ed25519-sha256 is PureEdDSA over the 32-byte SHA-256 of the header data
+ * (RFC 8463 §3). Policy (RFC 8301) is decided by the caller, not here.
+ */
+#ifndef ARCVERIFY_SIG_H
+#define ARCVERIFY_SIG_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "hash.h"
+#include "keyrec.h"
+
+enum sig_alg { SIG_RSA_SHA1 = 0, SIG_RSA_SHA256, SIG_ED25519_SHA256 };
+
+int sig_alg_parse(struct slice s, enum sig_alg *out);   /* 0, or -1 if unknown */
+const char *sig_alg_name(enum sig_alg a);
+enum hash_alg sig_alg_hash(enum sig_alg a);
+enum key_type sig_alg_key(enum sig_alg a);
+/* 1 the signature verifies, 0 it does not, -1 OpenSSL could not run the check (why filled). */
+int sig_verify(void *pkey, enum sig_alg alg, const unsigned char *digest, unsigned dlen,
+	       const unsigned char *sig, size_t siglen, char *why, size_t whylen);
+
+#endif

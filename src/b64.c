@@ -1,0 +1,99 @@
+/* b64: RFC 4648 base64 with DKIM's FWS rule (RFC 6376 §2.7). */
+#include "b64.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+static int is_fws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
+{
+	buf_reset(out);
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+	size_t chars = 0;
+	for (size_t i = 0; i < text.len; i++) {
+		char c = text.ptr[i];
+		if (is_fws(c))
+			continue;
+		if (c == '=') {
+			pad++;
+			chars++;
+			continue;
+		}
+		int v = b64_value((unsigned char)c);
+		if (v < 0) {
+			snprintf(err, errlen, "invalid base64 character '%c'", c >= 0x20 && c < 0x7f ? c : '?');
+			return -1;
+		}
+		if (pad) {
+			snprintf(err, errlen, "base64 data after '=' padding");
+			return -1;
+		}
+		chars++;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (buf_append_byte(out, (char)((acc >> bits) & 0xff)) < 0) {
+				snprintf(err, errlen, "base64 value too long");
+				return -1;
+			}
+		}
+	}
+	if (chars % 4 != 0 || pad > 2) {
+		snprintf(err, errlen, "base64 length or padding is wrong");
+		return -1;
+	}
+	if (bits && (acc & ((1u << bits) - 1))) {
+		snprintf(err, errlen, "base64 has non-zero trailing bits");
+		return -1;
+	}
+	if (!out->data && buf_append(out, "", 0) < 0)
+		return -1;
+	return 0;
+}
+
+int b64_encode(const unsigned char *data, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)data[i] << 16;
+		if (i + 1 < len) v |= (unsigned)data[i + 1] << 8;
+		if (i + 2 < len) v |= data[i + 2];
+		char q[4] = { alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63],
+			      i + 1 < len ? alphabet[(v >> 6) & 63] : '=',
+			      i + 2 < len ? alphabet[v & 63] : '=' };
+		if (buf_append(out, q, 4) < 0)
+			return -1;
+	}
+	return out->data || buf_append(out, "", 0) == 0 ? 0 : -1;
+}
+
+int b64_encode_to(const unsigned char *data, size_t len, char *dst, size_t dstlen)
+{
+	struct buf b;
+	buf_init(&b, dstlen);
+	int rc = b64_encode(data, len, &b);
+	if (rc == 0 && b.len < dstlen)
+		memcpy(dst, b.data, b.len + 1);
+	else
+		rc = -1;
+	buf_free(&b);
+	return rc;
+}

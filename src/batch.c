@@ -1,0 +1,110 @@
+/* batch: inputs -> runs -> reports -> exit status. */
+#include "batch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lookup.h"
+#include "report.h"
+#include "run.h"
+
+struct batch_tally {
+	int worst;          /* run_severity: 0 ok, 1 temperror, 2 fail */
+	int input_failed;
+};
+
+static struct lookup *open_key_source(const struct cli_opts *o, FILE *err)
+{
+	char why[300];
+	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, why, sizeof why)
+				     : lookup_new_dns(&o->dns, why, sizeof why);
+	if (!lk)
+		fprintf(err, "arcverify: %s\n", why);
+	return lk;
+}
+
+static void write_report(const struct run_result *r, const struct cli_opts *o, FILE *out)
+{
+	struct buf text;
+	buf_init(&text, (size_t)1 << 30);
+	report_message(&text, r, &o->report);
+	if (text.len)
+		fwrite(text.data, 1, text.len, out);
+	fflush(out);
+	buf_free(&text);
+}
+
+/* Report an input that could not even be opened, in the chosen format. */
+static void report_unreadable(const char *name, const char *why, const struct cli_opts *o, FILE *out, FILE *err)
+{
+	struct run_result r;
+	memset(&r, 0, sizeof r);
+	r.file = name;
+	r.input_error = 1;
+	r.evaluated_at = o->run.policy.now;
+	arc_init(&r.arc);
+	run_error(&r, "%s", why);
+	fprintf(err, "arcverify: %s: %s\n", name, why);
+	if (o->report.format == REPORT_JSON)
+		write_report(&r, o, out);
+}
+
+static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, struct lookup *lk,
+			  FILE *out, FILE *err, struct batch_tally *t)
+{
+	struct run_result r;
+	if (run_open(&r, name, in, &o->run, lk) == 0 && run_body(&r) == 0)
+		run_evaluate(&r, &o->run, lk);
+	if (r.input_error) {
+		t->input_failed = 1;
+		fprintf(err, "arcverify: %s: %s\n", name, r.nerrors ? r.errors[0] : "unreadable");
+	}
+	write_report(&r, o, out);
+	int sev = run_severity(&r);
+	t->worst = sev > t->worst ? sev : t->worst;
+	run_free(&r);
+}
+
+static void verify_path(const char *path, const struct cli_opts *o, struct lookup *lk, FILE *out, FILE *err,
+			struct batch_tally *t)
+{
+	if (strcmp(path, "-") == 0) {
+		verify_stream("-", stdin, o, lk, out, err, t);
+		return;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		report_unreadable(path, "is a directory (give message files)", o, out, err);
+		t->input_failed = 1;
+		return;
+	}
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		report_unreadable(path, strerror(errno), o, out, err);
+		t->input_failed = 1;
+		return;
+	}
+	verify_stream(path, in, o, lk, out, err, t);
+	fclose(in);
+}
+
+int batch_run(const struct cli_opts *o, FILE *out, FILE *err)
+{
+	struct lookup *lk = open_key_source(o, err);
+	if (!lk)
+		return o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
+	struct batch_tally t = { 0, 0 };
+	if (o->nfiles == 0)
+		verify_path("-", o, lk, out, err, &t);
+	for (size_t i = 0; i < o->nfiles; i++)
+		verify_path(o->files[i], o, lk, out, err, &t);
+	lookup_free(lk);
+	if (t.input_failed)
+		return EXIT_NOINPUT;
+	if (t.worst == 2)
+		return EXIT_VERIFY_FAIL;
+	if (t.worst == 1)
+		return EXIT_TEMPFAIL;
+	return 0;
+}

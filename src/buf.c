@@ -1,0 +1,170 @@
+/* buf: bounded buffers and slices (see include/buf.h). */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+/* Make room for len more bytes plus the NUL, doubling so appends stay amortized O(1). */
+static int buf_reserve(struct buf *b, size_t more)
+{
+	if (more > b->max || b->len > b->max - more)
+		return -1;
+	size_t need = b->len + more + 1;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		return -1; /* the old block stays valid and owned by b */
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (buf_reserve(b, len) < 0)
+		return -1;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int buf_append_str(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int buf_append_byte(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *buf_steal(struct buf *b)
+{
+	char *p = b->data;
+	if (!p)
+		p = calloc(1, 1);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+struct slice slice_make(const char *p, size_t len)
+{
+	struct slice s = { p, len };
+	return s;
+}
+
+struct slice slice_cstr(const char *s)
+{
+	return slice_make(s, strlen(s));
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+struct slice slice_trim_wsp(struct slice s)
+{
+	while (s.len && is_space(s.ptr[0])) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len && is_space(s.ptr[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+int slice_eq(struct slice s, const char *cstr)
+{
+	size_t n = strlen(cstr);
+	return n == s.len && (n == 0 || memcmp(s.ptr, cstr, n) == 0);
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+int slice_caseeq(struct slice a, struct slice b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (size_t i = 0; i < a.len; i++)
+		if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)b.ptr[i]))
+			return 0;
+	return 1;
+}
+
+int slice_caseeq_str(struct slice s, const char *cstr)
+{
+	return slice_caseeq(s, slice_cstr(cstr));
+}
+
+char *slice_dup(struct slice s)
+{
+	char *p = malloc(s.len + 1);
+	if (!p)
+		return NULL;
+	if (s.len)
+		memcpy(p, s.ptr, s.len);
+	p[s.len] = '\0';
+	return p;
+}
+
+size_t slice_copy(struct slice s, char *dst, size_t dstlen)
+{
+	if (dstlen) {
+		size_t n = s.len < dstlen - 1 ? s.len : dstlen - 1;
+		if (n)
+			memcpy(dst, s.ptr, n);
+		dst[n] = '\0';
+	}
+	return s.len;
+}

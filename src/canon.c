@@ -1,0 +1,263 @@
+/*
+ * canon: RFC 6376 §3.4 canonicalization algorithms.
+ *
+ * The body machine sees three kinds of input: line ends (CRLF), white space
+ * (SP/HTAB, special only under relaxed) and content (every other byte,
+ * including a CR or LF that is not part of a CRLF pair: §3.4.3/§3.4.4 only
+ * know CRLF as a line end). Line ends are never emitted at once: they are
+ * counted in pending_crlf and paid out when content follows, because empty
+ * lines at the end of the body must disappear (§3.4.3, §3.4.4 b).
+ */
+#include "canon.h"
+
+#include <stddef.h>
+#include <string.h>
+
+const char *canon_name(enum canon_alg c)
+{
+	return c == CANON_RELAXED ? "relaxed" : "simple";
+}
+
+int canon_parse(struct slice s, enum canon_alg *out)
+{
+	if (slice_eq(s, "simple"))
+		*out = CANON_SIMPLE;
+	else if (slice_eq(s, "relaxed"))
+		*out = CANON_RELAXED;
+	else
+		return -1;
+	return 0;
+}
+
+static int is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/*
+ * §3.4.2 relaxed header canonicalization: lower-case the name; unfold; reduce
+ * each WSP run to one SP; delete WSP at the end of the value and around the colon.
+ */
+static int canon_header_relaxed(struct slice raw, struct buf *out)
+{
+	const char *colon = memchr(raw.ptr, ':', raw.len);
+	size_t namelen = colon ? (size_t)(colon - raw.ptr) : raw.len;
+	while (namelen && is_wsp(raw.ptr[namelen - 1]))
+		namelen--;
+	for (size_t i = 0; i < namelen; i++)
+		if (buf_append_byte(out, (char)lower((unsigned char)raw.ptr[i])) < 0)
+			return -1;
+	if (!colon)
+		return 0;
+	if (buf_append_byte(out, ':') < 0)
+		return -1;
+	const char *p = colon + 1, *end = raw.ptr + raw.len;
+	int seen = 0, space = 0;
+	while (p < end) {
+		char c = *p++;
+		if (c == '\r' && p < end && *p == '\n')
+			continue;              /* unfold: the CR of a folding CRLF */
+		if (c == '\n' || is_wsp(c)) {
+			space = 1;             /* folds and WSP runs become one SP ... */
+			continue;
+		}
+		if (space && seen && buf_append_byte(out, ' ') < 0)
+			return -1;             /* ... unless they lead the value */
+		space = 0;
+		seen = 1;
+		if (buf_append_byte(out, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int canon_header(enum canon_alg c, struct slice raw, struct buf *out)
+{
+	if (c == CANON_SIMPLE)
+		return buf_append(out, raw.ptr, raw.len); /* §3.4.1: no change at all */
+	return canon_header_relaxed(raw, out);
+}
+
+/* ---- body ---- */
+
+static void body_flush(struct canon_body *cb)
+{
+	if (cb->outlen) {
+		cb->sink(cb->sink_ctx, cb->out, cb->outlen);
+		cb->outlen = 0;
+	}
+}
+
+static void body_emit(struct canon_body *cb, const char *data, size_t len)
+{
+	if (cb->outlen + len > sizeof cb->out) {
+		body_flush(cb);
+		if (len > sizeof cb->out) {
+			cb->sink(cb->sink_ctx, data, len);
+			return;
+		}
+	}
+	memcpy(cb->out + cb->outlen, data, len);
+	cb->outlen += len;
+}
+
+static void body_emit_line_ends(struct canon_body *cb, uint64_t n)
+{
+	const char *eol = (cb->quirks & CANON_Q_LF_ENDS) ? "\n" : "\r\n";
+	size_t eollen = strlen(eol);
+	while (n--)
+		body_emit(cb, eol, eollen);
+}
+
+void canon_body_init(struct canon_body *cb, enum canon_alg alg, unsigned quirks,
+		     canon_sink_fn sink, void *sink_ctx)
+{
+	memset(cb, 0, offsetof(struct canon_body, out));
+	cb->alg = alg;
+	cb->quirks = quirks;
+	cb->sink = sink;
+	cb->sink_ctx = sink_ctx;
+	cb->outlen = 0;
+	buf_init(&cb->wsp_run, 1u << 16);
+}
+
+/* The WSP run before content: one SP under relaxed (§3.4.4 a), or as written for the quirk. */
+static void body_emit_wsp(struct canon_body *cb)
+{
+	if ((cb->quirks & CANON_Q_NO_WSP_REDUCE) && cb->wsp_run.len)
+		body_emit(cb, cb->wsp_run.data, cb->wsp_run.len);
+	else
+		body_emit(cb, " ", 1);
+	cb->line_wsp = 0;
+	buf_reset(&cb->wsp_run);
+}
+
+/* Content follows: the held-back line ends were not trailing after all. */
+static void body_before_content(struct canon_body *cb)
+{
+	if (cb->pending_crlf) {
+		body_emit_line_ends(cb, cb->pending_crlf);
+		cb->pending_crlf = 0;
+	}
+	if (cb->line_wsp)
+		body_emit_wsp(cb);
+	cb->line_content = 1;
+	cb->any_content = 1;
+}
+
+static void body_content(struct canon_body *cb, const char *data, size_t len)
+{
+	body_before_content(cb);
+	body_emit(cb, data, len);
+}
+
+static void body_wsp(struct canon_body *cb, char c)
+{
+	cb->line_wsp = 1;
+	if (cb->quirks & CANON_Q_NO_WSP_REDUCE)
+		buf_append_byte(&cb->wsp_run, c); /* bounded; a longer run is shortened */
+}
+
+static void body_end_line(struct canon_body *cb)
+{
+	if (cb->line_wsp) {
+		if (cb->quirks & CANON_Q_NO_EOL_STRIP) {
+			body_before_content(cb);      /* WSP kept as if it were content */
+		} else if ((cb->quirks & CANON_Q_WSP_LINES_KEPT) && !cb->line_content) {
+			/* the buggy order: empty lines dropped before WSP is stripped */
+			if (cb->pending_crlf) {
+				body_emit_line_ends(cb, cb->pending_crlf);
+				cb->pending_crlf = 0;
+			}
+			cb->any_content = 1;
+		}
+		cb->line_wsp = 0;
+		buf_reset(&cb->wsp_run);
+	}
+	cb->pending_crlf++;
+	cb->line_content = 0;
+}
+
+/* Length of the run of plain content bytes at data: no CR, and no WSP under relaxed. */
+static size_t plain_run(const struct canon_body *cb, const char *data, size_t len)
+{
+	if (cb->alg == CANON_SIMPLE) {
+		const char *cr = memchr(data, '\r', len);
+		return cr ? (size_t)(cr - data) : len;
+	}
+	size_t i = 0;
+	while (i < len && data[i] != '\r' && data[i] != ' ' && data[i] != '\t')
+		i++;
+	return i;
+}
+
+void canon_body_feed(struct canon_body *cb, const char *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		if (cb->pending_cr) {
+			cb->pending_cr = 0;
+			if (data[i] == '\n') {
+				body_end_line(cb);
+				i++;
+				continue;
+			}
+			body_content(cb, "\r", 1); /* a lone CR is data */
+		}
+		char c = data[i];
+		if (c == '\r') {
+			cb->pending_cr = 1;
+			i++;
+		} else if (cb->alg == CANON_RELAXED && is_wsp(c)) {
+			body_wsp(cb, c);
+			i++;
+		} else {
+			size_t n = plain_run(cb, data + i, len - i);
+			body_content(cb, data + i, n);
+			i += n;
+		}
+	}
+	body_flush(cb);
+}
+
+void canon_body_finish(struct canon_body *cb)
+{
+	if (cb->pending_cr) {
+		cb->pending_cr = 0;
+		body_content(cb, "\r", 1);
+	}
+	if (cb->line_wsp && (cb->quirks & CANON_Q_NO_EOL_STRIP))
+		body_before_content(cb);
+	unsigned q = cb->quirks;
+	if (cb->any_content) {
+		/* §3.4.3/§3.4.4: trailing empty lines go, but the last line keeps (or gets) one CRLF */
+		if (q & CANON_Q_KEEP_TRAILING)
+			body_emit_line_ends(cb, cb->pending_crlf ? cb->pending_crlf : 1);
+		else if (!(q & CANON_Q_NO_FINAL_CRLF))
+			body_emit_line_ends(cb, 1);
+	} else if (cb->alg == CANON_SIMPLE) {
+		/* §3.4.3: "If there is no body or no CRLFs at the end of the body, a CRLF is added." */
+		if (q & CANON_Q_KEEP_TRAILING)
+			body_emit_line_ends(cb, cb->pending_crlf ? cb->pending_crlf : 1);
+		else if (!(q & CANON_Q_EMPTY_AS_NOTHING))
+			body_emit_line_ends(cb, 1);
+	} else {
+		/* §3.4.4 b: a CRLF is added only to a non-empty body, so an empty body is zero bytes */
+		if (q & CANON_Q_EMPTY_AS_CRLF)
+			body_emit_line_ends(cb, 1);
+		else if (q & CANON_Q_KEEP_TRAILING)
+			body_emit_line_ends(cb, cb->pending_crlf);
+	}
+	cb->pending_crlf = 0;
+	body_flush(cb);
+}
+
+void canon_body_free(struct canon_body *cb)
+{
+	buf_free(&cb->wsp_run);
+}

@@ -1,0 +1,103 @@
+/* hash: shared body hashes with l= limits, and one-shot digests (OpenSSL EVP). */
+#include "hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+const char *hash_name(enum hash_alg a)
+{
+	return a == HASH_SHA1 ? "sha1" : "sha256";
+}
+
+static const EVP_MD *hash_md(enum hash_alg a)
+{
+	return a == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+void hash_registry_init(struct hash_registry *r)
+{
+	r->n = 0;
+}
+
+/* Canonical bytes arrive here: count all of them, hash only the first l= (RFC 6376 §3.5 l=). */
+static void body_hash_sink(void *ctx, const char *data, size_t len)
+{
+	struct body_hash *bh = ctx;
+	bh->canon_len += len;
+	if (bh->hashed >= bh->limit)
+		return;
+	uint64_t room = bh->limit - bh->hashed;
+	size_t take = room < len ? (size_t)room : len;
+	if (take == 0)
+		return;
+	if (!bh->failed && EVP_DigestUpdate(bh->md, data, take) != 1)
+		bh->failed = 1;
+	if (bh->tap.fn)
+		bh->tap.fn(bh->tap.ctx, data, take);
+	bh->hashed += take;
+}
+
+struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, enum hash_alg alg,
+				uint64_t limit, unsigned quirks)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct body_hash *bh = r->items[i];
+		if (bh->canon == canon && bh->alg == alg && bh->limit == limit && bh->quirks == quirks)
+			return bh;
+	}
+	if (r->n == HASH_BODIES_MAX)
+		return NULL;
+	struct body_hash *bh = calloc(1, sizeof *bh);
+	if (!bh)
+		return NULL;
+	bh->canon = canon;
+	bh->alg = alg;
+	bh->limit = limit;
+	bh->quirks = quirks;
+	bh->md = EVP_MD_CTX_new();
+	if (!bh->md || EVP_DigestInit_ex(bh->md, hash_md(alg), NULL) != 1) {
+		EVP_MD_CTX_free(bh->md);
+		free(bh);
+		return NULL;
+	}
+	canon_body_init(&bh->cb, canon, quirks, body_hash_sink, bh);
+	r->items[r->n++] = bh;
+	return bh;
+}
+
+void hash_registry_feed(struct hash_registry *r, const char *data, size_t len)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->items[i]->finished)
+			canon_body_feed(&r->items[i]->cb, data, len);
+}
+
+void hash_registry_finish(struct hash_registry *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct body_hash *bh = r->items[i];
+		if (bh->finished)
+			continue;
+		canon_body_finish(&bh->cb);
+		if (bh->failed || EVP_DigestFinal_ex(bh->md, bh->digest, &bh->digest_len) != 1)
+			bh->failed = 1;
+		bh->finished = 1;
+	}
+}
+
+void hash_registry_free(struct hash_registry *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		canon_body_free(&r->items[i]->cb);
+		EVP_MD_CTX_free(r->items[i]->md);
+		free(r->items[i]);
+	}
+	r->n = 0;
+}
+
+int hash_digest(enum hash_alg alg, const void *data, size_t len, unsigned char *out, unsigned *outlen)
+{
+	return EVP_Digest(data, len, out, outlen, hash_md(alg), NULL) == 1 ? 0 : -1;
+}

@@ -1,0 +1,168 @@
+/* json: RFC 8259 output with escaping that never emits invalid text. */
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void json_init(struct json *j, struct buf *out)
+{
+	memset(j, 0, sizeof *j);
+	j->out = out;
+}
+
+/* Write the separator a new value needs at the current nesting level. */
+static void json_value_start(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = 0;
+		return;
+	}
+	if (j->depth > 0 && j->need_comma[j->depth - 1])
+		buf_append_byte(j->out, ',');
+	if (j->depth > 0)
+		j->need_comma[j->depth - 1] = 1;
+}
+
+static void json_open(struct json *j, char c)
+{
+	json_value_start(j);
+	buf_append_byte(j->out, c);
+	if (j->depth < JSON_DEPTH_MAX)
+		j->need_comma[j->depth] = 0;
+	j->depth++;
+}
+
+static void json_close(struct json *j, char c)
+{
+	if (j->depth > 0)
+		j->depth--;
+	buf_append_byte(j->out, c);
+}
+
+void json_obj_begin(struct json *j) { json_open(j, '{'); }
+void json_obj_end(struct json *j) { json_close(j, '}'); }
+void json_arr_begin(struct json *j) { json_open(j, '['); }
+void json_arr_end(struct json *j) { json_close(j, ']'); }
+
+/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0 if the bytes are not one. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min;
+	if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+	else return 0;
+	if (avail < n)
+		return 0;
+	unsigned cp = c & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static void json_escape(struct json *j, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_append_byte(j->out, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+			buf_append(j->out, esc, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+			if (named)
+				buf_append_str(j->out, named);
+			else
+				buf_printf(j->out, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			buf_append_byte(j->out, (char)c);
+			i++;
+		} else {
+			size_t n = utf8_len(p + i, len - i);
+			if (n) {
+				buf_append(j->out, p + i, n);
+				i += n;
+			} else {
+				buf_append_str(j->out, "\\ufffd");
+				i++;
+			}
+		}
+	}
+	buf_append_byte(j->out, '"');
+}
+
+void json_key(struct json *j, const char *key)
+{
+	json_value_start(j);
+	json_escape(j, key, strlen(key));
+	buf_append_byte(j->out, ':');
+	j->after_key = 1;
+}
+
+void json_strn(struct json *j, const char *s, size_t len)
+{
+	json_value_start(j);
+	json_escape(j, s, len);
+}
+
+void json_str(struct json *j, const char *s)
+{
+	if (!s) {
+		json_null(j);
+		return;
+	}
+	json_strn(j, s, strlen(s));
+}
+
+void json_int(struct json *j, int64_t v)
+{
+	json_value_start(j);
+	buf_printf(j->out, "%" PRId64, v);
+}
+
+void json_uint(struct json *j, uint64_t v)
+{
+	json_value_start(j);
+	buf_printf(j->out, "%" PRIu64, v);
+}
+
+void json_bool(struct json *j, int v)
+{
+	json_value_start(j);
+	buf_append_str(j->out, v ? "true" : "false");
+}
+
+void json_null(struct json *j)
+{
+	json_value_start(j);
+	buf_append_str(j->out, "null");
+}
+
+void json_kv_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+void json_kv_int(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}
+
+void json_kv_bool(struct json *j, const char *key, int v)
+{
+	json_key(j, key);
+	json_bool(j, v);
+}

@@ -1,0 +1,240 @@
+/* keyrec: DKIM key records (RFC 6376 §3.6.1) into OpenSSL public keys. */
+#include "keyrec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "b64.h"
+#include "hash.h"
+#include "tags.h"
+
+const char *keyrec_type_name(enum key_type t)
+{
+	return t == KEY_ED25519 ? "ed25519" : "rsa";
+}
+
+void keyrec_free(struct keyrec *k)
+{
+	EVP_PKEY_free(k->pkey);
+	k->pkey = NULL;
+}
+
+/* §3.6.1 v=: optional, but if present it must be the first tag and exactly "DKIM1". */
+static int check_version(const struct tag_list *tl, struct verdict *v)
+{
+	const struct tag *t = tags_find(tl, "v");
+	if (!t)
+		return 0;
+	if (t != &tl->tags[0]) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: v= is not the first tag");
+		return -1;
+	}
+	if (!slice_eq(t->value, "DKIM1")) {
+		verdict_set(v, VERDICT_PERMERROR, "key v= is not DKIM1 (v=%.*s)", (int)t->value.len, t->value.ptr);
+		return -1;
+	}
+	return 0;
+}
+
+/* §3.6.1 k=: "rsa" when absent; unknown types make the key unusable. */
+static int parse_type(const struct tag_list *tl, enum key_type *type, struct verdict *v)
+{
+	const struct tag *t = tags_find(tl, "k");
+	if (!t || slice_eq(t->value, "rsa")) {
+		*type = KEY_RSA;
+	} else if (slice_eq(t->value, "ed25519")) {
+		*type = KEY_ED25519;   /* RFC 8463 §4 */
+	} else {
+		verdict_set(v, VERDICT_PERMERROR, "unknown key type k=%.*s", (int)t->value.len, t->value.ptr);
+		return -1;
+	}
+	return 0;
+}
+
+/* §3.6.1 h=: acceptable hash algorithms; unrecognized names are ignored. */
+static int parse_hashes(const struct tag_list *tl, struct keyrec *k, struct verdict *v)
+{
+	const struct tag *t = tags_find(tl, "h");
+	k->hashes = (1u << HASH_SHA1) | (1u << HASH_SHA256);
+	if (!t)
+		return 0;
+	struct slice items[32];
+	size_t n;
+	if (tags_split_colon(t->value, items, 32, &n) < 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: bad h= list");
+		return -1;
+	}
+	k->has_h = 1;
+	k->hashes = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (slice_eq(items[i], "sha1"))
+			k->hashes |= 1u << HASH_SHA1;
+		else if (slice_eq(items[i], "sha256"))
+			k->hashes |= 1u << HASH_SHA256;
+	}
+	return 0;
+}
+
+/* §3.6.1 s=: service types; the key is usable for mail only with "*" or "email". */
+static int check_service(const struct tag_list *tl, struct verdict *v)
+{
+	const struct tag *t = tags_find(tl, "s");
+	if (!t)
+		return 0;
+	struct slice items[32];
+	size_t n;
+	if (tags_split_colon(t->value, items, 32, &n) < 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: bad s= list");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (slice_eq(items[i], "*") || slice_eq(items[i], "email"))
+			return 0;
+	verdict_set(v, VERDICT_PERMERROR, "key s= does not allow email (s=%.*s)", (int)t->value.len, t->value.ptr);
+	return -1;
+}
+
+/* §3.6.1 t=: flags y (testing) and s (strict identity); unknown flags are ignored. */
+static void parse_flags(const struct tag_list *tl, struct keyrec *k)
+{
+	const struct tag *t = tags_find(tl, "t");
+	struct slice items[32];
+	size_t n;
+	if (!t || tags_split_colon(t->value, items, 32, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (slice_eq(items[i], "y"))
+			k->testing = 1;
+		else if (slice_eq(items[i], "s"))
+			k->strict = 1;
+	}
+}
+
+static void fingerprint(struct keyrec *k)
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(k->pkey, &der);
+	unsigned len = 0;
+	if (n > 0 && hash_digest(HASH_SHA256, der, (size_t)n, k->fingerprint, &len) == 0)
+		k->has_fingerprint = 1;
+	OPENSSL_free(der);
+}
+
+static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len,
+		      const struct keyrec_policy *pol, struct verdict *v)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
+	if (pkey && p != der + len) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL; /* trailing garbage after the structure */
+	}
+	if (pkey && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: k=rsa but p= holds a %s key",
+			    OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+		EVP_PKEY_free(pkey);
+		return -1;
+	}
+	if (!pkey) {
+		/* §3.6.1 names RSAPublicKey (PKCS#1); practice and Appendix C use SPKI. Accept both. */
+		p = der;
+		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+		if (pkey && p != der + len) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+		if (!pkey) {
+			verdict_set(v, VERDICT_PERMERROR,
+				    "unusable key: p= is neither an RSA SubjectPublicKeyInfo nor an RSAPublicKey");
+			return -1;
+		}
+		k->pkcs1 = 1;
+	}
+	k->pkey = pkey;
+	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
+	if (k->bits < pol->min_rsa_bits) {
+		verdict_set(v, VERDICT_PERMERROR, "key too small (%u bits; minimum %u, RFC 8301 §3.2)",
+			    k->bits, pol->min_rsa_bits);
+		return -1;
+	}
+	if (k->bits > KEYREC_MAX_RSA_BITS) {
+		verdict_set(v, VERDICT_PERMERROR, "key too large (%u bits; arcverify accepts up to %u)",
+			    k->bits, KEYREC_MAX_RSA_BITS);
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 8463 §4: the p= of an Ed25519 key is the bare 32-byte public key. */
+static int decode_ed25519(struct keyrec *k, const unsigned char *raw, size_t len, struct verdict *v)
+{
+	if (len != 32) {
+		verdict_set(v, VERDICT_PERMERROR,
+			    "unusable key: an Ed25519 p= must be 32 bytes (RFC 8463 §4), this one has %zu", len);
+		return -1;
+	}
+	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, len);
+	if (!k->pkey) {
+		verdict_set(v, VERDICT_PERMERROR, "unusable key: OpenSSL rejected the Ed25519 key");
+		return -1;
+	}
+	k->bits = 256;
+	return 0;
+}
+
+static int decode_key(struct keyrec *k, const struct tag_list *tl, const struct keyrec_policy *pol,
+		      struct verdict *v)
+{
+	const struct tag *p = tags_find(tl, "p");
+	if (!p) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: no p= tag");
+		return -1;
+	}
+	struct buf der;
+	buf_init(&der, 16384);
+	char err[120];
+	int rc = -1;
+	if (b64_decode(p->value, &der, err, sizeof err) < 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: p= %s", err);
+	} else if (der.len == 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key revoked (empty p=)"); /* §3.6.1 */
+	} else if (k->type == KEY_RSA) {
+		rc = decode_rsa(k, (const unsigned char *)der.data, der.len, pol, v);
+	} else {
+		rc = decode_ed25519(k, (const unsigned char *)der.data, der.len, v);
+	}
+	buf_free(&der);
+	if (rc == 0)
+		fingerprint(k);
+	return rc;
+}
+
+int keyrec_parse(const char *text, size_t len, int want_type, const struct keyrec_policy *pol,
+		 struct keyrec *out, struct verdict *v)
+{
+	memset(out, 0, sizeof *out);
+	struct tag_list tl;
+	char err[200];
+	if (tags_parse(slice_make(text, len), &tl, err, sizeof err) < 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: %s", err);
+		return -1;
+	}
+	if (check_version(&tl, v) < 0 || parse_type(&tl, &out->type, v) < 0)
+		return -1;
+	if (want_type >= 0 && (int)out->type != want_type) {
+		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: the signature needs %s, the key is k=%s",
+			    keyrec_type_name((enum key_type)want_type), keyrec_type_name(out->type));
+		return -1;
+	}
+	if (parse_hashes(&tl, out, v) < 0 || check_service(&tl, v) < 0)
+		return -1;
+	parse_flags(&tl, out);
+	if (decode_key(out, &tl, pol, v) < 0) {
+		keyrec_free(out);
+		return -1;
+	}
+	return 0;
+}

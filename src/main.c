@@ -1,0 +1,40 @@
+/* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+
+static int want_color(enum cli_color c)
+{
+	if (c == CLI_COLOR_ALWAYS)
+		return 1;
+	if (c == CLI_COLOR_NEVER)
+		return 0;
+	const char *no = getenv("NO_COLOR");   /* https://no-color.org: any non-empty value */
+	return !(no && *no) && isatty(STDOUT_FILENO);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	char err[300];
+	if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
+		fprintf(stderr, "arcverify: %s\n", err);
+		cli_free(&o);
+		return EXIT_USAGE;
+	}
+	if (o.help || o.version) {
+		if (o.help)
+			cli_usage(stdout);
+		else
+			printf("arcverify %s\n", ARCVERIFY_VERSION);
+		cli_free(&o);
+		return 0;
+	}
+	o.report.color = o.report.format == REPORT_TEXT && want_color(o.color);
+	int status = batch_run(&o, stdout, stderr);
+	cli_free(&o);
+	return status;
+}

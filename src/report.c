@@ -1,0 +1,540 @@
+/* report: text, JSON Lines and Authentication-Results output of a run_result. */
+#include "report.h"
+
+#include <string.h>
+
+#include "b64.h"
+#include "json.h"
+
+/* ---- shared helpers ---- */
+
+static const char *color_of(enum verdict_result r)
+{
+	switch (r) {
+	case VERDICT_PASS: return "\033[32m";
+	case VERDICT_TEMPERROR: return "\033[33m";
+	case VERDICT_NONE: return "\033[2m";
+	default: return "\033[31m";
+	}
+}
+
+static void put_result(struct buf *out, enum verdict_result r, int width, const struct report_opts *o)
+{
+	const char *w = verdict_word(r);
+	if (o->color)
+		buf_printf(out, "%s%-*s\033[0m", color_of(r), width, w);
+	else
+		buf_printf(out, "%-*s", width, w);
+}
+
+static const char *key_source_word(const struct lookup_answer *a)
+{
+	return a && a->source == LOOKUP_SRC_KEYS ? "keys" : "dns";
+}
+
+static void canon_pair(const struct dkim_sig *s, char *dst, size_t len)
+{
+	if (s->kind == DKIM_KIND_SEAL)
+		snprintf(dst, len, "relaxed");
+	else if (s->usable)
+		snprintf(dst, len, "%s/%s", canon_name(s->hcanon), canon_name(s->bcanon));
+	else
+		snprintf(dst, len, "%s", s->c[0] ? s->c : "-");
+}
+
+/* Show CR and LF in header data so the reader sees exactly what was hashed. */
+static void put_visible(struct buf *out, const char *data, size_t len, const char *indent)
+{
+	buf_append_str(out, indent);
+	for (size_t i = 0; i < len; i++) {
+		char c = data[i];
+		if (c == '\r')
+			buf_append_str(out, "\\r");
+		else if (c == '\n')
+			buf_printf(out, "\\n\n%s", i + 1 < len ? indent : "");
+		else if ((unsigned char)c < 0x20 && c != '\t')
+			buf_printf(out, "\\x%02x", (unsigned char)c);
+		else
+			buf_append_byte(out, c);
+	}
+	if (len == 0 || data[len - 1] != '\n')
+		buf_append_byte(out, '\n');
+}
+
+/* ---- text ---- */
+
+static void text_key_brief(struct buf *out, const struct dkim_sig *s)
+{
+	if (s->has_key)
+		buf_printf(out, " key=%s-%u", keyrec_type_name(s->key.type), s->key.bits);
+}
+
+static void text_sig_line(struct buf *out, const char *label, const struct dkim_sig *s, const struct report_opts *o)
+{
+	char c[48];
+	canon_pair(s, c, sizeof c);
+	buf_printf(out, "  %s ", label);
+	put_result(out, s->v.result, 9, o);
+	buf_printf(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
+	if (s->kind != DKIM_KIND_SEAL)
+		buf_printf(out, " c=%s", c);
+	text_key_brief(out, s);
+	buf_printf(out, "  %s\n", s->v.reason);
+}
+
+static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const struct msg *m, const char *ind)
+{
+	if (s->kind == DKIM_KIND_SEAL || !s->usable)
+		return;
+	buf_printf(out, "%ssigned fields:", ind);
+	for (size_t i = 0; i < s->nh; i++) {
+		buf_printf(out, " %.*s", (int)s->h[i].len, s->h[i].ptr);
+		if (s->selected[i] < 0)
+			buf_append_str(out, "(absent)");
+	}
+	buf_append_byte(out, '\n');
+	(void)m;
+}
+
+static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
+{
+	const struct lookup_answer *a = s->answer;
+	if (!a)
+		return;
+	buf_printf(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a),
+		   a->server[0] ? a->server : "resolver");
+	if (a->status != LOOKUP_OK) {
+		buf_printf(out, ": %s %s\n", lookup_status_word(a->status), a->detail);
+		return;
+	}
+	if (a->source == LOOKUP_SRC_DNS)
+		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
+	buf_append_byte(out, '\n');
+	for (size_t r = 0; r < a->nrecords; r++) {
+		const struct lookup_txt *t = &a->records[r];
+		buf_printf(out, "%s  record %zu%s%s%s%s: \"%s\"\n", ind, r + 1,
+			   (long)r == s->record_used ? " (used)" : "", t->when[0] ? " valid " : "", t->when,
+			   t->origin[0] ? "" : "", t->text);
+		if (t->origin[0])
+			buf_printf(out, "%s    at %s\n", ind, t->origin);
+	}
+	if (s->has_key) {
+		buf_printf(out, "%s  %s %u bits%s%s%s", ind, keyrec_type_name(s->key.type), s->key.bits,
+			   s->key.pkcs1 ? ", PKCS#1 form" : "", s->key.testing ? ", t=y (testing)" : "",
+			   s->key.strict ? ", t=s" : "");
+		if (s->key.has_fingerprint) {
+			char fp[64];
+			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
+			buf_printf(out, ", SPKI sha256 %s", fp);
+		}
+		buf_append_byte(out, '\n');
+	}
+}
+
+static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const struct msg *m, const char *ind)
+{
+	text_signed_fields(out, s, m, ind);
+	if (s->body) {
+		buf_printf(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
+		if (s->has_l)
+			buf_printf(out, " l=%llu", (unsigned long long)s->l);
+		buf_printf(out, ", canonical body %llu bytes, %llu hashed\n",
+			   (unsigned long long)s->body->canon_len, (unsigned long long)s->body->hashed);
+		buf_printf(out, "%sbh expected: %s\n%sbh computed: %s%s\n", ind, s->bh_expected, ind,
+			   s->bh_computed[0] ? s->bh_computed : "-",
+			   s->body_ok == 1 ? " (match)" : s->body_ok == 0 ? " (MISMATCH)" : "");
+	}
+	if (s->header_ok >= 0)
+		buf_printf(out, "%sheader signature: %s\n", ind, s->header_ok ? "verifies" : "does not verify");
+	text_key_detail(out, s, ind);
+	if (s->hdata.len) {
+		buf_printf(out, "%sheader data hashed (%zu bytes):\n", ind, s->hdata.len);
+		char deeper[32];
+		snprintf(deeper, sizeof deeper, "%s  | ", ind);
+		put_visible(out, s->hdata.data, s->hdata.len, deeper);
+	}
+}
+
+static void text_aar(struct buf *out, const struct arc_set *set, const char *ind)
+{
+	if (set->aar_field < 0) {
+		buf_printf(out, "%sAAR (missing)\n", ind);
+		return;
+	}
+	const struct authres *ar = &set->aar;
+	buf_printf(out, "%sAAR %.*s:", ind, (int)ar->authserv_id.len, ar->authserv_id.ptr);
+	if (ar->none)
+		buf_append_str(out, " none");
+	for (size_t k = 0; k < ar->nmethods; k++) {
+		const struct authres_method *me = &ar->methods[k];
+		buf_printf(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len,
+			   me->result.ptr);
+		if (me->comment.len)
+			buf_printf(out, " (%.*s)", (int)(me->comment.len > 60 ? 60 : me->comment.len), me->comment.ptr);
+	}
+	buf_append_byte(out, '\n');
+}
+
+static void text_arc(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	const struct arc_chain *c = &r->arc;
+	buf_append_str(out, "  ARC      ");
+	put_result(out, c->result, 9, o);
+	if (c->result == VERDICT_PASS)
+		buf_printf(out, " i=%u oldest-pass=%d ", c->n, c->oldest_pass);
+	buf_printf(out, " %s\n", c->reason);
+	for (unsigned i = c->n; i >= 1; i--) {
+		const struct arc_set *set = &c->sets[i - 1];
+		buf_printf(out, "    i=%-2u cv=%-5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
+		if (set->has_as)
+			text_sig_line(out, "AS ", &set->as, o);
+		else
+			buf_append_str(out, "  AS  (missing)\n");
+		buf_append_str(out, "                ");
+		if (set->has_ams)
+			text_sig_line(out, "AMS", &set->ams, o);
+		else
+			buf_append_str(out, "  AMS (missing)\n");
+		text_aar(out, set, "                  ");
+		if (o->verbose) {
+			if (set->has_ams) {
+				buf_append_str(out, "                  AMS detail:\n");
+				text_sig_detail(out, &set->ams, &r->msg, "                    ");
+			}
+			if (set->has_as) {
+				buf_append_str(out, "                  AS detail:\n");
+				text_sig_detail(out, &set->as, &r->msg, "                    ");
+			}
+		}
+	}
+}
+
+static void text_notes(struct buf *out, const struct run_result *r)
+{
+	if (!r->msg_open)
+		return;
+	if (r->msg.mbox_from)
+		buf_append_str(out, "  note: skipped a leading mbox \"From \" envelope line\n");
+	if (r->msg.lf_converted)
+		buf_printf(out, "  note: %llu bare LF line ends converted to CRLF before verifying (--no-crlf keeps them)\n",
+			   (unsigned long long)r->msg.lf_converted);
+	if (!r->msg.has_separator)
+		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
+}
+
+static void report_text(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	buf_printf(out, "%s\n", r->file);
+	for (size_t i = 0; i < r->nerrors; i++)
+		buf_printf(out, "  error: %s\n", r->errors[i]);
+	if (o->verbose)
+		text_notes(out, r);
+	if (!r->msg_open)
+		return;
+	if (o->show_dkim) {
+		if (r->ndkim == 0)
+			buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
+		for (size_t i = 0; i < r->ndkim; i++) {
+			char label[32];
+			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
+			text_sig_line(out, label, &r->dkim[i], o);
+			if (o->verbose)
+				text_sig_detail(out, &r->dkim[i], &r->msg, "      ");
+		}
+	}
+	if (o->show_arc)
+		text_arc(out, r, o);
+}
+
+/* ---- JSON ---- */
+
+static void json_key_obj(struct json *j, const struct dkim_sig *s)
+{
+	json_key(j, "key");
+	if (!s->answer) {
+		json_null(j);
+		return;
+	}
+	const struct lookup_answer *a = s->answer;
+	json_obj_begin(j);
+	json_kv_str(j, "name", s->keyname);
+	json_kv_str(j, "source", key_source_word(a));
+	json_kv_str(j, "lookup", lookup_status_word(a->status));
+	json_kv_str(j, "origin", a->server);
+	if (s->has_key) {
+		json_kv_str(j, "type", keyrec_type_name(s->key.type));
+		json_kv_int(j, "bits", s->key.bits);
+		json_kv_bool(j, "testing", s->key.testing);
+		json_kv_bool(j, "strict", s->key.strict);
+		json_kv_bool(j, "pkcs1", s->key.pkcs1);
+		char fp[64] = "";
+		if (s->key.has_fingerprint)
+			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
+		json_kv_str(j, "spki_sha256", s->key.has_fingerprint ? fp : NULL);
+	} else {
+		json_kv_str(j, "type", NULL);
+		json_key(j, "bits");
+		json_null(j);
+	}
+	json_key(j, "records");
+	json_arr_begin(j);
+	for (size_t r = 0; r < a->nrecords; r++)
+		json_str(j, a->records[r].text);
+	json_arr_end(j);
+	json_key(j, "record_used");
+	if (s->record_used >= 0)
+		json_int(j, s->record_used + 1);
+	else
+		json_null(j);
+	if (a->source == LOOKUP_SRC_DNS) {
+		json_kv_int(j, "ttl", a->ttl);
+		json_kv_bool(j, "ad", a->ad);
+	}
+	json_obj_end(j);
+}
+
+static void json_sig_fields(struct json *j, const struct dkim_sig *s)
+{
+	char c[48];
+	canon_pair(s, c, sizeof c);
+	json_kv_str(j, "result", verdict_word(s->v.result));
+	json_kv_bool(j, "valid", s->v.result == VERDICT_PASS);
+	json_kv_str(j, "reason", s->v.reason);
+	json_kv_str(j, "d", s->d);
+	json_kv_str(j, "s", s->s);
+	json_kv_str(j, "a", s->a);
+	if (s->kind != DKIM_KIND_SEAL) {
+		json_kv_str(j, "c", c);
+		if (s->kind == DKIM_KIND_SIGNATURE)
+			json_kv_str(j, "i", s->identity);
+		json_key(j, "h");
+		json_arr_begin(j);
+		for (size_t i = 0; i < s->nh; i++)
+			json_strn(j, s->h[i].ptr, s->h[i].len);
+		json_arr_end(j);
+		json_key(j, "l");
+		if (s->has_l)
+			json_uint(j, s->l);
+		else
+			json_null(j);
+		json_key(j, "bh");
+		json_obj_begin(j);
+		json_kv_str(j, "expected", s->bh_expected);
+		json_kv_str(j, "computed", s->bh_computed[0] ? s->bh_computed : NULL);
+		json_key(j, "match");
+		if (s->body_ok >= 0)
+			json_bool(j, s->body_ok);
+		else
+			json_null(j);
+		if (s->body) {
+			json_key(j, "canonical_length");
+			json_uint(j, s->body->canon_len);
+		}
+		json_obj_end(j);
+	}
+	json_key(j, "t");
+	if (s->has_t) json_uint(j, s->t); else json_null(j);
+	json_key(j, "x");
+	if (s->has_x) json_uint(j, s->x); else json_null(j);
+	json_key(j, "signature_verifies");
+	if (s->header_ok >= 0)
+		json_bool(j, s->header_ok);
+	else
+		json_null(j);
+	json_key_obj(j, s);
+}
+
+static void json_dkim(struct json *j, const struct run_result *r)
+{
+	json_key(j, "dkim");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->ndkim; i++) {
+		json_obj_begin(j);
+		json_kv_int(j, "index", (int64_t)i + 1);
+		json_sig_fields(j, &r->dkim[i]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_aar(struct json *j, const struct arc_set *set, const struct msg *m)
+{
+	json_key(j, "aar");
+	if (set->aar_field < 0) {
+		json_null(j);
+		return;
+	}
+	const struct authres *ar = &set->aar;
+	json_obj_begin(j);
+	json_key(j, "authserv_id");
+	json_strn(j, ar->authserv_id.ptr, ar->authserv_id.len);
+	struct slice v = slice_trim_wsp(m->fields[set->aar_field].value);
+	json_key(j, "value");
+	json_strn(j, v.ptr, v.len);
+	json_key(j, "methods");
+	json_arr_begin(j);
+	for (size_t k = 0; k < ar->nmethods; k++) {
+		json_obj_begin(j);
+		json_key(j, "method");
+		json_strn(j, ar->methods[k].method.ptr, ar->methods[k].method.len);
+		json_key(j, "result");
+		json_strn(j, ar->methods[k].result.ptr, ar->methods[k].result.len);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void json_arc(struct json *j, const struct run_result *r)
+{
+	const struct arc_chain *c = &r->arc;
+	json_key(j, "arc");
+	json_obj_begin(j);
+	json_kv_str(j, "result", verdict_word(c->result));
+	json_kv_str(j, "reason", c->reason);
+	json_kv_bool(j, "temporary", c->temporary);
+	json_key(j, "oldest_pass");
+	if (c->result == VERDICT_PASS)
+		json_int(j, c->oldest_pass);
+	else
+		json_null(j);
+	json_key(j, "instances");
+	json_arr_begin(j);
+	for (unsigned i = c->n; i >= 1; i--) {
+		const struct arc_set *set = &c->sets[i - 1];
+		json_obj_begin(j);
+		json_kv_int(j, "instance", i);
+		json_kv_str(j, "cv", set->has_as ? set->as.cv : NULL);
+		json_aar(j, set, &r->msg);
+		json_key(j, "ams");
+		if (set->has_ams) {
+			json_obj_begin(j);
+			json_sig_fields(j, &set->ams);
+			json_obj_end(j);
+		} else {
+			json_null(j);
+		}
+		json_key(j, "as");
+		if (set->has_as) {
+			json_obj_begin(j);
+			json_sig_fields(j, &set->as);
+			json_obj_end(j);
+		} else {
+			json_null(j);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void report_json(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	struct json j;
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kv_int(&j, "schema", REPORT_JSON_SCHEMA);
+	json_kv_str(&j, "file", r->file);
+	json_kv_int(&j, "evaluated_at", (int64_t)r->evaluated_at);
+	if (r->msg_open) {
+		json_kv_int(&j, "lf_converted", (int64_t)r->msg.lf_converted);
+		json_kv_bool(&j, "mbox_from_line", r->msg.mbox_from);
+		json_kv_bool(&j, "has_body_separator", r->msg.has_separator);
+		json_key(&j, "body_bytes");
+		json_uint(&j, r->msg.body_bytes);
+	}
+	if (o->show_dkim)
+		json_dkim(&j, r);
+	if (o->show_arc)
+		json_arc(&j, r);
+	json_key(&j, "errors");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < r->nerrors; i++)
+		json_str(&j, r->errors[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	buf_append_byte(out, '\n');
+}
+
+/* ---- Authentication-Results (RFC 8601; header.b per RFC 6008) ---- */
+
+/* An RFC 2045 quoted-string, as RFC 8601 reason= values are written. */
+static void ar_quoted(struct buf *out, const char *text)
+{
+	buf_append_byte(out, '"');
+	for (; *text; text++) {
+		if (*text == '"' || *text == '\\')
+			buf_append_byte(out, '\\');
+		buf_append_byte(out, *text);
+	}
+	buf_append_byte(out, '"');
+}
+
+static void ar_dkim(struct buf *out, const struct dkim_sig *s)
+{
+	buf_printf(out, ";\n\tdkim=%s reason=", verdict_word(s->v.result));
+	ar_quoted(out, s->v.reason);
+	if (s->d[0])
+		buf_printf(out, " header.d=%s", s->d);
+	if (s->identity[0])
+		buf_printf(out, " header.i=%s", s->identity);
+	if (s->s[0])
+		buf_printf(out, " header.s=%s", s->s);
+	if (s->a[0])
+		buf_printf(out, " header.a=%s", s->a);
+	const struct tag *b = tags_find(&s->tags, "b");
+	if (b) {
+		struct buf nofws;
+		buf_init(&nofws, 16);
+		tags_value_nofws(slice_make(b->value.ptr, b->value.len < 16 ? b->value.len : 16), &nofws);
+		if (nofws.len)
+			buf_printf(out, " header.b=%.8s", nofws.data);
+		buf_free(&nofws);
+	}
+}
+
+static void report_ar(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	if (o->multiple)
+		buf_printf(out, "%s: ", r->file);
+	buf_append_str(out, "Authentication-Results: arcverify");
+	size_t methods = 0;
+	if (o->show_dkim) {
+		for (size_t i = 0; i < r->ndkim; i++, methods++)
+			ar_dkim(out, &r->dkim[i]);
+		if (r->ndkim == 0 && r->msg_open) {
+			buf_append_str(out, ";\n\tdkim=none");
+			methods++;
+		}
+	}
+	if (o->show_arc && r->msg_open) {
+		const struct arc_chain *c = &r->arc;
+		buf_printf(out, ";\n\tarc=%s", verdict_word(c->result));
+		if (c->result == VERDICT_PASS)
+			buf_printf(out, " (i=%u) header.oldest-pass=%d", c->n, c->oldest_pass);
+		else if (c->result == VERDICT_FAIL)
+		{
+			buf_append_str(out, " reason=");
+			ar_quoted(out, c->reason);
+		}
+		methods++;
+	}
+	if (methods == 0)
+		buf_append_str(out, "; none");
+	buf_append_byte(out, '\n');
+}
+
+void report_message(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	switch (o->format) {
+	case REPORT_JSON:
+		report_json(out, r, o);
+		break;
+	case REPORT_AR:
+		report_ar(out, r, o);
+		break;
+	default:
+		report_text(out, r, o);
+		break;
+	}
+}

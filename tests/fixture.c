@@ -1,0 +1,344 @@
+/* fixture: .expect files, in-process runs and binary runs for the test suites. */
+#include "fixture.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "lookup.h"
+#include "run.h"
+
+const char *fixture_testdata(void)
+{
+	const char *d = getenv("ARCVERIFY_TESTDATA");
+	return d && *d ? d : "testdata";
+}
+
+const char *fixture_shared(void)
+{
+	const char *d = getenv("ARCVERIFY_SHARED");
+	if (!d || !*d)
+		d = "../shared";
+	struct stat st;
+	if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return d;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+size_t fixture_list(const char *dir, char names[][128], size_t max)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		size_t len = strlen(e->d_name);
+		if (len > 7 && len < 128 && strcmp(e->d_name + len - 7, ".expect") == 0) {
+			memcpy(names[n], e->d_name, len - 7);
+			names[n][len - 7] = '\0';
+			n++;
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], name_cmp);
+	return n;
+}
+
+int fixture_read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	char chunk[8192];
+	size_t got;
+	buf_init(out, (size_t)64 << 20);
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(out, chunk, got);
+	fclose(f);
+	if (!out->data)
+		buf_append(out, "", 0);
+	return 0;
+}
+
+struct expect_line {
+	char kind[16];          /* dkim, arc, ams, as, oldest-pass */
+	int index;
+	char result[32];
+	char reason[256];
+};
+
+struct expectation {
+	char now[32];
+	char *args[32];
+	size_t nargs;
+	struct expect_line lines[128];
+	size_t nlines;
+	int exit_status;
+	struct buf text;        /* owns the args strings */
+};
+
+static void expect_add_line(struct expectation *e, const char *kind, const char *rest)
+{
+	if (e->nlines == 128)
+		return;
+	struct expect_line *l = &e->lines[e->nlines++];
+	memset(l, 0, sizeof *l);
+	snprintf(l->kind, sizeof l->kind, "%s", kind);
+	int consumed = 0;
+	if (strcmp(kind, "arc") == 0 || strcmp(kind, "oldest-pass") == 0) {
+		sscanf(rest, "%31s %n", l->result, &consumed);
+	} else {
+		sscanf(rest, "%d %31s %n", &l->index, l->result, &consumed);
+	}
+	snprintf(l->reason, sizeof l->reason, "%s", rest + consumed);
+}
+
+static int parse_expect(const char *path, struct expectation *e)
+{
+	memset(e, 0, sizeof *e);
+	e->exit_status = -1;
+	if (fixture_read_file(path, &e->text) < 0)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(e->text.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+		while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		char *sp = strchr(line, ' ');
+		char *rest = sp ? sp + 1 : line + len;
+		if (sp)
+			*sp = '\0';
+		if (strcmp(line, "now") == 0) {
+			snprintf(e->now, sizeof e->now, "%s", rest);
+		} else if (strcmp(line, "args") == 0) {
+			char *s2 = NULL;
+			for (char *a = strtok_r(rest, " ", &s2); a && e->nargs < 32; a = strtok_r(NULL, " ", &s2))
+				e->args[e->nargs++] = a;
+		} else if (strcmp(line, "exit") == 0) {
+			e->exit_status = atoi(rest);
+		} else {
+			expect_add_line(e, line, rest);
+		}
+	}
+	return 0;
+}
+
+static const struct verdict *find_verdict(const struct run_result *r, const struct expect_line *l)
+{
+	if (strcmp(l->kind, "dkim") == 0)
+		return l->index >= 1 && (size_t)l->index <= r->ndkim ? &r->dkim[l->index - 1].v : NULL;
+	if (l->index < 1 || (unsigned)l->index > r->arc.n)
+		return NULL;
+	const struct arc_set *set = &r->arc.sets[l->index - 1];
+	if (strcmp(l->kind, "ams") == 0)
+		return set->has_ams ? &set->ams.v : NULL;
+	if (strcmp(l->kind, "as") == 0)
+		return set->has_as ? &set->as.v : NULL;
+	return NULL;
+}
+
+/* Case-insensitive substring test (strcasestr is a GNU extension). */
+static int contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+static int check_line(const struct run_result *r, const struct expect_line *l, char *why, size_t whylen)
+{
+	const char *got, *reason;
+	char num[16];
+	if (strcmp(l->kind, "arc") == 0) {
+		got = verdict_word(r->arc.result);
+		reason = r->arc.reason;
+	} else if (strcmp(l->kind, "oldest-pass") == 0) {
+		snprintf(num, sizeof num, "%d", r->arc.oldest_pass);
+		got = num;
+		reason = "";
+	} else {
+		const struct verdict *v = find_verdict(r, l);
+		if (!v) {
+			snprintf(why, whylen, "%s %d: no such signature", l->kind, l->index);
+			return -1;
+		}
+		got = verdict_word(v->result);
+		reason = v->reason;
+	}
+	if (strcmp(got, l->result) != 0) {
+		snprintf(why, whylen, "%s %d: expected %s, got %s (%s)", l->kind, l->index, l->result, got, reason);
+		return -1;
+	}
+	if (l->reason[0] && !contains_nocase(reason, l->reason)) {
+		snprintf(why, whylen, "%s %d: reason '%s' lacks '%s'", l->kind, l->index, reason, l->reason);
+		return -1;
+	}
+	return 0;
+}
+
+static int count_dkim_lines(const struct expectation *e)
+{
+	int n = 0;
+	for (size_t i = 0; i < e->nlines; i++)
+		n += strcmp(e->lines[i].kind, "dkim") == 0;
+	return n;
+}
+
+int fixture_check(const char *dir, const char *name, const char *const *extra_args, size_t nextra,
+		  char *why, size_t whylen)
+{
+	char path[512], eml[512], zone[512];
+	snprintf(path, sizeof path, "%s/%s.expect", dir, name);
+	snprintf(eml, sizeof eml, "%s/%s.eml", dir, name);
+	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
+	struct expectation *e = calloc(1, sizeof *e);
+	if (!e || parse_expect(path, e) < 0) {
+		snprintf(why, whylen, "cannot read %s", path);
+		free(e);
+		return -1;
+	}
+	const char *argv[64];
+	int argc = 0;
+	argv[argc++] = "arcverify";
+	int has_keys = 0;
+	for (size_t i = 0; i < nextra; i++)
+		has_keys |= strcmp(extra_args[i], "--dns-server") == 0;
+	if (!has_keys) {
+		argv[argc++] = "--keys";
+		argv[argc++] = zone;
+	}
+	if (e->now[0]) {
+		argv[argc++] = "--now";
+		argv[argc++] = e->now;
+	}
+	for (size_t i = 0; i < e->nargs && argc < 50; i++)
+		argv[argc++] = e->args[i];
+	for (size_t i = 0; i < nextra && argc < 60; i++)
+		argv[argc++] = extra_args[i];
+	argv[argc++] = eml;
+	argv[argc] = NULL;
+
+	int rc = 0;
+	struct cli_opts o;
+	char err[300];
+	if (cli_parse(argc, (char **)argv, &o, err, sizeof err) < 0) {
+		snprintf(why, whylen, "%s: usage error: %s", name, err);
+		rc = -1;
+		goto done;
+	}
+	char lkerr[300];
+	struct lookup *lk = o.nkeys ? lookup_new_zone(o.keys, o.nkeys, lkerr, sizeof lkerr)
+				    : lookup_new_dns(&o.dns, lkerr, sizeof lkerr);
+	if (!lk) {
+		snprintf(why, whylen, "%s: key source: %s", name, lkerr);
+		cli_free(&o);
+		rc = -1;
+		goto done;
+	}
+	FILE *in = fopen(eml, "rb");
+	struct run_result r;
+	if (!in || run_open(&r, eml, in, &o.run, lk) < 0 || run_body(&r) < 0) {
+		snprintf(why, whylen, "%s: cannot run the message", name);
+		rc = -1;
+	} else {
+		run_evaluate(&r, &o.run, lk);
+		int want_dkim = count_dkim_lines(e);
+		if (o.run.do_dkim && want_dkim != (int)r.ndkim) {
+			snprintf(why, whylen, "%s: expected %d DKIM signatures, found %zu", name, want_dkim, r.ndkim);
+			rc = -1;
+		}
+		for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
+			char w[600];
+			if (check_line(&r, &e->lines[i], w, sizeof w) < 0) {
+				snprintf(why, whylen, "%s: %s", name, w);
+				rc = -1;
+			}
+		}
+	}
+	if (in) {
+		run_free(&r);
+		fclose(in);
+	}
+	lookup_free(lk);
+	if (rc == 0 && e->exit_status >= 0) {
+		FILE *devnull = fopen("/dev/null", "w");
+		int status = batch_run(&o, devnull, devnull);
+		fclose(devnull);
+		if (status != e->exit_status) {
+			snprintf(why, whylen, "%s: expected exit %d, got %d", name, e->exit_status, status);
+			rc = -1;
+		}
+	}
+	cli_free(&o);
+done:
+	buf_free(&e->text);
+	free(e);
+	return rc;
+}
+
+static void read_fd(int fd, struct buf *out)
+{
+	char chunk[8192];
+	ssize_t got;
+	while ((got = read(fd, chunk, sizeof chunk)) > 0)
+		buf_append(out, chunk, (size_t)got);
+}
+
+int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file)
+{
+	const char *bin = getenv("ARCVERIFY_BIN");
+	if (!bin || !*bin)
+		bin = "./arcverify";
+	char errpath[] = "/tmp/arcverify-test-stderr-XXXXXX";
+	int errfd = mkstemp(errpath);
+	int pipefd[2];
+	if (errfd < 0 || pipe(pipefd) < 0)
+		return -1;
+	unlink(errpath);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int in = stdin_file ? open(stdin_file, O_RDONLY) : open("/dev/null", O_RDONLY);
+		dup2(in, 0);
+		dup2(pipefd[1], 1);
+		dup2(errfd, 2);
+		close(pipefd[0]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	buf_init(out, (size_t)64 << 20);
+	read_fd(pipefd[0], out);
+	close(pipefd[0]);
+	if (!out->data)
+		buf_append(out, "", 0);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (err) {
+		buf_init(err, (size_t)1 << 20);
+		lseek(errfd, 0, SEEK_SET);
+		read_fd(errfd, err);
+		if (!err->data)
+			buf_append(err, "", 0);
+	}
+	close(errfd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

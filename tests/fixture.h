@@ -1,0 +1,30 @@
+/*
+ * fixture: test helpers shared by the suites. A fixture is testdata/<dir>/NAME.eml
+ * with NAME.expect beside it (format in testdata/README.md); fixture_check runs
+ * it through the same code path as the command line (cli_parse, run_*, batch
+ * exit status) and compares every expectation.
+ */
+#ifndef ARCVERIFY_TEST_FIXTURE_H
+#define ARCVERIFY_TEST_FIXTURE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define FIXTURE_MAX 512
+
+/* Names (without extension) of the fixtures in dir, sorted; returns the count. */
+size_t fixture_list(const char *dir, char names[][128], size_t max);
+/* Run one fixture; on mismatch fills why and returns -1. extra_args are added before the file. */
+int fixture_check(const char *dir, const char *name, const char *const *extra_args, size_t nextra,
+		  char *why, size_t whylen);
+/* Directory of the repository's testdata (ARCVERIFY_TESTDATA or "testdata"). */
+const char *fixture_testdata(void);
+/* Directory of ../shared (ARCVERIFY_SHARED), or NULL when absent (print a loud skip). */
+const char *fixture_shared(void);
+/* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Returns exit status. */
+int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
+/* Read a whole file into a buf; 0 or -1. */
+int fixture_read_file(const char *path, struct buf *out);
+
+#endif
