@@ -48,6 +48,7 @@ struct dkim_sig {
 	char cv[16];               /* ARC-Seal cv= as written */
 	uint64_t l;                /* l= or HASH_NO_LIMIT */
 	int has_l, has_t, has_x;
+	int has_l_error;           /* l= present but not a number */
 	uint64_t t, x;
 	struct slice h[DKIM_H_MAX];
 	size_t nh;

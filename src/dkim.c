@@ -280,9 +280,11 @@ static int parse_query(struct dkim_sig *s)
 
 static int parse_times(struct dkim_sig *s)
 {
-	if (number_tag(s, "t", 12, &s->t, &s->has_t) < 0 || number_tag(s, "x", 12, &s->x, &s->has_x) < 0)
+	if (s->kind != DKIM_KIND_SEAL && number_tag(s, "l", 76, &s->l, &s->has_l) < 0) {
+		s->has_l_error = 1; /* without a usable l= the body hash cannot be computed */
 		return -1;
-	if (s->kind != DKIM_KIND_SEAL && number_tag(s, "l", 76, &s->l, &s->has_l) < 0)
+	}
+	if (number_tag(s, "t", 12, &s->t, &s->has_t) < 0 || number_tag(s, "x", 12, &s->x, &s->has_x) < 0)
 		return -1;
 	if (s->has_t && s->has_x && s->x <= s->t) {
 		verdict_set(&s->v, VERDICT_PERMERROR, "x= is before t= or equal to it (t=%llu, x=%llu)",
@@ -331,13 +333,28 @@ void dkim_parse(struct dkim_sig *s, enum dkim_kind kind, const struct msg *m, si
 	const struct tag *b = tags_find(&s->tags, "b");
 	if (b)
 		s->b_region = b->region;
-	if (check_required(s) < 0 || parse_version(s) < 0 || parse_instance(s) < 0 ||
-	    parse_algorithm(s) < 0 || parse_canon(s) < 0 || parse_domain_selector(s) < 0 ||
-	    parse_signed_headers(s) < 0 || parse_identity(s) < 0 || parse_query(s) < 0 ||
-	    parse_times(s) < 0 || decode_b64_tag(s, "b", &s->b) < 0 ||
-	    (kind != DKIM_KIND_SEAL && decode_b64_tag(s, "bh", &s->bh) < 0))
+	if (check_required(s) < 0)
 		return;
-	s->usable = 1;
+	/*
+	 * The first problem is the verdict, but the checks that only judge the
+	 * signature (v=, i=, q=, t=/x=) do not stop evaluation: a malformed signature
+	 * still has its body hash computed and its key tried, so the report can say
+	 * what else is (or is not) wrong with it.
+	 */
+	parse_version(s);
+	parse_instance(s);
+	int ok = parse_algorithm(s) == 0;
+	ok &= parse_canon(s) == 0;
+	ok &= parse_domain_selector(s) == 0;
+	ok &= parse_signed_headers(s) == 0;
+	if (s->kind == DKIM_KIND_SIGNATURE && s->d[0])
+		parse_identity(s);
+	parse_query(s);
+	ok &= parse_times(s) == 0 || !s->has_l_error;
+	ok &= decode_b64_tag(s, "b", &s->b) == 0;
+	if (kind != DKIM_KIND_SEAL)
+		ok &= decode_b64_tag(s, "bh", &s->bh) == 0;
+	s->usable = ok;
 }
 
 void dkim_prepare(struct dkim_sig *s, struct hash_registry *reg, struct lookup *lk)

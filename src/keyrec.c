@@ -218,6 +218,10 @@ int keyrec_parse(const char *text, size_t len, int want_type, const struct keyre
 	memset(out, 0, sizeof *out);
 	struct tag_list tl;
 	char err[200];
+	if (slice_trim_wsp(slice_make(text, len)).len == 0) {
+		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: the TXT record is empty");
+		return -1;
+	}
 	if (tags_parse(slice_make(text, len), &tl, err, sizeof err) < 0) {
 		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: %s", err);
 		return -1;
