@@ -69,11 +69,12 @@ static void text_key_brief(struct buf *out, const struct dkim_sig *s)
 		buf_printf(out, " key=%s-%u", keyrec_type_name(s->key.type), s->key.bits);
 }
 
-static void text_sig_line(struct buf *out, const char *label, const struct dkim_sig *s, const struct report_opts *o)
+static void text_sig_line(struct buf *out, const char *prefix, const char *label, const struct dkim_sig *s,
+			  const struct report_opts *o)
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
-	buf_printf(out, "  %s ", label);
+	buf_printf(out, "%s%s ", prefix, label);
 	put_result(out, s->v.result, 9, o);
 	buf_printf(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
 	if (s->kind != DKIM_KIND_SEAL)
@@ -185,25 +186,26 @@ static void text_arc(struct buf *out, const struct run_result *r, const struct r
 	buf_printf(out, " %s\n", c->reason);
 	for (unsigned i = c->n; i >= 1; i--) {
 		const struct arc_set *set = &c->sets[i - 1];
-		buf_printf(out, "    i=%-2u cv=%-5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
+		char first[64];
+		const char *pad = "                   ";   /* as wide as first */
+		snprintf(first, sizeof first, "    i=%-3u cv=%-5.5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
 		if (set->has_as)
-			text_sig_line(out, "AS ", &set->as, o);
+			text_sig_line(out, first, "AS ", &set->as, o);
 		else
-			buf_append_str(out, "  AS  (missing)\n");
-		buf_append_str(out, "                ");
+			buf_printf(out, "%sAS  (missing)\n", first);
 		if (set->has_ams)
-			text_sig_line(out, "AMS", &set->ams, o);
+			text_sig_line(out, pad, "AMS", &set->ams, o);
 		else
-			buf_append_str(out, "  AMS (missing)\n");
-		text_aar(out, set, "                  ");
+			buf_printf(out, "%sAMS (missing)\n", pad);
+		text_aar(out, set, pad);
 		if (o->verbose) {
 			if (set->has_ams) {
-				buf_append_str(out, "                  AMS detail:\n");
-				text_sig_detail(out, &set->ams, &r->msg, "                    ");
+				buf_printf(out, "%s    AMS detail:\n", pad);
+				text_sig_detail(out, &set->ams, &r->msg, "                        ");
 			}
 			if (set->has_as) {
-				buf_append_str(out, "                  AS detail:\n");
-				text_sig_detail(out, &set->as, &r->msg, "                    ");
+				buf_printf(out, "%s    AS detail:\n", pad);
+				text_sig_detail(out, &set->as, &r->msg, "                        ");
 			}
 		}
 	}
@@ -237,7 +239,7 @@ static void report_text(struct buf *out, const struct run_result *r, const struc
 		for (size_t i = 0; i < r->ndkim; i++) {
 			char label[32];
 			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
-			text_sig_line(out, label, &r->dkim[i], o);
+			text_sig_line(out, "  ", label, &r->dkim[i], o);
 			if (o->verbose)
 				text_sig_detail(out, &r->dkim[i], &r->msg, "      ");
 		}
