@@ -46,6 +46,10 @@ void arc_prepare(struct arc_chain *c, const struct msg *m, struct hash_registry 
 void arc_evaluate(struct arc_chain *c, const struct msg *m, struct lookup *lk, const struct dkim_policy *pol);
 /* Build an ARC-Seal's header data (§5.1.1): sets 1..i as AAR, AMS, AS, the seal itself last. */
 int arc_seal_data(const struct arc_chain *c, const struct msg *m, unsigned instance, struct buf *out);
+/* The same with known sealing bugs reproduced, for forensics: sets fed newest first, header quirks
+ * (enum canon_header_quirk) on the seal itself, its b= kept. */
+int arc_seal_data_with(const struct arc_chain *c, const struct msg *m, unsigned instance, int descending,
+		       unsigned quirks, int keep_b, struct buf *out);
 void arc_free(struct arc_chain *c);
 
 #endif

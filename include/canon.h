@@ -32,8 +32,15 @@ enum canon_quirk {
 const char *canon_name(enum canon_alg c);                 /* "simple" / "relaxed" */
 int canon_parse(struct slice s, enum canon_alg *out);     /* 0, or -1 if neither word */
 
+/* Known header canonicalization bugs (forensics only). */
+enum canon_header_quirk {
+	CANON_HQ_FOLDED_SPACE = 1u << 0,     /* relaxed: a value starting on a continuation line keeps one SP */
+};
+
 /* Append the canonical form of one header field (raw, without its final CRLF). No CRLF is added. */
 int canon_header(enum canon_alg c, struct slice raw, struct buf *out);
+/* The same with header quirks (enum canon_header_quirk); quirks == 0 is canon_header. */
+int canon_header_quirk(enum canon_alg c, unsigned quirks, struct slice raw, struct buf *out);
 
 typedef void (*canon_sink_fn)(void *ctx, const char *data, size_t len);
 
@@ -48,6 +55,10 @@ struct canon_body {
 	int line_wsp;             /* relaxed: WSP seen since the last content byte on this line */
 	int any_content;          /* some content byte has been emitted */
 	struct buf wsp_run;       /* exact WSP run, kept only for CANON_Q_NO_WSP_REDUCE */
+	/* forensics: called at every line end of the input, after the output is flushed to the sink */
+	void (*on_line_end)(void *ctx, uint64_t in_pos);
+	void *line_ctx;           /* not ours */
+	uint64_t in_pos;          /* input bytes consumed before the current feed */
 	char out[8192];           /* output staging, flushed to the sink */
 	size_t outlen;
 };

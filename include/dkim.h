@@ -75,10 +75,30 @@ const char *dkim_kind_name(enum dkim_kind k);  /* "DKIM-Signature", "ARC-Message
 void dkim_parse(struct dkim_sig *s, enum dkim_kind kind, const struct msg *m, size_t field);
 /* Register the shared body hash and request the key; no-op for unusable signatures or seals' body. */
 void dkim_prepare(struct dkim_sig *s, struct hash_registry *reg, struct lookup *lk);
-/* Build the §5.4 header hash input for DKIM-Signature/AMS: h= fields bottom-up, then the signature. */
+/* How header data is built; dkim_hdr_default() is RFC 6376 §5.4, the rest reproduce known bugs. */
+struct dkim_hdr_opts {
+	enum canon_alg canon;
+	unsigned quirks;           /* enum canon_header_quirk */
+	int top_down;              /* repeated names select fields from the top down */
+	int dedupe;                /* each distinct h= name is used once */
+	int reuse;                 /* a repeated h= name hashes the same field again */
+	int self_crlf;             /* the signature field is followed by CRLF */
+	int keep_b;                /* the b= value is not emptied */
+};
+
+struct dkim_hdr_opts dkim_hdr_default(const struct dkim_sig *s);
+/* Build the §5.4 header hash input for DKIM-Signature/AMS into s->hdata (and s->selected). */
 int dkim_header_data(struct dkim_sig *s, const struct msg *m);
+/* The same under any options into out; selected (DKIM_H_MAX entries) may be NULL. */
+int dkim_header_data_with(const struct dkim_sig *s, const struct msg *m, const struct dkim_hdr_opts *o,
+			  struct buf *out, long *selected);
 /* Append the signature's own field with b= emptied (§3.7), canonicalized, no CRLF. */
 int dkim_append_self(const struct dkim_sig *s, const struct msg *m, enum canon_alg c, struct buf *out);
+/* The same with header quirks, or with b= kept (forensics). */
+int dkim_append_self_with(const struct dkim_sig *s, const struct msg *m, enum canon_alg c, unsigned quirks,
+			  int keep_b, struct buf *out);
+/* Digest hdata with the signature's hash and check b= with its key (must have one): 1, 0, or -1. */
+int dkim_check_header_data(const struct dkim_sig *s, const struct buf *hdata);
 /* After the body: key, body hash, header signature, policy. hdata must be built already. */
 void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_policy *pol);
 void dkim_free(struct dkim_sig *s);

@@ -9,6 +9,7 @@
 #define ARCVERIFY_REPORT_H
 
 #include "buf.h"
+#include "forensics.h"
 #include "run.h"
 
 enum report_format { REPORT_TEXT = 0, REPORT_JSON, REPORT_AR };
@@ -19,9 +20,16 @@ struct report_opts {
 	int color;              /* ANSI colours in text output */
 	int show_dkim, show_arc;
 	int multiple;           /* several inputs: label AR output with the file name */
+	int explain;            /* show forensic findings in text output */
 };
 
-void report_message(struct buf *out, const struct run_result *r, const struct report_opts *o);
+/* Everything known about one message: the run and, when examined, the forensics. */
+struct report_input {
+	const struct run_result *run;
+	const struct forensics *forensics;   /* may be NULL */
+};
+
+void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);
 /* JSON schema version written as "schema" in every object. */
 #define REPORT_JSON_SCHEMA 1
 

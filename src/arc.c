@@ -266,17 +266,30 @@ static int append_relaxed_field(const struct msg *m, long field, struct buf *out
 	return buf_append(out, "\r\n", 2);
 }
 
-int arc_seal_data(const struct arc_chain *c, const struct msg *m, unsigned instance, struct buf *out)
+/*
+ * §5.1.1: the seal of instance i covers the ARC sets 1..i in increasing order,
+ * each as AAR, AMS, AS, relaxed; the seal being verified comes last with its
+ * b= emptied and no CRLF. descending feeds the sets newest first instead (a
+ * sealing bug forensics looks for); the seal itself still comes last.
+ */
+int arc_seal_data_with(const struct arc_chain *c, const struct msg *m, unsigned instance, int descending,
+		       unsigned quirks, int keep_b, struct buf *out)
 {
 	buf_reset(out);
-	for (unsigned j = 1; j <= instance; j++) {
+	for (unsigned k = 1; k <= instance; k++) {
+		unsigned j = descending ? instance + 1 - k : k;
 		const struct arc_set *s = &c->sets[j - 1];
 		if (append_relaxed_field(m, s->aar_field, out) < 0 || append_relaxed_field(m, s->ams_field, out) < 0)
 			return -1;
-		if (j < instance && append_relaxed_field(m, s->as_field, out) < 0)
+		if (j != instance && append_relaxed_field(m, s->as_field, out) < 0)
 			return -1;
 	}
-	return dkim_append_self(&c->sets[instance - 1].as, m, CANON_RELAXED, out);
+	return dkim_append_self_with(&c->sets[instance - 1].as, m, CANON_RELAXED, quirks, keep_b, out);
+}
+
+int arc_seal_data(const struct arc_chain *c, const struct msg *m, unsigned instance, struct buf *out)
+{
+	return arc_seal_data_with(c, m, instance, 0, 0, 0, out);
 }
 
 static void evaluate_ams(struct arc_set *set, const struct msg *m, struct lookup *lk,

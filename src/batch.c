@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "forensics.h"
 #include "lookup.h"
 #include "report.h"
 #include "run.h"
@@ -24,11 +25,13 @@ static struct lookup *open_key_source(const struct cli_opts *o, FILE *err)
 	return lk;
 }
 
-static void write_report(const struct run_result *r, const struct cli_opts *o, FILE *out)
+static void write_report(const struct run_result *r, const struct forensics *fx, const struct cli_opts *o,
+			 FILE *out)
 {
+	struct report_input in = { r, fx };
 	struct buf text;
 	buf_init(&text, (size_t)1 << 30);
-	report_message(&text, r, &o->report);
+	report_message(&text, &in, &o->report);
 	if (text.len)
 		fwrite(text.data, 1, text.len, out);
 	fflush(out);
@@ -47,30 +50,69 @@ static void report_unreadable(const char *name, const char *why, const struct cl
 	run_error(&r, "%s", why);
 	fprintf(err, "arcverify: %s: %s\n", name, why);
 	if (o->report.format == REPORT_JSON)
-		write_report(&r, o, out);
+		write_report(&r, NULL, o, out);
+}
+
+/* Forensics reads the body a second time; it runs for --explain and -v when something failed. */
+static int wants_forensics(const struct cli_opts *o, const struct run_result *r)
+{
+	return (o->report.explain || o->report.verbose) && !r->input_error && run_severity(r) > 0;
 }
 
 static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, struct lookup *lk,
 			  FILE *out, FILE *err, struct batch_tally *t)
 {
 	struct run_result r;
+	long start = ftell(in);
 	if (run_open(&r, name, in, &o->run, lk) == 0 && run_body(&r) == 0)
 		run_evaluate(&r, &o->run, lk);
 	if (r.input_error) {
 		t->input_failed = 1;
 		fprintf(err, "arcverify: %s: %s\n", name, r.nerrors ? r.errors[0] : "unreadable");
 	}
-	write_report(&r, o, out);
+	struct forensics fx = { 0 };
+	char why[200];
+	if (wants_forensics(o, &r) && forensics_run(&fx, &r, in, start, &o->run.msg, why, sizeof why) < 0)
+		run_error(&r, "forensics: %s", why);
+	write_report(&r, &fx, o, out);
+	forensics_free(&fx);
 	int sev = run_severity(&r);
 	t->worst = sev > t->worst ? sev : t->worst;
 	run_free(&r);
+}
+
+/* Standard input is copied to a temporary file so the message can be read twice (forensics). */
+static FILE *spool_stdin(void)
+{
+	FILE *tmp = tmpfile();
+	if (!tmp)
+		return NULL;
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+		if (fwrite(chunk, 1, got, tmp) != got) {
+			fclose(tmp);
+			return NULL;
+		}
+	if (ferror(stdin) || fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
+		fclose(tmp);
+		return NULL;
+	}
+	return tmp;
 }
 
 static void verify_path(const char *path, const struct cli_opts *o, struct lookup *lk, FILE *out, FILE *err,
 			struct batch_tally *t)
 {
 	if (strcmp(path, "-") == 0) {
-		verify_stream("-", stdin, o, lk, out, err, t);
+		FILE *spooled = spool_stdin();
+		if (!spooled) {
+			report_unreadable("-", "cannot copy standard input to a temporary file", o, out, err);
+			t->input_failed = 1;
+			return;
+		}
+		verify_stream("-", spooled, o, lk, out, err, t);
+		fclose(spooled);
 		return;
 	}
 	struct stat st;

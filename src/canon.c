@@ -43,7 +43,7 @@ static unsigned char lower(unsigned char c)
  * §3.4.2 relaxed header canonicalization: lower-case the name; unfold; reduce
  * each WSP run to one SP; delete WSP at the end of the value and around the colon.
  */
-static int canon_header_relaxed(struct slice raw, struct buf *out)
+static int canon_header_relaxed(struct slice raw, unsigned quirks, struct buf *out)
 {
 	const char *colon = memchr(raw.ptr, ':', raw.len);
 	size_t namelen = colon ? (size_t)(colon - raw.ptr) : raw.len;
@@ -57,16 +57,18 @@ static int canon_header_relaxed(struct slice raw, struct buf *out)
 	if (buf_append_byte(out, ':') < 0)
 		return -1;
 	const char *p = colon + 1, *end = raw.ptr + raw.len;
-	int seen = 0, space = 0;
+	int seen = 0, space = 0, folded = 0;
 	while (p < end) {
 		char c = *p++;
 		if (c == '\r' && p < end && *p == '\n')
 			continue;              /* unfold: the CR of a folding CRLF */
 		if (c == '\n' || is_wsp(c)) {
 			space = 1;             /* folds and WSP runs become one SP ... */
+			folded |= c == '\n' && !seen;
 			continue;
 		}
-		if (space && seen && buf_append_byte(out, ' ') < 0)
+		int keep_lead = folded && (quirks & CANON_HQ_FOLDED_SPACE);
+		if (space && (seen || keep_lead) && buf_append_byte(out, ' ') < 0)
 			return -1;             /* ... unless they lead the value */
 		space = 0;
 		seen = 1;
@@ -76,11 +78,16 @@ static int canon_header_relaxed(struct slice raw, struct buf *out)
 	return 0;
 }
 
-int canon_header(enum canon_alg c, struct slice raw, struct buf *out)
+int canon_header_quirk(enum canon_alg c, unsigned quirks, struct slice raw, struct buf *out)
 {
 	if (c == CANON_SIMPLE)
 		return buf_append(out, raw.ptr, raw.len); /* §3.4.1: no change at all */
-	return canon_header_relaxed(raw, out);
+	return canon_header_relaxed(raw, quirks, out);
+}
+
+int canon_header(enum canon_alg c, struct slice raw, struct buf *out)
+{
+	return canon_header_quirk(c, 0, raw, out);
 }
 
 /* ---- body ---- */
@@ -117,7 +124,7 @@ static void body_emit_line_ends(struct canon_body *cb, uint64_t n)
 void canon_body_init(struct canon_body *cb, enum canon_alg alg, unsigned quirks,
 		     canon_sink_fn sink, void *sink_ctx)
 {
-	memset(cb, 0, offsetof(struct canon_body, out));
+	memset(cb, 0, offsetof(struct canon_body, out)); /* also clears the forensic hook */
 	cb->alg = alg;
 	cb->quirks = quirks;
 	cb->sink = sink;
@@ -196,6 +203,15 @@ static size_t plain_run(const struct canon_body *cb, const char *data, size_t le
 	return i;
 }
 
+/* Forensics watches every line end: flush first, so the sink has seen every byte before it. */
+static void body_line_end_hook(struct canon_body *cb, uint64_t in_pos)
+{
+	if (cb->on_line_end) {
+		body_flush(cb);
+		cb->on_line_end(cb->line_ctx, in_pos);
+	}
+}
+
 void canon_body_feed(struct canon_body *cb, const char *data, size_t len)
 {
 	size_t i = 0;
@@ -205,6 +221,7 @@ void canon_body_feed(struct canon_body *cb, const char *data, size_t len)
 			if (data[i] == '\n') {
 				body_end_line(cb);
 				i++;
+				body_line_end_hook(cb, cb->in_pos + i);
 				continue;
 			}
 			body_content(cb, "\r", 1); /* a lone CR is data */
@@ -222,6 +239,7 @@ void canon_body_feed(struct canon_body *cb, const char *data, size_t len)
 			i += n;
 		}
 	}
+	cb->in_pos += len;
 	body_flush(cb);
 }
 

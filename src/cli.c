@@ -13,6 +13,7 @@
 enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
+	OPT_EXPLAIN,
 };
 
 static const struct option long_options[] = {
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "arc-only", no_argument, NULL, OPT_ARC_ONLY },
 	{ "dkim-only", no_argument, NULL, OPT_DKIM_ONLY },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -55,6 +57,8 @@ void cli_usage(FILE *f)
 	      "  --dns-timeout SECONDS   give up on a DNS query after this long (default 5)\n"
 	      "\n"
 	      "Output:\n"
+	      "  --explain               when a hash fails, find which known canonicalization\n"
+	      "                          bug or change reproduces it (forensics; also with -v)\n"
 	      "  -v, --verbose           show fields hashed, body hashes, keys and header data\n"
 	      "  --format FORMAT         text (default), json (JSON Lines) or ar\n"
 	      "                          (an RFC 8601 Authentication-Results field)\n"
@@ -175,6 +179,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 		break;
 	case OPT_ARC_ONLY: o->run.do_dkim = 0; o->run.do_arc = 1; break;
 	case OPT_DKIM_ONLY: o->run.do_arc = 0; o->run.do_dkim = 1; break;
+	case OPT_EXPLAIN: o->report.explain = 1; break;
 	case 'v': o->report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;

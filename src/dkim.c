@@ -373,18 +373,54 @@ void dkim_prepare(struct dkim_sig *s, struct hash_registry *reg, struct lookup *
 	lookup_request(lk, s->keyname);
 }
 
-int dkim_append_self(const struct dkim_sig *s, const struct msg *m, enum canon_alg c, struct buf *out)
+int dkim_append_self_with(const struct dkim_sig *s, const struct msg *m, enum canon_alg c, unsigned quirks,
+			  int keep_b, struct buf *out)
 {
 	struct slice raw = m->fields[s->field].raw;
+	if (keep_b)
+		return canon_header_quirk(c, quirks, raw, out);
 	size_t cut = (size_t)(s->b_region.ptr - raw.ptr), cutlen = s->b_region.len;
 	struct buf emptied;
 	buf_init(&emptied, raw.len + 1);
 	int rc = -1;
 	if (buf_append(&emptied, raw.ptr, cut) == 0 &&
 	    buf_append(&emptied, raw.ptr + cut + cutlen, raw.len - cut - cutlen) == 0)
-		rc = canon_header(c, slice_make(emptied.data, emptied.len), out);
+		rc = canon_header_quirk(c, quirks, slice_make(emptied.data, emptied.len), out);
 	buf_free(&emptied);
 	return rc;
+}
+
+int dkim_append_self(const struct dkim_sig *s, const struct msg *m, enum canon_alg c, struct buf *out)
+{
+	return dkim_append_self_with(s, m, c, 0, 0, out);
+}
+
+struct dkim_hdr_opts dkim_hdr_default(const struct dkim_sig *s)
+{
+	struct dkim_hdr_opts o = { .canon = s->hcanon };
+	return o;
+}
+
+/* The field an h= entry selects, or -1: bottom-up by default (§5.4.2), top-down for the bug. */
+static long select_field(const struct dkim_sig *s, const struct msg *m, struct slice name,
+			 const unsigned char *used, const struct dkim_hdr_opts *o)
+{
+	for (size_t k = 0; k < m->nfields; k++) {
+		size_t j = o->top_down ? k : m->nfields - 1 - k;
+		const struct msg_field *f = &m->fields[j];
+		if (j == s->field || used[j] || f->malformed || !slice_caseeq(f->name, name))
+			continue;
+		return (long)j;
+	}
+	return -1;
+}
+
+static int seen_before(const struct dkim_sig *s, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (slice_caseeq(s->h[k], s->h[i]))
+			return 1;
+	return 0;
 }
 
 /*
@@ -393,28 +429,43 @@ int dkim_append_self(const struct dkim_sig *s, const struct msg *m, enum canon_a
  * how over-signing prevents added fields). The signature itself comes last,
  * b= emptied and without a trailing CRLF (§3.7).
  */
-int dkim_header_data(struct dkim_sig *s, const struct msg *m)
+int dkim_header_data_with(const struct dkim_sig *s, const struct msg *m, const struct dkim_hdr_opts *o,
+			  struct buf *out, long *selected)
 {
-	buf_reset(&s->hdata);
+	buf_reset(out);
 	unsigned char *used = calloc(m->nfields ? m->nfields : 1, 1);
 	if (!used)
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; i < s->nh && rc == 0; i++) {
-		for (size_t j = m->nfields; j-- > 0;) {
-			const struct msg_field *f = &m->fields[j];
-			if (j == s->field || used[j] || f->malformed || !slice_caseeq(f->name, s->h[i]))
-				continue;
-			used[j] = 1;
-			s->selected[i] = (long)j;
-			if (canon_header(s->hcanon, f->raw, &s->hdata) < 0 || buf_append(&s->hdata, "\r\n", 2) < 0)
-				rc = -1;
-			break;
+		if (o->dedupe && seen_before(s, i))
+			continue;
+		long j = select_field(s, m, s->h[i], used, o);
+		if (j < 0 && o->reuse && seen_before(s, i)) {
+			unsigned char *none = calloc(m->nfields ? m->nfields : 1, 1);
+			j = none ? select_field(s, m, s->h[i], none, o) : -1;
+			free(none);
 		}
+		if (selected)
+			selected[i] = j;
+		if (j < 0)
+			continue;
+		used[j] = 1;
+		if (canon_header_quirk(o->canon, o->quirks, m->fields[j].raw, out) < 0 || buf_append(out, "\r\n", 2) < 0)
+			rc = -1;
 	}
 	free(used);
 	if (rc == 0)
-		rc = dkim_append_self(s, m, s->hcanon, &s->hdata);
+		rc = dkim_append_self_with(s, m, o->canon, o->quirks, o->keep_b, out);
+	if (rc == 0 && o->self_crlf)
+		rc = buf_append(out, "\r\n", 2);
+	return rc;
+}
+
+int dkim_header_data(struct dkim_sig *s, const struct msg *m)
+{
+	struct dkim_hdr_opts o = dkim_hdr_default(s);
+	int rc = dkim_header_data_with(s, m, &o, &s->hdata, s->selected);
 	if (rc < 0)
 		verdict_set(&s->v, VERDICT_PERMERROR, "header data larger than %u bytes", MSG_HEADER_MAX);
 	return rc;
@@ -542,6 +593,16 @@ static void append_pass_notes(struct dkim_sig *s)
 			   s->record_used + 1);
 	slice_copy(slice_make(text.data, text.len), s->v.reason, sizeof s->v.reason);
 	buf_free(&text);
+}
+
+int dkim_check_header_data(const struct dkim_sig *s, const struct buf *hdata)
+{
+	unsigned char digest[HASH_MAX_DIGEST];
+	unsigned dlen = 0;
+	char why[200];
+	if (!s->has_key || hash_digest(sig_alg_hash(s->alg), hdata->data ? hdata->data : "", hdata->len, digest, &dlen) < 0)
+		return -1;
+	return sig_verify(s->key.pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why, sizeof why);
 }
 
 void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_policy *pol)

@@ -551,10 +551,12 @@ static void asked_list(const struct dns *d, const struct dns_query *q, char *out
 	unsigned mask = q->asked | q->tcp_tried;
 	if (q->state >= Q_TCP_WAIT && q->state <= Q_TCP_RECV)
 		mask |= bit(q->tcp_server);
+	if (mask == 0) /* every send failed: name the servers we tried to reach */
+		mask = bit(d->nservers) - 1;
 	for (size_t i = 0; i < d->nservers; i++)
 		if (mask & bit(i))
 			buf_printf(&b, "%s%s", b.len ? ", " : "", d->servers[i].label);
-	snprintf(out, outlen, "%s", b.data ? b.data : "no server");
+	snprintf(out, outlen, "%s", b.data ? b.data : "");
 	buf_free(&b);
 }
 
@@ -667,8 +669,10 @@ static int next_udp_server(const struct dns *d, struct dns_query *q)
 static void send_udp(struct dns *d, struct dns_query *q, int64_t now)
 {
 	int s = next_udp_server(d, q);
-	if (s < 0)
+	if (s < 0) {
+		q->next_send = q->deadline; /* every server has failed: only the deadline is left */
 		return;
+	}
 	const struct dns_addr *srv = &d->servers[s];
 	ssize_t n = sendto(socket_for(d, (size_t)s), q->packet + 2, q->qlen, 0,
 			   (const struct sockaddr *)&srv->sa, srv->salen);
@@ -807,10 +811,8 @@ static void tcp_failed(struct dns *d, struct dns_query *q, const char *why, int6
 /* ---------- parsing a reply ---------- */
 
 enum reply_verdict {
-	REPLY_IGNORE,     /* not the reply to this query: keep waiting */
-	REPLY_TRUNCATED,  /* TC set: retry over TCP */
-	REPLY_ERROR_RCODE,/* SERVFAIL, REFUSED, ...: maybe another server does better */
-	REPLY_FINAL,      /* an answer was built */
+	REPLY_ERROR_RCODE, /* SERVFAIL, REFUSED, ...: maybe another server does better */
+	REPLY_FINAL,       /* an answer was built */
 };
 
 /* QR set, standard query, and the question is exactly ours (RFC 5452 §9.1). */
@@ -1011,8 +1013,11 @@ static void drain_udp(struct dns *d, int fd, int64_t now)
 		socklen_t fromlen = sizeof from;
 		ssize_t n = recvfrom(fd, d->rbuf, DNS_MSG_MAX + 1, MSG_TRUNC, (struct sockaddr *)&from,
 				     &fromlen);
-		if (n < 0)
-			return; /* EAGAIN, or an ICMP error reported on the socket: nothing to read */
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue; /* a reported ICMP error or EINTR: the next datagram may be fine */
+		}
 		if (n < DNS_HEADER_LEN || n > DNS_MSG_MAX)
 			continue;
 		struct dns_query *q = find_udp_query(d, get16(d->rbuf));
@@ -1257,19 +1262,28 @@ static void deliver_finished(struct dns *d, dns_done_fn done, void *cbctx)
 	}
 }
 
+static int any_finished(const struct dns *d)
+{
+	for (size_t i = 0; i < d->nq; i++)
+		if (d->q[i]->state == Q_DONE)
+			return 1;
+	return 0;
+}
+
+/*
+ * Returns as soon as some query has finished (after delivering every finished
+ * one), when none is pending, or after timeout_ms (negative: no limit). Even
+ * with timeout_ms 0 the sockets are read once, so batch callers make progress.
+ */
 size_t dns_poll(struct dns *d, int timeout_ms, dns_done_fn done, void *cbctx)
 {
 	if (!d)
 		return 0;
-	int64_t start = now_ms();
-	int64_t until = timeout_ms < 0 ? INT64_MAX : start + timeout_ms;
+	int64_t until = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
 	for (;;) {
 		int64_t now = now_ms();
 		int64_t next = service_timers(d, now);
-		int any_done = 0;
-		for (size_t i = 0; i < d->nq && !any_done; i++)
-			any_done = d->q[i]->state == Q_DONE;
-		if (any_done || d->nq == 0 || now >= until)
+		if (d->nq == 0 || any_finished(d))
 			break;
 		int64_t wait = (next < until ? next : until) - now;
 		if (wait < 0)
@@ -1277,10 +1291,12 @@ size_t dns_poll(struct dns *d, int timeout_ms, dns_done_fn done, void *cbctx)
 		if (wait > INT_MAX)
 			wait = INT_MAX;
 		poll_once(d, (int)wait);
-		for (size_t i = 0; i < d->nq && !any_done; i++)
-			any_done = d->q[i]->state == Q_DONE;
-		if (any_done)
+		if (any_finished(d))
 			break;
+		if (now_ms() >= until) {
+			service_timers(d, now_ms()); /* deadlines that fell due while we waited */
+			break;
+		}
 	}
 	deliver_finished(d, done, cbctx);
 	return d->nq;

@@ -156,6 +156,41 @@ static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const str
 	}
 }
 
+static void text_finding(struct buf *out, const char *ind, const char *kind, const struct forensic_finding *f)
+{
+	buf_printf(out, "%s%s: %s [%s]\n", ind, kind, f->what, f->id);
+	buf_printf(out, "%s  breaks %s", ind, f->rule);
+	if (f->seen_in[0])
+		buf_printf(out, "; seen in %s", f->seen_in);
+	buf_append_byte(out, '\n');
+}
+
+/* What forensics found for one signature (text). */
+static void text_forensics(struct buf *out, const struct forensic_report *fr, const char *ind)
+{
+	if (!fr)
+		return;
+	if (fr->body_examined) {
+		for (size_t i = 0; i < fr->nbody; i++)
+			text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
+		if (fr->prefix_found)
+			buf_printf(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
+				   "after signing (typical of a list footer)\n", ind,
+				   (unsigned long long)fr->prefix_bytes,
+				   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+		if (fr->nbody == 0 && !fr->prefix_found)
+			buf_printf(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s\n",
+				   ind, fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
+	}
+	if (fr->header_examined) {
+		for (size_t i = 0; i < fr->nheader; i++)
+			text_finding(out, ind, "explained: b= verifies with", &fr->header[i]);
+		if (fr->nheader == 0)
+			buf_printf(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s\n", ind,
+				   fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+	}
+}
+
 static void text_aar(struct buf *out, const struct arc_set *set, const char *ind)
 {
 	if (set->aar_field < 0) {
@@ -176,8 +211,9 @@ static void text_aar(struct buf *out, const struct arc_set *set, const char *ind
 	buf_append_byte(out, '\n');
 }
 
-static void text_arc(struct buf *out, const struct run_result *r, const struct report_opts *o)
+static void text_arc(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
+	const struct run_result *r = in->run;
 	const struct arc_chain *c = &r->arc;
 	buf_append_str(out, "  ARC      ");
 	put_result(out, c->result, 9, o);
@@ -193,10 +229,14 @@ static void text_arc(struct buf *out, const struct run_result *r, const struct r
 			text_sig_line(out, first, "AS ", &set->as, o);
 		else
 			buf_printf(out, "%sAS  (missing)\n", first);
+		if (set->has_as && (o->explain || o->verbose))
+			text_forensics(out, forensics_for(in->forensics, &set->as), "                         ");
 		if (set->has_ams)
 			text_sig_line(out, pad, "AMS", &set->ams, o);
 		else
 			buf_printf(out, "%sAMS (missing)\n", pad);
+		if (set->has_ams && (o->explain || o->verbose))
+			text_forensics(out, forensics_for(in->forensics, &set->ams), "                         ");
 		text_aar(out, set, pad);
 		if (o->verbose) {
 			if (set->has_ams) {
@@ -224,8 +264,9 @@ static void text_notes(struct buf *out, const struct run_result *r)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
-static void report_text(struct buf *out, const struct run_result *r, const struct report_opts *o)
+static void report_text(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
+	const struct run_result *r = in->run;
 	buf_printf(out, "%s\n", r->file);
 	for (size_t i = 0; i < r->nerrors; i++)
 		buf_printf(out, "  error: %s\n", r->errors[i]);
@@ -240,12 +281,14 @@ static void report_text(struct buf *out, const struct run_result *r, const struc
 			char label[32];
 			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
 			text_sig_line(out, "  ", label, &r->dkim[i], o);
+			if (o->explain || o->verbose)
+				text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
 			if (o->verbose)
 				text_sig_detail(out, &r->dkim[i], &r->msg, "      ");
 		}
 	}
 	if (o->show_arc)
-		text_arc(out, r, o);
+		text_arc(out, in, o);
 }
 
 /* ---- JSON ---- */
@@ -295,7 +338,58 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_obj_end(j);
 }
 
-static void json_sig_fields(struct json *j, const struct dkim_sig *s)
+static void json_finding(struct json *j, const char *kind, const struct forensic_finding *f)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "kind", kind);
+	json_kv_str(j, "id", f->id);
+	json_kv_str(j, "what", f->what);
+	json_kv_str(j, "rule", f->rule);
+	json_kv_str(j, "seen_in", f->seen_in);
+	json_obj_end(j);
+}
+
+/* "forensics": what the examination found, one object per finding; null when not examined. */
+static void json_forensics(struct json *j, const struct forensic_report *fr)
+{
+	json_key(j, "forensics");
+	if (!fr) {
+		json_null(j);
+		return;
+	}
+	json_arr_begin(j);
+	for (size_t i = 0; i < fr->nbody; i++)
+		json_finding(j, "body", &fr->body[i]);
+	for (size_t i = 0; i < fr->nheader; i++)
+		json_finding(j, "header", &fr->header[i]);
+	if (fr->prefix_found) {
+		json_obj_begin(j);
+		json_kv_str(j, "kind", "prefix");
+		json_kv_str(j, "id", "body-appended");
+		json_key(j, "signed_bytes");
+		json_uint(j, fr->prefix_bytes);
+		json_key(j, "appended_bytes");
+		json_uint(j, fr->body_bytes - fr->prefix_bytes);
+		json_obj_end(j);
+	}
+	if (fr->body_examined && fr->nbody == 0 && !fr->prefix_found) {
+		json_obj_begin(j);
+		json_kv_str(j, "kind", "body-unexplained");
+		json_kv_int(j, "variants_tried", (int64_t)fr->body_tried);
+		json_kv_bool(j, "prefix_searched", fr->prefix_searched);
+		json_obj_end(j);
+	}
+	if (fr->header_examined && fr->nheader == 0) {
+		json_obj_begin(j);
+		json_kv_str(j, "kind", "header-unexplained");
+		json_kv_int(j, "variants_tried", (int64_t)fr->header_tried);
+		json_kv_str(j, "signed_fields", fr->header_notes);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct forensics *fx)
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
@@ -344,16 +438,17 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s)
 	else
 		json_null(j);
 	json_key_obj(j, s);
+	json_forensics(j, forensics_for(fx, s));
 }
 
-static void json_dkim(struct json *j, const struct run_result *r)
+static void json_dkim(struct json *j, const struct run_result *r, const struct forensics *fx)
 {
 	json_key(j, "dkim");
 	json_arr_begin(j);
 	for (size_t i = 0; i < r->ndkim; i++) {
 		json_obj_begin(j);
 		json_kv_int(j, "index", (int64_t)i + 1);
-		json_sig_fields(j, &r->dkim[i]);
+		json_sig_fields(j, &r->dkim[i], fx);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -387,7 +482,7 @@ static void json_aar(struct json *j, const struct arc_set *set, const struct msg
 	json_obj_end(j);
 }
 
-static void json_arc(struct json *j, const struct run_result *r)
+static void json_arc(struct json *j, const struct run_result *r, const struct forensics *fx)
 {
 	const struct arc_chain *c = &r->arc;
 	json_key(j, "arc");
@@ -411,7 +506,7 @@ static void json_arc(struct json *j, const struct run_result *r)
 		json_key(j, "ams");
 		if (set->has_ams) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->ams);
+			json_sig_fields(j, &set->ams, fx);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -419,7 +514,7 @@ static void json_arc(struct json *j, const struct run_result *r)
 		json_key(j, "as");
 		if (set->has_as) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->as);
+			json_sig_fields(j, &set->as, fx);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -430,8 +525,9 @@ static void json_arc(struct json *j, const struct run_result *r)
 	json_obj_end(j);
 }
 
-static void report_json(struct buf *out, const struct run_result *r, const struct report_opts *o)
+static void report_json(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
+	const struct run_result *r = in->run;
 	struct json j;
 	json_init(&j, out);
 	json_obj_begin(&j);
@@ -446,9 +542,9 @@ static void report_json(struct buf *out, const struct run_result *r, const struc
 		json_uint(&j, r->msg.body_bytes);
 	}
 	if (o->show_dkim)
-		json_dkim(&j, r);
+		json_dkim(&j, r, in->forensics);
 	if (o->show_arc)
-		json_arc(&j, r);
+		json_arc(&j, r, in->forensics);
 	json_key(&j, "errors");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->nerrors; i++)
@@ -526,17 +622,17 @@ static void report_ar(struct buf *out, const struct run_result *r, const struct 
 	buf_append_byte(out, '\n');
 }
 
-void report_message(struct buf *out, const struct run_result *r, const struct report_opts *o)
+void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	switch (o->format) {
 	case REPORT_JSON:
-		report_json(out, r, o);
+		report_json(out, in, o);
 		break;
 	case REPORT_AR:
-		report_ar(out, r, o);
+		report_ar(out, in->run, o);
 		break;
 	default:
-		report_text(out, r, o);
+		report_text(out, in, o);
 		break;
 	}
 }

@@ -1,0 +1,639 @@
+/*
+ * forensics: known non-conformant canonicalizations, reproduced on purpose.
+ * Each body variant is the RFC machine (canon.c) with one rule bent, either
+ * through a canonicalizer quirk flag or through a transform of the input the
+ * signer must have hashed instead (dot-stuffing, mbox quoting, a lone CR, a
+ * truncation). Evidence for the "seen in" column: research notes on peers
+ * (issue trackers and source of the implementations named).
+ */
+#include "forensics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "arc.h"
+#include "canon.h"
+
+/* ---- the catalogue ---- */
+
+enum applies { APPLY_ANY, APPLY_RELAXED, APPLY_SIMPLE, APPLY_HAS_L, APPLY_L_ZERO };
+
+enum xform {
+	XF_NONE, XF_DROP_CR, XF_DOUBLE_CR, XF_UNSTUFF, XF_STUFF, XF_UNQUOTE_FROM, XF_QUOTE_FROM,
+	XF_RAW_LIMIT, XF_APPEND_CRLF, XF_APPEND_LF,
+};
+
+struct body_variant {
+	struct forensic_finding f;
+	enum applies when;
+	unsigned quirks;       /* enum canon_quirk */
+	int swap_canon;        /* the other body canonicalization */
+	enum xform xf;
+	int unlimited;         /* ignore l= */
+};
+
+static const struct body_variant body_variants[] = {
+	{ { "relaxed-empty-crlf", "relaxed body canonicalization, but an empty body hashed as one CRLF instead of zero bytes",
+	    "RFC 6376 §3.4.4 b (a CRLF is added only to a non-empty body)",
+	    "dkimpy < 0.7.0 (LP#1727319), toorop/go-dkim #9, stalwart mail-auth < 0.3.7 (#22), KumoMTA (PR #575), "
+	    "Haraka (PR #1495), zone-mta (PR #69), the Microsoft AMS seen in rspamd #4601" },
+	  APPLY_RELAXED, CANON_Q_EMPTY_AS_CRLF, 0, XF_NONE, 0 },
+	{ { "simple-empty-nothing", "simple body canonicalization, but an empty body hashed as zero bytes instead of one CRLF",
+	    "RFC 6376 §3.4.3 (no body is canonicalized as one CRLF)",
+	    "swiftmailer #877, Haraka #2410, OpenARC (both forks, by reading its canonicalizer)" },
+	  APPLY_SIMPLE, CANON_Q_EMPTY_AS_NOTHING, 0, XF_NONE, 0 },
+	{ { "relaxed-wsp-lines-kept", "relaxed, but whitespace-only lines at the end kept as empty lines "
+	    "(whitespace stripped after, not before, dropping trailing empty lines)",
+	    "RFC 6376 §3.4.4 a then b",
+	    "rspamd (#5590, fixed by PR #5662), MimeKit #187, mailauth < 2.3.4 (#17), stalwart mail-auth, KumoMTA, "
+	    "OpenSMTPD filter-dkimverify" },
+	  APPLY_RELAXED, CANON_Q_WSP_LINES_KEPT, 0, XF_NONE, 0 },
+	{ { "trailing-empty-lines-kept", "trailing empty lines of the body kept instead of dropped",
+	    "RFC 6376 §3.4.3 / §3.4.4 b", "rspamd #651 (2016)" },
+	  APPLY_ANY, CANON_Q_KEEP_TRAILING, 0, XF_NONE, 0 },
+	{ { "final-crlf-dropped", "the CRLF that ends the last line dropped",
+	    "RFC 6376 §3.4.3 / §3.4.4 (a non-empty body ends with CRLF)", "" },
+	  APPLY_ANY, CANON_Q_NO_FINAL_CRLF, 0, XF_NONE, 0 },
+	{ { "relaxed-wsp-not-reduced", "relaxed, but runs of whitespace inside lines not reduced to one SP",
+	    "RFC 6376 §3.4.4 a", "" },
+	  APPLY_RELAXED, CANON_Q_NO_WSP_REDUCE, 0, XF_NONE, 0 },
+	{ { "relaxed-eol-wsp-kept", "relaxed, but whitespace at the ends of lines not removed",
+	    "RFC 6376 §3.4.4 a", "" },
+	  APPLY_RELAXED, CANON_Q_NO_EOL_STRIP, 0, XF_NONE, 0 },
+	{ { "other-body-canonicalization", "the other body canonicalization than c= declares",
+	    "RFC 6376 §3.5 c= (RFC 8617 §4.1.2 for the AMS: no c= means simple/simple)",
+	    "dkimpy and mailauth <= 5 read a missing AMS c= as relaxed/relaxed; mailauth < 2.1.2 did so for DKIM (#6)" },
+	  APPLY_ANY, 0, 1, XF_NONE, 0 },
+	{ { "lf-line-ends", "line ends hashed as bare LF instead of CRLF",
+	    "RFC 5322 §2.3, RFC 6376 §3.4 (lines end in CRLF)",
+	    "MimeKit #496, Haraka #2594 and #2856, OpenSMTPD with rspamd (#4322)" },
+	  APPLY_ANY, CANON_Q_LF_ENDS, 0, XF_NONE, 0 },
+	{ { "lone-cr-dropped", "a CR that is not part of CRLF dropped",
+	    "RFC 6376 §3.4.3 / §3.4.4 (only CRLF ends a line; a lone CR is data)",
+	    "stalwart mail-auth (drops every CR), mailauth < 5.0.3" },
+	  APPLY_ANY, 0, 0, XF_DROP_CR, 0 },
+	{ { "lone-cr-doubled", "a CR that is not part of CRLF doubled",
+	    "RFC 6376 §3.4.3 / §3.4.4", "go-msgauth #38 (CR doubled at a chunk boundary)" },
+	  APPLY_ANY, 0, 0, XF_DOUBLE_CR, 0 },
+	{ { "dot-stuffing-left-in", "the copy here still carries SMTP dot-stuffing the signer did not hash "
+	    "(a leading '.' doubled on lines that start with '.')",
+	    "RFC 5321 §4.5.2 (the receiver removes the stuffing before the message is stored or verified)",
+	    "Mail::DKIM's common_verification_problems.txt (its most common cause of \"body has been altered\")" },
+	  APPLY_ANY, 0, 0, XF_UNSTUFF, 0 },
+	{ { "dot-stuffed-when-signed", "the signer hashed the SMTP dot-stuffed body",
+	    "RFC 5321 §4.5.2, RFC 6376 §5.3 (the message is signed, not its SMTP encoding)", "" },
+	  APPLY_ANY, 0, 0, XF_STUFF, 0 },
+	{ { "mbox-from-quoting-left-in", "mbox '>From ' quoting added after signing is still in this copy",
+	    "RFC 4155 (mbox quoting is storage, not message content)", "" },
+	  APPLY_ANY, 0, 0, XF_UNQUOTE_FROM, 0 },
+	{ { "mbox-from-quoted-when-signed", "the signer hashed lines starting 'From ' with mbox '>' quoting",
+	    "RFC 4155, RFC 6376 §5.3", "" },
+	  APPLY_ANY, 0, 0, XF_QUOTE_FROM, 0 },
+	{ { "l-on-raw-bytes", "l= applied to the raw body bytes instead of the canonicalized body",
+	    "RFC 6376 §3.5 l= (a count of canonicalized body octets)", "stalwart mail-auth (by reading its source)" },
+	  APPLY_HAS_L, 0, 0, XF_RAW_LIMIT, 1 },
+	{ { "l-zero-unlimited", "l=0 taken as \"no limit\" instead of \"hash nothing\"",
+	    "RFC 6376 §3.5 l=", "stalwart mail-auth (by reading its source)" },
+	  APPLY_L_ZERO, 0, 0, XF_NONE, 1 },
+	{ { "crlf-appended", "a CRLF added at the end of the body before hashing",
+	    "RFC 6376 §3.4 (the body as received)", "what rspamd silently retries on a mismatch (#5590)" },
+	  APPLY_ANY, 0, 0, XF_APPEND_CRLF, 0 },
+	{ { "lf-appended", "an LF added at the end of the body before hashing",
+	    "RFC 6376 §3.4", "what rspamd silently retries on a mismatch (#5590)" },
+	  APPLY_ANY, 0, 0, XF_APPEND_LF, 0 },
+};
+
+#define NBODY_VARIANTS (sizeof body_variants / sizeof body_variants[0])
+
+static int variant_applies(const struct body_variant *v, const struct dkim_sig *s)
+{
+	switch (v->when) {
+	case APPLY_RELAXED: return s->bcanon == CANON_RELAXED;
+	case APPLY_SIMPLE: return s->bcanon == CANON_SIMPLE;
+	case APPLY_HAS_L: return s->has_l;
+	case APPLY_L_ZERO: return s->has_l && s->l == 0;
+	default: return 1;
+	}
+}
+
+/* ---- a hasher for one variant: input transform -> canonicalizer -> digest ---- */
+
+struct variant_hasher {
+	const struct body_variant *v;    /* NULL for the prefix search */
+	struct forensic_report *rep;     /* not ours */
+	const struct dkim_sig *sig;      /* not ours */
+	struct canon_body cb;
+	EVP_MD_CTX *md;
+	uint64_t limit, hashed;
+	int line_start;                  /* the next input byte starts a line */
+	int pending_cr;
+	char held[16];                   /* line-start bytes held to recognise "." / ">From " / "From " */
+	size_t nheld;
+	uint64_t raw_left;
+	char out[4096];                  /* transformed input staging */
+	size_t outlen;
+};
+
+static void hasher_sink(void *ctx, const char *data, size_t len)
+{
+	struct variant_hasher *h = ctx;
+	if (h->hashed >= h->limit)
+		return;
+	uint64_t room = h->limit - h->hashed;
+	size_t take = room < len ? (size_t)room : len;
+	EVP_DigestUpdate(h->md, data, take);
+	h->hashed += take;
+}
+
+static int digest_matches(const struct dkim_sig *s, EVP_MD_CTX *md)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	if (EVP_DigestFinal_ex(md, d, &n) != 1)
+		return 0;
+	return n == s->bh.len && memcmp(d, s->bh.data, n) == 0;
+}
+
+/* Prefix search (RFC 6376 §3.4.3/§3.4.4): the canonical form of the body cut after this line
+ * is what has been emitted so far plus the one final CRLF the end-of-body rule adds. */
+static void prefix_check(void *ctx, uint64_t in_pos)
+{
+	struct variant_hasher *h = ctx;
+	if (h->rep->prefix_found)
+		return;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_MD_CTX_copy_ex(c, h->md) != 1) {
+		EVP_MD_CTX_free(c);
+		return;
+	}
+	if (h->cb.any_content || h->cb.alg == CANON_SIMPLE)
+		EVP_DigestUpdate(c, "\r\n", 2);
+	if (digest_matches(h->sig, c)) {
+		h->rep->prefix_found = 1;
+		h->rep->prefix_bytes = in_pos;
+	}
+	EVP_MD_CTX_free(c);
+}
+
+static const EVP_MD *md_of(const struct dkim_sig *s)
+{
+	return sig_alg_hash(s->alg) == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+static int hasher_init(struct variant_hasher *h, const struct body_variant *v, const struct dkim_sig *s,
+		       struct forensic_report *rep)
+{
+	memset(h, 0, sizeof *h);
+	h->v = v;
+	h->sig = s;
+	h->rep = rep;
+	h->line_start = 1;
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || EVP_DigestInit_ex(h->md, md_of(s), NULL) != 1)
+		return -1;
+	enum canon_alg c = s->bcanon;
+	if (v && v->swap_canon)
+		c = c == CANON_SIMPLE ? CANON_RELAXED : CANON_SIMPLE;
+	canon_body_init(&h->cb, c, v ? v->quirks : 0, hasher_sink, h);
+	h->limit = s->has_l && !(v && v->unlimited) ? s->l : UINT64_MAX;
+	h->raw_left = v && v->xf == XF_RAW_LIMIT ? s->l : UINT64_MAX;
+	if (!v) {
+		h->cb.on_line_end = prefix_check;
+		h->cb.line_ctx = h;
+	}
+	return 0;
+}
+
+static void hasher_flush(struct variant_hasher *h)
+{
+	if (h->outlen) {
+		canon_body_feed(&h->cb, h->out, h->outlen);
+		h->outlen = 0;
+	}
+}
+
+static void hasher_put(struct variant_hasher *h, char c)
+{
+	if (h->outlen == sizeof h->out)
+		hasher_flush(h);
+	h->out[h->outlen++] = c;
+}
+
+static void hasher_put_held(struct variant_hasher *h)
+{
+	for (size_t i = 0; i < h->nheld; i++)
+		hasher_put(h, h->held[i]);
+	h->nheld = 0;
+}
+
+/*
+ * Line-start transforms decide on the first bytes of a line. For the mbox
+ * forms the pattern is ">*From "; bytes are held until they match it or not.
+ */
+static int line_start_decided(struct variant_hasher *h)
+{
+	static const char from[] = "From ";
+	size_t gt = 0;
+	while (gt < h->nheld && h->held[gt] == '>')
+		gt++;
+	size_t rest = h->nheld - gt;
+	if (rest > 5 || memcmp(h->held + gt, from, rest) != 0)
+		return 1; /* cannot become ">*From " */
+	return rest == 5 || h->nheld == sizeof h->held;
+}
+
+static void emit_from_line_start(struct variant_hasher *h)
+{
+	size_t gt = 0;
+	while (gt < h->nheld && h->held[gt] == '>')
+		gt++;
+	int is_from = h->nheld - gt == 5 && memcmp(h->held + gt, "From ", 5) == 0;
+	if (is_from && h->v->xf == XF_QUOTE_FROM)
+		hasher_put(h, '>');
+	size_t skip = is_from && h->v->xf == XF_UNQUOTE_FROM && gt > 0 ? 1 : 0;
+	for (size_t i = skip; i < h->nheld; i++)
+		hasher_put(h, h->held[i]);
+	h->nheld = 0;
+}
+
+static void hasher_byte(struct variant_hasher *h, char c)
+{
+	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	if (xf == XF_DROP_CR || xf == XF_DOUBLE_CR) {
+		if (h->pending_cr) {
+			h->pending_cr = 0;
+			if (c == '\n') {
+				hasher_put(h, '\r');
+			} else if (xf == XF_DOUBLE_CR) {
+				hasher_put(h, '\r');
+				hasher_put(h, '\r');
+			}
+		}
+		if (c == '\r') {
+			h->pending_cr = 1;
+			return;
+		}
+		hasher_put(h, c);
+		return;
+	}
+	if (xf == XF_UNSTUFF || xf == XF_STUFF) {
+		if (h->line_start && c == '.') {
+			h->line_start = 0;
+			if (xf == XF_STUFF) {
+				hasher_put(h, '.');
+				hasher_put(h, '.');
+			}
+			return; /* unstuff: the leading '.' of a stuffed line goes */
+		}
+		h->line_start = c == '\n';
+		hasher_put(h, c);
+		return;
+	}
+	if (xf == XF_UNQUOTE_FROM || xf == XF_QUOTE_FROM) {
+		if (h->line_start) {
+			h->held[h->nheld++] = c;
+			if (c == '\n' || line_start_decided(h)) {
+				h->line_start = c == '\n';
+				emit_from_line_start(h);
+			}
+			return;
+		}
+		h->line_start = c == '\n';
+		hasher_put(h, c);
+		return;
+	}
+	hasher_put(h, c);
+}
+
+static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
+{
+	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	if (xf == XF_RAW_LIMIT) {
+		size_t take = h->raw_left < len ? (size_t)h->raw_left : len;
+		h->raw_left -= take;
+		canon_body_feed(&h->cb, data, take);
+		return;
+	}
+	if (xf == XF_NONE || xf == XF_APPEND_CRLF || xf == XF_APPEND_LF) {
+		canon_body_feed(&h->cb, data, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		hasher_byte(h, data[i]);
+	hasher_flush(h);
+}
+
+/* Finish the input (held bytes, appended line ends), the canonicalizer and the digest. */
+static int hasher_finish(struct variant_hasher *h)
+{
+	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	if (h->pending_cr) {
+		hasher_put(h, '\r');
+		if (xf == XF_DOUBLE_CR)
+			hasher_put(h, '\r');
+	}
+	hasher_put_held(h);
+	if (xf == XF_APPEND_CRLF)
+		hasher_put(h, '\r');
+	if (xf == XF_APPEND_CRLF || xf == XF_APPEND_LF)
+		hasher_put(h, '\n');
+	hasher_flush(h);
+	canon_body_finish(&h->cb);
+	return digest_matches(h->sig, h->md);
+}
+
+static void hasher_free(struct variant_hasher *h)
+{
+	canon_body_free(&h->cb);
+	EVP_MD_CTX_free(h->md);
+	h->md = NULL;
+}
+
+/* ---- reports ---- */
+
+static struct forensic_report *add_report(struct forensics *f, const struct dkim_sig *s, const char *label)
+{
+	struct forensic_report *r = realloc(f->reports, (f->n + 1) * sizeof *r);
+	if (!r)
+		return NULL;
+	f->reports = r;
+	struct forensic_report *rep = &f->reports[f->n++];
+	memset(rep, 0, sizeof *rep);
+	rep->sig = s;
+	rep->label = label;
+	return rep;
+}
+
+const struct forensic_report *forensics_for(const struct forensics *f, const struct dkim_sig *s)
+{
+	for (size_t i = 0; f && i < f->n; i++)
+		if (f->reports[i].sig == s)
+			return &f->reports[i];
+	return NULL;
+}
+
+void forensics_free(struct forensics *f)
+{
+	free(f->reports);
+	f->reports = NULL;
+	f->n = 0;
+}
+
+/* ---- the body pass ---- */
+
+static int needs_body_forensics(const struct dkim_sig *s)
+{
+	return s->usable && s->kind != DKIM_KIND_SEAL && s->body_ok == 0 && s->bh.len > 0;
+}
+
+static size_t count_hashers(const struct forensics *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (!needs_body_forensics(f->reports[i].sig))
+			continue;
+		for (size_t v = 0; v < NBODY_VARIANTS; v++)
+			n += variant_applies(&body_variants[v], f->reports[i].sig);
+		n += !f->reports[i].sig->has_l; /* the prefix search */
+	}
+	return n;
+}
+
+static int setup_hashers(struct forensics *f, struct variant_hasher *hs)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		struct forensic_report *rep = &f->reports[i];
+		const struct dkim_sig *s = rep->sig;
+		if (!needs_body_forensics(s))
+			continue;
+		rep->body_examined = 1;
+		for (size_t v = 0; v < NBODY_VARIANTS; v++) {
+			if (!variant_applies(&body_variants[v], s))
+				continue;
+			if (hasher_init(&hs[k++], &body_variants[v], s, rep) < 0)
+				return -1;
+			rep->body_tried++;
+		}
+		if (!s->has_l) {
+			rep->prefix_searched = 1;
+			if (hasher_init(&hs[k++], NULL, s, rep) < 0)
+				return -1;
+			/* the empty prefix: a body that was empty when signed */
+			prefix_check(&hs[k - 1], 0);
+		}
+	}
+	return 0;
+}
+
+static void record_body_results(struct variant_hasher *hs, size_t n, uint64_t body_bytes)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct variant_hasher *h = &hs[k];
+		int match = hasher_finish(h);
+		h->rep->body_bytes = body_bytes;
+		if (h->v && match && h->rep->nbody < FORENSICS_FINDINGS_MAX)
+			h->rep->body[h->rep->nbody++] = h->v->f;
+	}
+}
+
+static int body_pass(struct forensics *f, FILE *in, long start, const struct msg_opts *mo, char *err,
+		     size_t errlen)
+{
+	size_t n = count_hashers(f);
+	if (n == 0)
+		return 0;
+	struct variant_hasher *hs = calloc(n, sizeof *hs);
+	if (!hs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = setup_hashers(f, hs);
+	struct msg m;
+	if (rc == 0 && fseek(in, start, SEEK_SET) != 0) {
+		snprintf(err, errlen, "cannot read the message again (not seekable)");
+		rc = -1;
+	}
+	if (rc == 0 && msg_open(&m, in, mo, err, errlen) < 0)
+		rc = -1;
+	if (rc == 0) {
+		char *chunk = malloc(MSG_CHUNK);
+		long got;
+		while (chunk && (got = msg_read_body(&m, chunk, MSG_CHUNK)) > 0)
+			for (size_t k = 0; k < n; k++)
+				hasher_feed(&hs[k], chunk, (size_t)got);
+		free(chunk);
+		record_body_results(hs, n, m.body_bytes);
+		msg_close(&m);
+	}
+	for (size_t k = 0; k < n; k++)
+		hasher_free(&hs[k]);
+	free(hs);
+	return rc;
+}
+
+/* ---- header variants ---- */
+
+enum hdr_applies { HDR_SIG_OR_AMS, HDR_AMS_NO_C, HDR_SEAL, HDR_ANY };
+
+struct header_variant {
+	struct forensic_finding f;
+	enum hdr_applies when;
+	struct dkim_hdr_opts o;    /* canon is filled in per signature */
+	int swap_canon;
+	int relaxed;               /* force relaxed */
+	int descending;            /* seal: sets newest first */
+};
+
+static const struct header_variant header_variants[] = {
+	{ { "ams-missing-c-as-relaxed", "an AMS without c= hashed as relaxed/relaxed instead of simple/simple",
+	    "RFC 8617 §4.1.2 with RFC 6376 §3.5 (a missing c= means simple/simple)",
+	    "dkimpy, mailauth <= 5 (and the ARC test suite case ams_fields_c_na)" },
+	  HDR_AMS_NO_C, { 0 }, 0, 1, 0 },
+	{ { "other-header-canonicalization", "the other header canonicalization than c= declares",
+	    "RFC 6376 §3.5 c=", "" },
+	  HDR_SIG_OR_AMS, { 0 }, 1, 0, 0 },
+	{ { "space-after-colon-kept", "relaxed, but one space kept after the colon of a field whose value starts "
+	    "on a continuation line", "RFC 6376 §3.4.2 (white space before and after the colon is deleted)",
+	    "OpenDKIM <= 2.10.3 (#39, PR #119), markenwerk java-utils-mail-dkim (PR #7), MimeKit #171" },
+	  HDR_ANY, { .quirks = CANON_HQ_FOLDED_SPACE }, 0, 0, 0 },
+	{ { "top-down-selection", "repeated header fields selected from the top down instead of the bottom up",
+	    "RFC 6376 §5.4.2", "aboutmyemail #26, OpenDKIM #157" },
+	  HDR_SIG_OR_AMS, { .top_down = 1 }, 0, 0, 0 },
+	{ { "h-deduplicated", "each name in h= used only once (repeated names ignored)",
+	    "RFC 6376 §5.4.2 (each repeated name selects the next older field)", "kmille/dkim-verify #5" },
+	  HDR_SIG_OR_AMS, { .dedupe = 1 }, 0, 0, 0 },
+	{ { "repeated-name-same-field", "a repeated h= name hashed the same field again instead of the next "
+	    "older one (or nothing)", "RFC 6376 §5.4.2", "OpenSMTPD filter-dkimverify (fixed in a fork, f185a96)" },
+	  HDR_SIG_OR_AMS, { .reuse = 1 }, 0, 0, 0 },
+	{ { "signature-field-with-crlf", "the signature's own field hashed with a trailing CRLF",
+	    "RFC 6376 §3.7 (the signature field is hashed without its trailing CRLF)", "" },
+	  HDR_ANY, { .self_crlf = 1 }, 0, 0, 0 },
+	{ { "b-not-emptied", "the signature's own field hashed with its b= value still in it",
+	    "RFC 6376 §3.7 (the value of b= is treated as empty)", "" },
+	  HDR_ANY, { .keep_b = 1 }, 0, 0, 0 },
+	{ { "seal-sets-descending", "the ARC sets fed to the seal newest first instead of from instance 1 up",
+	    "RFC 8617 §5.1.1 (sets in increasing instance order)", "rspamd #4449 (ARC signing for i > 1)" },
+	  HDR_SEAL, { 0 }, 0, 0, 1 },
+};
+
+#define NHEADER_VARIANTS (sizeof header_variants / sizeof header_variants[0])
+
+static int header_variant_applies(const struct header_variant *v, const struct dkim_sig *s)
+{
+	switch (v->when) {
+	case HDR_SIG_OR_AMS: return s->kind != DKIM_KIND_SEAL && !(s->kind == DKIM_KIND_AMS && !tags_find(&s->tags, "c") && v->swap_canon);
+	case HDR_AMS_NO_C: return s->kind == DKIM_KIND_AMS && !tags_find(&s->tags, "c");
+	case HDR_SEAL: return s->kind == DKIM_KIND_SEAL && s->instance > 1;
+	default: return 1;
+	}
+}
+
+static int build_variant_header(const struct header_variant *v, const struct dkim_sig *s, const struct msg *m,
+				const struct arc_chain *chain, struct buf *out)
+{
+	if (s->kind == DKIM_KIND_SEAL) {
+		if (arc_seal_data_with(chain, m, s->instance, v->descending, v->o.quirks, v->o.keep_b, out) < 0)
+			return -1;
+		return v->o.self_crlf ? buf_append(out, "\r\n", 2) : 0;
+	}
+	struct dkim_hdr_opts o = v->o;
+	o.canon = s->hcanon;
+	if (v->swap_canon)
+		o.canon = s->hcanon == CANON_SIMPLE ? CANON_RELAXED : CANON_SIMPLE;
+	if (v->relaxed)
+		o.canon = CANON_RELAXED;
+	if (o.quirks && o.canon != CANON_RELAXED)
+		return 1; /* the quirk only exists under relaxed */
+	return dkim_header_data_with(s, m, &o, out, NULL);
+}
+
+/* Which signed names repeat or are absent: where a modifying hop usually is. */
+static void signed_field_notes(struct forensic_report *rep, const struct dkim_sig *s, const struct msg *m)
+{
+	struct buf notes;
+	buf_init(&notes, sizeof rep->header_notes - 1);
+	for (size_t i = 0; i < s->nh; i++) {
+		int dup = 0;
+		for (size_t k = 0; k < i; k++)
+			dup |= slice_caseeq(s->h[k], s->h[i]);
+		if (dup)
+			continue;
+		size_t signed_n = 0, present = 0;
+		for (size_t k = 0; k < s->nh; k++)
+			signed_n += slice_caseeq(s->h[k], s->h[i]);
+		for (size_t f = 0; f < m->nfields; f++)
+			present += f != s->field && !m->fields[f].malformed && slice_caseeq(m->fields[f].name, s->h[i]);
+		if (present == 0)
+			buf_printf(&notes, "%s%.*s absent", notes.len ? "; " : "", (int)s->h[i].len, s->h[i].ptr);
+		else if (present > 1)
+			buf_printf(&notes, "%s%.*s present %zu times, signed %zu", notes.len ? "; " : "",
+				   (int)s->h[i].len, s->h[i].ptr, present, signed_n);
+	}
+	if (notes.len)
+		snprintf(rep->header_notes, sizeof rep->header_notes, "%s", notes.data);
+	else
+		snprintf(rep->header_notes, sizeof rep->header_notes,
+			 "every signed field is present once: a signed field's content was probably changed");
+	buf_free(&notes);
+}
+
+static void header_forensics(struct forensic_report *rep, const struct dkim_sig *s, const struct msg *m,
+			     const struct arc_chain *chain)
+{
+	if (s->header_ok != 0 || !s->has_key)
+		return;
+	rep->header_examined = 1;
+	struct buf data;
+	buf_init(&data, MSG_HEADER_MAX);
+	for (size_t v = 0; v < NHEADER_VARIANTS; v++) {
+		const struct header_variant *hv = &header_variants[v];
+		if (!header_variant_applies(hv, s))
+			continue;
+		if (build_variant_header(hv, s, m, chain, &data) != 0)
+			continue;
+		rep->header_tried++;
+		if (dkim_check_header_data(s, &data) == 1 && rep->nheader < FORENSICS_FINDINGS_MAX)
+			rep->header[rep->nheader++] = hv->f;
+	}
+	buf_free(&data);
+	if (rep->nheader == 0 && s->kind != DKIM_KIND_SEAL)
+		signed_field_notes(rep, s, m);
+}
+
+/* ---- entry point ---- */
+
+static int collect(struct forensics *f, const struct run_result *r)
+{
+	for (size_t i = 0; i < r->ndkim; i++) {
+		const struct dkim_sig *s = &r->dkim[i];
+		if ((needs_body_forensics(s) || (s->header_ok == 0 && s->has_key)) && !add_report(f, s, "DKIM"))
+			return -1;
+	}
+	for (unsigned i = 0; i < r->arc.n; i++) {
+		const struct arc_set *set = &r->arc.sets[i];
+		if (set->has_ams && (needs_body_forensics(&set->ams) || (set->ams.header_ok == 0 && set->ams.has_key)) &&
+		    !add_report(f, &set->ams, "AMS"))
+			return -1;
+		if (set->has_as && set->as.header_ok == 0 && set->as.has_key && !add_report(f, &set->as, "AS"))
+			return -1;
+	}
+	return 0;
+}
+
+int forensics_run(struct forensics *f, const struct run_result *r, FILE *in, long start,
+		  const struct msg_opts *mo, char *err, size_t errlen)
+{
+	memset(f, 0, sizeof *f);
+	if (!r->msg_open)
+		return 0;
+	if (collect(f, r) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < f->n; i++)
+		header_forensics(&f->reports[i], f->reports[i].sig, &r->msg, &r->arc);
+	return body_pass(f, in, start, mo, err, errlen);
+}

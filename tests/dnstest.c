@@ -1,0 +1,1231 @@
+/*
+ * dnstest: loopback DNS servers for the tests (see dnstest.h).
+ *
+ * dnsmasq (2.90, Debian's dnsmasq-base) is started as
+ *   dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=CONF|/dev/null
+ *           --pid-file= --port=P --listen-address=127.0.0.1 --bind-interfaces
+ *           --local=/#/ --local-ttl=300 --log-facility=- [--user=ME --group=MYGROUP]
+ *           --txt-record=NAME,S1,S2 ... --host-record=NAME,ADDR ...
+ * --local=/#/ marks every domain local, so a name dnsmasq has no record for is
+ * answered NXDOMAIN instead of REFUSED ("no upstream servers"); a name with
+ * only a --host-record gets NOERROR and no TXT. On the command line dnsmasq
+ * splits TXT strings at commas and has no quoting, and it drops leading blanks
+ * of the first string; records that cannot be written that way go into the
+ * config file, where "..." quoting with \" \\ \t \n \r \b \e escapes works but
+ * a line is limited to about 1000 octets. --user/--group name ourselves so
+ * dnsmasq never changes credentials, which would clear PR_SET_PDEATHSIG.
+ */
+#include "dnstest.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+#define ZONE_TEXT_MAX (16u << 20)     /* test zones are small */
+#define TOKENS_MAX 512
+#define TOKEN_MAX 65536
+#define NAME_MAX_TEXT 256
+#define CONF_LINE_MAX 1000            /* dnsmasq reads config lines with fgets(MAXDNAME = 1025) */
+#define START_TIMEOUT_MS 10000        /* generous: valgrind and a loaded 2-core machine */
+#define START_ATTEMPTS 5              /* port collisions between probing and dnsmasq's bind */
+#define STOP_GRACE_MS 2000
+#define REGISTRY_MAX 64
+#define DEFAULT_FAKE_TXT "v=DKIM1; p="
+
+/* ---------- the at-exit safety net ---------- */
+
+/* Servers started by this process (owner), killed at exit if a test forgot or failed. */
+static struct {
+	pid_t pid;
+	pid_t owner;
+} registry[REGISTRY_MAX];
+static int registry_hooked;
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* SIGTERM, then SIGKILL after grace_ms; always reaped. pid <= 0 is never signalled (kill(0) hits our group). */
+static void kill_and_reap(pid_t pid, int grace_ms)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (long long start = monotonic_ms(); monotonic_ms() - start < grace_ms;) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return;
+		sleep_ms(5);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void registry_atexit(void)
+{
+	for (int i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i].pid > 0 && registry[i].owner == getpid()) {
+			kill_and_reap(registry[i].pid, 200);
+			registry[i].pid = 0;
+		}
+}
+
+static void registry_add(pid_t pid)
+{
+	if (!registry_hooked && atexit(registry_atexit) == 0)
+		registry_hooked = 1;
+	for (int i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i].pid <= 0) {
+			registry[i].pid = pid;
+			registry[i].owner = getpid();
+			return;
+		}
+}
+
+static void registry_remove(pid_t pid)
+{
+	for (int i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i].pid == pid)
+			registry[i].pid = 0;
+}
+
+/*
+ * In a freshly forked server: default signal handling (Check's SIGTERM handler
+ * would otherwise kill the whole test process group when we are stopped), and
+ * die with the parent, even if the parent is SIGKILLed.
+ */
+static void become_server(pid_t parent)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2 };
+	sigset_t none;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void init_handle(struct dnstest *t)
+{
+	memset(t, 0, sizeof *t);
+	t->count_fd = -1;
+}
+
+static void set_server(struct dnstest *t, unsigned short port)
+{
+	t->port = port;
+	snprintf(t->server, sizeof t->server, "127.0.0.1:%u", (unsigned)port);
+}
+
+static void loopback(struct sockaddr_in *sa, unsigned short port)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+/* Bind a UDP socket to 127.0.0.1:0 and a TCP listener to the same port; 0 or -1. */
+static int bind_pair(int *udp, int *tcp, unsigned short *port)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof sa;
+		*udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		*tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*udp < 0 || *tcp < 0)
+			break;
+		loopback(&sa, 0);
+		if (bind(*udp, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+		    getsockname(*udp, (struct sockaddr *)&sa, &sl) == 0 &&
+		    bind(*tcp, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			*port = ntohs(sa.sin_port);
+			return 0;
+		}
+		close(*udp);
+		close(*tcp);
+	}
+	if (*udp >= 0)
+		close(*udp);
+	if (*tcp >= 0)
+		close(*tcp);
+	*udp = *tcp = -1;
+	return -1;
+}
+
+/* ---------- zone files -> dnsmasq options ---------- */
+
+struct strvec {
+	char **v;      /* owned strings, NULL-terminated for execv */
+	size_t n, cap;
+};
+
+static int strvec_push(struct strvec *sv, const char *s)
+{
+	if (sv->n + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 32;
+		char **p = realloc(sv->v, cap * sizeof *p);
+		if (!p)
+			return -1;
+		sv->v = p;
+		sv->cap = cap;
+	}
+	if (!(sv->v[sv->n] = strdup(s)))
+		return -1;
+	sv->v[++sv->n] = NULL;
+	return 0;
+}
+
+static int strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int strvec_pushf(struct strvec *sv, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return -1;
+	return strvec_push(sv, line);
+}
+
+static void strvec_free(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+struct ztoken {
+	struct buf text;   /* decoded */
+	int quoted;
+};
+
+struct zparse {
+	const char *p, *end;
+	const char *label;          /* file name, for messages */
+	unsigned line, rec_line;
+	char origin[NAME_MAX_TEXT];
+	char last_owner[NAME_MAX_TEXT];
+	struct ztoken *toks;        /* TOKENS_MAX, owned by the caller */
+	struct strvec *args;        /* dnsmasq options being built */
+	struct buf *conf;           /* config-file lines being built */
+	char *err;
+	size_t errlen;
+};
+
+static int zerr(struct zparse *zp, const char *why)
+{
+	return fail(zp->err, zp->errlen, "dnstest: %s:%u: %s", zp->label, zp->rec_line, why);
+}
+
+/* A quoted character-string with \X and \DDD escapes (RFC 1035 §5.1). */
+static int z_quoted(struct zparse *zp, struct buf *out)
+{
+	zp->p++;
+	while (zp->p < zp->end && *zp->p != '"') {
+		char c = *zp->p++;
+		if (c == '\n')
+			zp->line++;
+		if (c == '\\' && zp->p < zp->end) {
+			if (zp->end - zp->p >= 3 && isdigit((unsigned char)zp->p[0]) &&
+			    isdigit((unsigned char)zp->p[1]) && isdigit((unsigned char)zp->p[2])) {
+				int v = (zp->p[0] - '0') * 100 + (zp->p[1] - '0') * 10 + (zp->p[2] - '0');
+				if (v > 255)
+					return zerr(zp, "\\DDD escape above 255");
+				c = (char)v;
+				zp->p += 3;
+			} else {
+				c = *zp->p++;
+			}
+		}
+		if (buf_append_byte(out, c) < 0)
+			return zerr(zp, "string too long");
+	}
+	if (zp->p >= zp->end)
+		return zerr(zp, "unterminated quoted string");
+	zp->p++;
+	return 0;
+}
+
+/* Skip blank and comment lines; 1 if a record starts, 0 at the end of the text. */
+static int z_skip_to_record(struct zparse *zp, int *owner_blank)
+{
+	while (zp->p < zp->end) {
+		const char *q = zp->p;
+		while (q < zp->end && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q < zp->end && (*q == '\n' || *q == ';')) {
+			const char *nl = memchr(q, '\n', (size_t)(zp->end - q));
+			zp->p = nl ? nl + 1 : zp->end;
+			zp->line++;
+			continue;
+		}
+		if (q >= zp->end) {
+			zp->p = q;
+			return 0;
+		}
+		*owner_blank = q != zp->p;
+		zp->rec_line = zp->line;
+		zp->p = q;
+		return 1;
+	}
+	return 0;
+}
+
+/* The tokens of one record (to a newline outside parentheses); count, 0 at end, -1 on error. */
+static int z_read_record(struct zparse *zp, int *owner_blank)
+{
+	int n = 0, depth = 0;
+	if (!z_skip_to_record(zp, owner_blank))
+		return 0;
+	while (zp->p < zp->end) {
+		char c = *zp->p;
+		if (c == ' ' || c == '\t' || c == '\r') {
+			zp->p++;
+		} else if (c == ';') {
+			const char *nl = memchr(zp->p, '\n', (size_t)(zp->end - zp->p));
+			zp->p = nl ? nl : zp->end;
+		} else if (c == '\n') {
+			zp->p++;
+			zp->line++;
+			if (depth == 0)
+				return n;
+		} else if (c == '(' || c == ')') {
+			depth += c == '(' ? 1 : -1;
+			if (depth < 0)
+				return zerr(zp, "unbalanced ')'");
+			zp->p++;
+		} else {
+			if (n == TOKENS_MAX)
+				return zerr(zp, "too many fields");
+			struct ztoken *t = &zp->toks[n++];
+			buf_reset(&t->text);
+			t->quoted = c == '"';
+			if (t->quoted) {
+				if (z_quoted(zp, &t->text) < 0)
+					return -1;
+			} else {
+				while (zp->p < zp->end && !strchr(" \t\r\n;()", *zp->p))
+					if (buf_append_byte(&t->text, *zp->p++) < 0)
+						return zerr(zp, "word too long");
+			}
+			if (!t->text.data && buf_append(&t->text, "", 0) < 0)
+				return zerr(zp, "out of memory");
+		}
+	}
+	if (depth != 0)
+		return zerr(zp, "unbalanced '('");
+	return n;
+}
+
+static int z_owner(struct zparse *zp, const char *word, char *out, size_t outlen)
+{
+	size_t n = strlen(word);
+	int w;
+	if (strcmp(word, "@") == 0)
+		w = snprintf(out, outlen, "%s", zp->origin);
+	else if (n && word[n - 1] == '.')
+		w = snprintf(out, outlen, "%.*s", (int)(n - 1), word);
+	else if (zp->origin[0])
+		w = snprintf(out, outlen, "%s.%s", word, zp->origin);
+	else
+		w = snprintf(out, outlen, "%s", word);
+	if (w < 0 || (size_t)w >= outlen || w == 0)
+		return zerr(zp, "bad or too long owner name");
+	for (char *c = out; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u <= ' ' || u == ',' || u == '/' || u == '#' || u == '"' || u >= 0x7f)
+			return zerr(zp, "owner name has a character dnsmasq cannot take");
+		*c = (char)tolower(u);
+	}
+	return 0;
+}
+
+static int is_ttl_word(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s) && !strchr("smhdwSMHDW", *s))
+			return 0;
+	return 1;
+}
+
+/* On dnsmasq's command line a string may not hold ',' or control octets, nor start with a blank. */
+static int cmdline_safe(const struct ztoken *toks, int first, int n)
+{
+	for (int i = first; i < n; i++) {
+		const struct buf *b = &toks[i].text;
+		if (i == first && b->len && isspace((unsigned char)b->data[0]))
+			return 0;
+		for (size_t k = 0; k < b->len; k++) {
+			unsigned char c = (unsigned char)b->data[k];
+			if (c == ',' || c < 0x20 || c == 0x7f)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Append s (len octets) as one dnsmasq string, splitting at 255 octets (RFC 1035 §3.3.14). */
+static int append_split(struct buf *line, const char *s, size_t len, int quoted, int *first)
+{
+	size_t off = 0;
+	do {
+		size_t chunk = len - off > 255 ? 255 : len - off;
+		if (buf_append_str(line, *first ? "" : ",") < 0 || (quoted && buf_append_byte(line, '"') < 0))
+			return -1;
+		*first = 0;
+		for (size_t k = 0; k < chunk; k++) {
+			char c = s[off + k];
+			const char *esc = NULL;
+			if (quoted) {
+				switch (c) {
+				case '"': esc = "\\\""; break;
+				case '\\': esc = "\\\\"; break;
+				case '\t': esc = "\\t"; break;
+				case '\n': esc = "\\n"; break;
+				case '\r': esc = "\\r"; break;
+				case '\b': esc = "\\b"; break;
+				case '\033': esc = "\\e"; break;
+				default: break;
+				}
+				if (!esc && ((unsigned char)c < 0x20 || c == 0x7f))
+					return -2; /* no escape for it in dnsmasq's config syntax */
+			}
+			if (esc ? buf_append_str(line, esc) < 0 : buf_append_byte(line, c) < 0)
+				return -1;
+		}
+		if (quoted && buf_append_byte(line, '"') < 0)
+			return -1;
+		off += chunk;
+	} while (off < len);
+	return 0;
+}
+
+static int z_txt(struct zparse *zp, const char *owner, int first, int n)
+{
+	int quoted = !cmdline_safe(zp->toks, first, n);
+	struct buf line;
+	int rc = 0, lead = 1;
+	buf_init(&line, quoted ? CONF_LINE_MAX : 200000);
+	if (buf_printf(&line, "%stxt-record=%s,", quoted ? "" : "--", owner) < 0)
+		rc = -1;
+	for (int i = first; i < n && rc == 0; i++)
+		rc = append_split(&line, zp->toks[i].text.data, zp->toks[i].text.len, quoted, &lead);
+	if (rc == -2)
+		rc = zerr(zp, "TXT string has a control character dnsmasq cannot serve");
+	else if (rc < 0)
+		rc = zerr(zp, quoted ? "TXT record with ',' or control characters is too long for a "
+				       "dnsmasq config line (~1000 octets)"
+				     : "TXT record too long");
+	else if (quoted)
+		rc = buf_append_byte(&line, '\n') < 0 || buf_append(zp->conf, line.data, line.len) < 0
+			     ? zerr(zp, "out of memory") : 0;
+	else
+		rc = strvec_push(zp->args, line.data) < 0 ? zerr(zp, "out of memory") : 0;
+	buf_free(&line);
+	return rc;
+}
+
+static int z_address(struct zparse *zp, const char *owner, int family, int first, int n)
+{
+	unsigned char addr[16];
+	if (first >= n || zp->toks[first].quoted || inet_pton(family, zp->toks[first].text.data, addr) != 1)
+		return zerr(zp, "bad address");
+	if (strvec_pushf(zp->args, "--host-record=%s,%s", owner, zp->toks[first].text.data) < 0)
+		return zerr(zp, "out of memory");
+	return 0;
+}
+
+static int z_directive(struct zparse *zp, int n)
+{
+	const char *word = zp->toks[0].text.data;
+	if (strcasecmp(word, "$TTL") == 0)
+		return 0;
+	if (strcasecmp(word, "$ORIGIN") != 0 || n < 2)
+		return zerr(zp, "unsupported directive");
+	char origin[NAME_MAX_TEXT];
+	zp->origin[0] = '\0';
+	if (z_owner(zp, zp->toks[1].text.data, origin, sizeof origin) < 0)
+		return -1;
+	snprintf(zp->origin, sizeof zp->origin, "%s", origin);
+	return 0;
+}
+
+/* name [ttl] [class] type rdata... */
+static int z_record(struct zparse *zp, int n, int owner_blank)
+{
+	char owner[NAME_MAX_TEXT];
+	int i = 0;
+	if (owner_blank) {
+		if (!zp->last_owner[0])
+			return zerr(zp, "record without an owner");
+		snprintf(owner, sizeof owner, "%s", zp->last_owner);
+	} else {
+		if (zp->toks[0].quoted || z_owner(zp, zp->toks[0].text.data, owner, sizeof owner) < 0)
+			return zp->toks[0].quoted ? zerr(zp, "quoted owner name") : -1;
+		i = 1;
+	}
+	snprintf(zp->last_owner, sizeof zp->last_owner, "%s", owner);
+	for (int k = 0; k < 2 && i < n && !zp->toks[i].quoted; k++) {
+		const char *w = zp->toks[i].text.data;
+		if (is_ttl_word(w) || strcasecmp(w, "IN") == 0)
+			i++;
+	}
+	if (i >= n)
+		return zerr(zp, "record without a type");
+	const char *type = zp->toks[i++].text.data;
+	if (strcasecmp(type, "TXT") == 0)
+		return i < n ? z_txt(zp, owner, i, n) : zerr(zp, "TXT record without strings");
+	if (strcasecmp(type, "A") == 0)
+		return z_address(zp, owner, AF_INET, i, n);
+	if (strcasecmp(type, "AAAA") == 0)
+		return z_address(zp, owner, AF_INET6, i, n);
+	return 0; /* other types carry no keys, as in zone.c */
+}
+
+/* Turn one zone text into dnsmasq options (args) and config lines (conf). */
+static int zone_to_dnsmasq(const char *text, size_t len, const char *label, struct strvec *args,
+			   struct buf *conf, char *err, size_t errlen)
+{
+	struct zparse zp = { .p = text, .end = text + len, .label = label, .line = 1, .rec_line = 1,
+			     .args = args, .conf = conf, .err = err, .errlen = errlen };
+	zp.toks = calloc(TOKENS_MAX, sizeof *zp.toks);
+	if (!zp.toks)
+		return fail(err, errlen, "dnstest: out of memory");
+	for (int i = 0; i < TOKENS_MAX; i++)
+		buf_init(&zp.toks[i].text, TOKEN_MAX);
+	int rc = 0;
+	for (;;) {
+		int owner_blank = 0;
+		int n = z_read_record(&zp, &owner_blank);
+		if (n <= 0) {
+			rc = n;
+			break;
+		}
+		if (!owner_blank && !zp.toks[0].quoted && zp.toks[0].text.data[0] == '$')
+			rc = z_directive(&zp, n);
+		else
+			rc = z_record(&zp, n, owner_blank);
+		if (rc < 0)
+			break;
+	}
+	for (int i = 0; i < TOKENS_MAX; i++)
+		buf_free(&zp.toks[i].text);
+	free(zp.toks);
+	return rc < 0 ? -1 : 0;
+}
+
+static int read_file(const char *path, struct buf *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fail(err, errlen, "dnstest: %s: %s", path, strerror(errno));
+	char chunk[65536];
+	size_t got;
+	int rc = 0;
+	buf_init(out, ZONE_TEXT_MAX);
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(out, chunk, got) < 0) {
+			rc = fail(err, errlen, "dnstest: %s: too large", path);
+			break;
+		}
+	if (rc == 0 && ferror(f))
+		rc = fail(err, errlen, "dnstest: %s: read error", path);
+	fclose(f);
+	if (rc < 0)
+		buf_free(out);
+	return rc;
+}
+
+/* ---------- running dnsmasq ---------- */
+
+/* $DNSTEST_DNSMASQ if set; else PATH, then /usr/sbin, which a normal user's PATH may lack. */
+static int find_dnsmasq(char *out, size_t outlen)
+{
+	const char *path = getenv("PATH");
+	const char *forced = getenv("DNSTEST_DNSMASQ");
+	if (forced && *forced) {
+		snprintf(out, outlen, "%s", forced);
+		return access(out, X_OK) == 0 ? 0 : -1;
+	}
+	struct buf dirs;
+	buf_init(&dirs, 1 << 16);
+	buf_printf(&dirs, "%s:/usr/sbin:/sbin:/usr/local/sbin", path ? path : "");
+	int found = 0;
+	for (char *dir = dirs.data, *next; dir && !found; dir = next) {
+		next = strchr(dir, ':');
+		if (next)
+			*next++ = '\0';
+		if (*dir && (size_t)snprintf(out, outlen, "%s/dnsmasq", dir) < outlen &&
+		    access(out, X_OK) == 0)
+			found = 1;
+	}
+	buf_free(&dirs);
+	return found ? 0 : -1;
+}
+
+/* Ask dnsmasq to keep our user and group: a credential change clears PR_SET_PDEATHSIG. */
+static int push_identity(struct strvec *args)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr = getgrgid(getegid());
+	if (pw && strvec_pushf(args, "--user=%s", pw->pw_name) < 0)
+		return -1;
+	if (gr && strvec_pushf(args, "--group=%s", gr->gr_name) < 0)
+		return -1;
+	return 0;
+}
+
+static int build_dnsmasq_argv(struct strvec *argv, const char *binary, unsigned short port,
+			      const char *conf_path, const struct strvec *records)
+{
+	int rc = 0;
+	rc |= strvec_push(argv, binary);
+	rc |= strvec_push(argv, "--keep-in-foreground");
+	rc |= strvec_push(argv, "--no-resolv");
+	rc |= strvec_push(argv, "--no-hosts");
+	rc |= strvec_pushf(argv, "--conf-file=%s", conf_path ? conf_path : "/dev/null");
+	rc |= strvec_push(argv, "--pid-file=");   /* empty: write no pid file */
+	rc |= strvec_pushf(argv, "--port=%u", (unsigned)port);
+	rc |= strvec_push(argv, "--listen-address=127.0.0.1");
+	rc |= strvec_push(argv, "--bind-interfaces");
+	rc |= strvec_push(argv, "--local=/#/");   /* unknown names: NXDOMAIN, not REFUSED */
+	rc |= strvec_push(argv, "--local-ttl=300");
+	rc |= strvec_push(argv, "--log-facility=-");
+	rc |= push_identity(argv);
+	for (size_t i = 0; i < records->n && rc == 0; i++)
+		rc |= strvec_push(argv, records->v[i]);
+	return rc ? -1 : 0;
+}
+
+/* A TXT query for a name no test uses, to see whether the server answers yet. */
+static size_t probe_query(unsigned char *q, uint16_t id)
+{
+	static const unsigned char question[] = "\x0d" "dnstest-probe" "\x07" "invalid" "\x00"
+						"\x00\x10\x00\x01";
+	memset(q, 0, 12);
+	q[0] = (unsigned char)(id >> 8);
+	q[1] = (unsigned char)id;
+	q[2] = 0x01; /* RD */
+	q[5] = 1;    /* QDCOUNT */
+	memcpy(q + 12, question, sizeof question - 1);
+	return 12 + sizeof question - 1;
+}
+
+/* 1 when something answers UDP queries on port within wait_ms, 0 otherwise. */
+static int server_answers(unsigned short port, int wait_ms)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct sockaddr_in sa;
+	unsigned char q[64], r[512];
+	uint16_t id = (uint16_t)(getpid() ^ port);
+	size_t qlen = probe_query(q, id);
+	loopback(&sa, port);
+	int ok = 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && send(fd, q, qlen, 0) == (ssize_t)qlen) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, wait_ms) == 1) {
+			ssize_t n = recv(fd, r, sizeof r, 0);
+			ok = n >= 12 && r[0] == q[0] && r[1] == q[1];
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/* Last few hundred octets of dnsmasq's log, for error messages. */
+static void log_tail(int fd, char *out, size_t outlen)
+{
+	char text[400];
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof text - 1 ? end - (off_t)sizeof text + 1 : 0;
+	ssize_t n = pread(fd, text, sizeof text - 1, from);
+	text[n > 0 ? n : 0] = '\0';
+	for (char *c = text; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	snprintf(out, outlen, "%s", text);
+}
+
+static pid_t spawn(char *const argv[], int log_fd)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	become_server(parent);
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+	}
+	dup2(log_fd, 2);
+	execv(argv[0], argv);
+	dprintf(2, "dnstest: exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Free port for dnsmasq: bind UDP and TCP probes to it, then let them go. */
+static int pick_port(unsigned short *port)
+{
+	int udp, tcp;
+	if (bind_pair(&udp, &tcp, port) < 0)
+		return -1;
+	close(udp);
+	close(tcp);
+	return 0;
+}
+
+/* Start dnsmasq once; 1 = port taken (retry), 0 = running, -1 = failed. */
+static int try_start_dnsmasq(struct dnstest *t, const char *binary, const char *conf_path,
+			     int log_fd, const struct strvec *records, char *err, size_t errlen)
+{
+	unsigned short port;
+	struct strvec argv = { 0 };
+	if (pick_port(&port) < 0)
+		return fail(err, errlen, "dnstest: no free port on 127.0.0.1: %s", strerror(errno));
+	if (build_dnsmasq_argv(&argv, binary, port, conf_path, records) < 0) {
+		strvec_free(&argv);
+		return fail(err, errlen, "dnstest: out of memory");
+	}
+	if (ftruncate(log_fd, 0) == 0) /* a fresh log per attempt; failure only blurs messages */
+		lseek(log_fd, 0, SEEK_SET);
+	pid_t pid = spawn(argv.v, log_fd);
+	strvec_free(&argv);
+	if (pid < 0)
+		return fail(err, errlen, "dnstest: fork: %s", strerror(errno));
+	registry_add(pid);
+	for (long long start = monotonic_ms(); monotonic_ms() - start < START_TIMEOUT_MS;) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			char tail[400];
+			registry_remove(pid);
+			log_tail(log_fd, tail, sizeof tail);
+			if (strstr(tail, "in use"))
+				return 1;
+			return fail(err, errlen, "dnstest: dnsmasq exited (status %d) on port %u: %s",
+				    WIFEXITED(status) ? WEXITSTATUS(status) : -1, (unsigned)port, tail);
+		}
+		if (server_answers(port, 100)) {
+			t->pid = pid;
+			set_server(t, port);
+			return 0;
+		}
+		sleep_ms(20); /* an ICMP "port unreachable" ends the probe at once: do not spin */
+	}
+	char tail[400];
+	log_tail(log_fd, tail, sizeof tail);
+	kill_and_reap(pid, STOP_GRACE_MS);
+	registry_remove(pid);
+	return fail(err, errlen, "dnstest: dnsmasq did not answer on port %u within %d ms: %s",
+		    (unsigned)port, START_TIMEOUT_MS, tail);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A temporary directory holding the config file and the log; removed once dnsmasq runs. */
+struct tempdir {
+	char dir[200], conf[240], log[240];
+};
+
+static int make_tempdir(struct tempdir *td, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	memset(td, 0, sizeof *td);
+	snprintf(td->dir, sizeof td->dir, "%s/dnstest.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(td->dir))
+		return fail(err, errlen, "dnstest: mkdtemp %s: %s", td->dir, strerror(errno));
+	snprintf(td->conf, sizeof td->conf, "%s/dnsmasq.conf", td->dir);
+	snprintf(td->log, sizeof td->log, "%s/dnsmasq.log", td->dir);
+	return 0;
+}
+
+static void remove_tempdir(const struct tempdir *td)
+{
+	unlink(td->conf);
+	unlink(td->log);
+	rmdir(td->dir);
+}
+
+static int start_dnsmasq(struct dnstest *t, const struct strvec *records, const struct buf *conf,
+			 char *err, size_t errlen)
+{
+	char binary[512];
+	struct tempdir td;
+	if (find_dnsmasq(binary, sizeof binary) < 0)
+		return fail(err, errlen,
+			    "dnstest: *** dnsmasq NOT FOUND (%s) *** the DNS tests need it: "
+			    "apt-get install dnsmasq-base",
+			    getenv("DNSTEST_DNSMASQ") && *getenv("DNSTEST_DNSMASQ")
+				    ? "not executable: $DNSTEST_DNSMASQ"
+				    : "looked in PATH, /usr/sbin, /sbin");
+	if (make_tempdir(&td, err, errlen) < 0)
+		return -1;
+	int rc = -1;
+	int log_fd = open(td.log, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (log_fd < 0) {
+		fail(err, errlen, "dnstest: %s: %s", td.log, strerror(errno));
+		goto out;
+	}
+	if (conf->len) {
+		int cfd = open(td.conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (cfd < 0 || write_all(cfd, conf->data, conf->len) < 0) {
+			fail(err, errlen, "dnstest: %s: %s", td.conf, strerror(errno));
+			if (cfd >= 0)
+				close(cfd);
+			goto out;
+		}
+		close(cfd);
+	}
+	for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+		rc = try_start_dnsmasq(t, binary, conf->len ? td.conf : NULL, log_fd, records, err, errlen);
+		if (rc <= 0)
+			break;
+		fail(err, errlen, "dnstest: dnsmasq found its port taken %d times", START_ATTEMPTS);
+		rc = -1;
+	}
+out:
+	if (log_fd >= 0)
+		close(log_fd);
+	remove_tempdir(&td); /* dnsmasq has read its config; nothing stays on disk */
+	return rc;
+}
+
+static int start_zone_texts(struct dnstest *t, const struct buf *texts, const char *const *labels,
+			    size_t n, char *err, size_t errlen)
+{
+	struct strvec records = { 0 };
+	struct buf conf;
+	int rc = 0;
+	buf_init(&conf, ZONE_TEXT_MAX);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = zone_to_dnsmasq(texts[i].data ? texts[i].data : "", texts[i].len, labels[i], &records,
+				     &conf, err, errlen);
+	if (rc == 0)
+		rc = start_dnsmasq(t, &records, &conf, err, errlen);
+	strvec_free(&records);
+	buf_free(&conf);
+	return rc;
+}
+
+int dnstest_start_zone(struct dnstest *t, const char *const *zonefiles, size_t n, char *err,
+		       size_t errlen)
+{
+	init_handle(t);
+	struct buf *texts = calloc(n ? n : 1, sizeof *texts);
+	if (!texts)
+		return fail(err, errlen, "dnstest: out of memory");
+	int rc = 0;
+	size_t loaded = 0;
+	for (; loaded < n && rc == 0; loaded++)
+		rc = read_file(zonefiles[loaded], &texts[loaded], err, errlen);
+	if (rc == 0)
+		rc = start_zone_texts(t, texts, zonefiles, n, err, errlen);
+	for (size_t i = 0; i < loaded; i++)
+		buf_free(&texts[i]);
+	free(texts);
+	return rc;
+}
+
+int dnstest_start_zone_text(struct dnstest *t, const char *text, char *err, size_t errlen)
+{
+	init_handle(t);
+	struct buf one;
+	const char *label = "<zone text>";
+	buf_init(&one, ZONE_TEXT_MAX);
+	if (buf_append_str(&one, text) < 0)
+		return fail(err, errlen, "dnstest: zone text too large");
+	int rc = start_zone_texts(t, &one, &label, 1, err, errlen);
+	buf_free(&one);
+	return rc;
+}
+
+/* ---------- the scripted fake responder ---------- */
+
+struct wire {
+	unsigned char b[65535];
+	size_t n;
+	int over;                    /* set when something did not fit */
+};
+
+static void w_bytes(struct wire *w, const void *p, size_t len)
+{
+	if (w->over || len > sizeof w->b - w->n) {
+		w->over = 1;
+		return;
+	}
+	memcpy(w->b + w->n, p, len);
+	w->n += len;
+}
+
+static void w16(struct wire *w, unsigned v)
+{
+	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+	w_bytes(w, b, 2);
+}
+
+static void w32(struct wire *w, uint32_t v)
+{
+	w16(w, v >> 16);
+	w16(w, v & 0xffff);
+}
+
+/* A dotted name in wire form, uncompressed. */
+static void w_name(struct wire *w, const char *dotted)
+{
+	while (*dotted) {
+		const char *dot = strchr(dotted, '.');
+		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
+		unsigned char lb = (unsigned char)l;
+		w_bytes(w, &lb, 1);
+		w_bytes(w, dotted, l);
+		dotted += l + (dot ? 1 : 0);
+	}
+	w_bytes(w, "", 1);
+}
+
+/* TXT RR: owner (wire name or compression pointer), then RDATA of 255-octet strings. */
+static void w_txt_rr(struct wire *w, const unsigned char *owner, size_t ownerlen, const char *text,
+		     uint32_t ttl)
+{
+	size_t len = strlen(text), nstr = len ? (len + 254) / 255 : 1;
+	w_bytes(w, owner, ownerlen);
+	w16(w, 16);
+	w16(w, 1);
+	w32(w, ttl);
+	w16(w, (unsigned)(len + nstr));
+	for (size_t off = 0, i = 0; i < nstr; i++) {
+		size_t chunk = len - off > 255 ? 255 : len - off;
+		unsigned char lb = (unsigned char)chunk;
+		w_bytes(w, &lb, 1);
+		w_bytes(w, text + off, chunk);
+		off += chunk;
+	}
+}
+
+static const unsigned char ptr_qname[2] = { 0xc0, 12 }; /* compression pointer to the question */
+
+/* Length of the question section (name + type + class) of a query, or 0 if malformed. */
+static size_t question_len(const unsigned char *q, size_t len)
+{
+	size_t off = 12;
+	if (len < 12 || q[4] != 0 || q[5] != 1)
+		return 0;
+	while (off < len && q[off] != 0) {
+		if (q[off] & 0xc0)
+			return 0;
+		off += 1 + q[off];
+	}
+	if (off + 5 > len)
+		return 0;
+	return off + 5 - 12;
+}
+
+/* Header and question of a reply to q; flags from the query (RD, AD) plus rcode, tc. */
+static void w_header(struct wire *w, const unsigned char *q, size_t qsec, unsigned ancount,
+		     int rcode, int tc)
+{
+	unsigned char f2 = (unsigned char)(0x80 | 0x04 | (q[2] & 0x01) | (tc ? 0x02 : 0));
+	unsigned char f3 = (unsigned char)(0x80 | (q[3] & 0x20) | (rcode & 0x0f));
+	w->n = 0;
+	w->over = 0;
+	w_bytes(w, q, 2);
+	w_bytes(w, &f2, 1);
+	w_bytes(w, &f3, 1);
+	w16(w, 1);
+	w16(w, ancount);
+	w16(w, 0);
+	w16(w, 0);
+	w_bytes(w, q + 12, qsec);
+}
+
+static void build_answer(struct wire *w, const unsigned char *q, size_t qsec, const char *txt)
+{
+	w_header(w, q, qsec, 1, 0, 0);
+	w_txt_rr(w, ptr_qname, sizeof ptr_qname, txt, 300);
+}
+
+static void build_cname_answer(struct wire *w, const unsigned char *q, size_t qsec, const char *txt)
+{
+	struct wire name;
+	name.n = 0;
+	name.over = 0;
+	w_header(w, q, qsec, 4, 0, 0);
+	w_name(&name, "decoy.dnstest.invalid");
+	w_txt_rr(w, name.b, name.n, "decoy", 300);
+	name.n = 0;
+	w_name(&name, "alias.dnstest.invalid");
+	w_bytes(w, ptr_qname, sizeof ptr_qname);
+	w16(w, 5); /* CNAME */
+	w16(w, 1);
+	w32(w, 300);
+	w16(w, (unsigned)name.n);
+	w_bytes(w, name.b, name.n);
+	w_txt_rr(w, name.b, name.n, txt, 300);
+	w_txt_rr(w, name.b, name.n, "second", 120);
+}
+
+static void count_query(int count_fd)
+{
+	ssize_t r = write(count_fd, "q", 1);
+	(void)r; /* a full pipe only loses counts, never blocks the responder */
+}
+
+static void send_to(int fd, const struct wire *w, const struct sockaddr_in *to)
+{
+	if (!w->over)
+		sendto(fd, w->b, w->n, 0, (const struct sockaddr *)to, sizeof *to);
+}
+
+/* Answer one UDP query according to mode. */
+static void fake_udp(int udp, int alt, enum dnstest_mode mode, const char *txt, int count_fd,
+		     struct wire *w)
+{
+	unsigned char q[4096];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof from;
+	ssize_t n = recvfrom(udp, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+	if (n <= 0)
+		return;
+	count_query(count_fd);
+	size_t qsec = question_len(q, (size_t)n);
+	if (!qsec)
+		return;
+	switch (mode) {
+	case DNSTEST_SILENT:
+		return;
+	case DNSTEST_SERVFAIL:
+	case DNSTEST_REFUSED:
+		w_header(w, q, qsec, 0, mode == DNSTEST_SERVFAIL ? 2 : 5, 0);
+		break;
+	case DNSTEST_TRUNCATE:
+		w_header(w, q, qsec, 0, 0, 1);
+		break;
+	case DNSTEST_WRONG_ID:
+		build_answer(w, q, qsec, DNSTEST_SPOOFED);
+		w->b[0] ^= 0x5a;
+		send_to(udp, w, &from);
+		build_answer(w, q, qsec, txt);
+		break;
+	case DNSTEST_WRONG_NAME:
+		build_answer(w, q, qsec, DNSTEST_SPOOFED);
+		if (w->n > 13 && w->b[12] > 0) /* first letter of the first label: another name */
+			w->b[13] = (unsigned char)((w->b[13] | 0x20) == 'x' ? 'y' : 'x');
+		send_to(udp, w, &from);
+		build_answer(w, q, qsec, txt);
+		break;
+	case DNSTEST_WRONG_PORT:
+		build_answer(w, q, qsec, DNSTEST_SPOOFED);
+		send_to(alt, w, &from);
+		build_answer(w, q, qsec, txt);
+		break;
+	case DNSTEST_CNAME:
+		build_cname_answer(w, q, qsec, txt);
+		break;
+	case DNSTEST_MALFORMED:
+		w_header(w, q, qsec, 1, 0, 0);
+		w_bytes(w, ptr_qname, sizeof ptr_qname);
+		w16(w, 16); /* type, then nothing: class, TTL and RDATA are missing */
+		break;
+	case DNSTEST_ANSWER:
+	default:
+		build_answer(w, q, qsec, txt);
+		break;
+	}
+	send_to(udp, w, &from);
+}
+
+static int read_full(int fd, unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Serve one TCP connection: the full answer whatever the mode (RFC 7766 framing). */
+static void fake_tcp(int listener, const char *txt, int count_fd, struct wire *w)
+{
+	int c = accept(listener, NULL, NULL);
+	if (c < 0)
+		return;
+	struct timeval tv = { 2, 0 };
+	unsigned char lenb[2], q[4096];
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (read_full(c, lenb, 2) == 0) {
+		size_t len = (size_t)lenb[0] << 8 | lenb[1];
+		size_t qsec;
+		if (len <= sizeof q && read_full(c, q, len) == 0 && (qsec = question_len(q, len)) != 0) {
+			count_query(count_fd);
+			build_answer(w, q, qsec, txt);
+			unsigned char pre[2] = { (unsigned char)(w->n >> 8), (unsigned char)w->n };
+			if (write_all(c, (const char *)pre, 2) == 0)
+				write_all(c, (const char *)w->b, w->n);
+		}
+	}
+	close(c);
+}
+
+static void fake_serve(int udp, int tcp, int alt, int count_fd, enum dnstest_mode mode,
+		       const char *txt) __attribute__((noreturn));
+static void fake_serve(int udp, int tcp, int alt, int count_fd, enum dnstest_mode mode,
+		       const char *txt)
+{
+	static struct wire w; /* the child's own copy; 64 KiB is too much for some stacks */
+	struct pollfd p[2] = { { .fd = udp, .events = POLLIN }, { .fd = tcp, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (p[0].revents & POLLIN)
+			fake_udp(udp, alt, mode, txt, count_fd, &w);
+		if (p[1].revents & POLLIN)
+			fake_tcp(tcp, txt, count_fd, &w);
+	}
+}
+
+/* Non-blocking both ways: the responder never waits on a full pipe, the reader never on an empty one. */
+static int make_count_pipe(int fds[2])
+{
+	if (pipe(fds) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+	}
+	return 0;
+}
+
+int dnstest_start_fake(struct dnstest *t, enum dnstest_mode mode, const char *txt, char *err,
+		       size_t errlen)
+{
+	int udp, tcp, alt = -1, pipefd[2];
+	unsigned short port, alt_port;
+	init_handle(t);
+	if (!txt)
+		txt = DEFAULT_FAKE_TXT;
+	if (bind_pair(&udp, &tcp, &port) < 0)
+		return fail(err, errlen, "dnstest: cannot bind 127.0.0.1: %s", strerror(errno));
+	int tcp_alt;
+	if (bind_pair(&alt, &tcp_alt, &alt_port) == 0)
+		close(tcp_alt);
+	if (listen(tcp, 16) < 0 || make_count_pipe(pipefd) < 0) {
+		int e = errno;
+		close(udp);
+		close(tcp);
+		if (alt >= 0)
+			close(alt);
+		return fail(err, errlen, "dnstest: listen/pipe: %s", strerror(e));
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		become_server(parent);
+		close(pipefd[0]);
+		fake_serve(udp, tcp, alt, pipefd[1], mode, txt);
+	}
+	close(udp);
+	close(tcp);
+	if (alt >= 0)
+		close(alt);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return fail(err, errlen, "dnstest: fork: %s", strerror(errno));
+	}
+	registry_add(pid);
+	t->pid = pid;
+	t->count_fd = pipefd[0];
+	set_server(t, port);
+	return 0; /* the sockets were bound before the fork: queries queue up until it runs */
+}
+
+unsigned long dnstest_queries(struct dnstest *t)
+{
+	char b[256];
+	ssize_t n;
+	while (t->count_fd >= 0 && (n = read(t->count_fd, b, sizeof b)) > 0)
+		t->queries += (unsigned long)n;
+	return t->queries;
+}
+
+void dnstest_stop(struct dnstest *t)
+{
+	if (!t || t->pid <= 0)
+		return;
+	kill_and_reap(t->pid, STOP_GRACE_MS);
+	registry_remove(t->pid);
+	t->pid = 0;
+	if (t->count_fd >= 0) {
+		close(t->count_fd);
+		t->count_fd = -1;
+	}
+}
