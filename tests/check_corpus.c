@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "dnstest.h"
 #include "fixture.h"
 #include "lookup.h"
 #include "run.h"
@@ -215,8 +216,6 @@ START_TEST(test_corpus_complete)
 {
 	if (shared_missing())
 		return;
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/testsuites/mail-dkim-corpus/corpus", fixture_shared());
 	ck_assert_int_eq(NCASES, 79);
 }
 END_TEST
@@ -280,6 +279,56 @@ START_TEST(test_rfc8463_example)
 }
 END_TEST
 
+/*
+ * badkey_14 (query times out) and badkey_15 (SERVFAIL) through real DNS: a
+ * server that never answers and one that answers SERVFAIL give temperror
+ * (RFC 6376 §6.1.2), within the timeout, and exit status 75.
+ */
+static void corpus_over_failing_dns(const char *file, enum dnstest_mode mode, const char *reason)
+{
+	struct dnstest t = { 0 };
+	char err[300], path[512];
+	ck_assert_msg(dnstest_start_fake(&t, mode, NULL, err, sizeof err) == 0, "%s", err);
+	snprintf(path, sizeof path, "%s/testsuites/mail-dkim-corpus/corpus/%s", fixture_shared(), file);
+	const char *argv[] = { "arcverify", "--dkim-only", "--allow-sha1", "--min-key-bits", "512", "--dns-server",
+			       t.server, "--dns-timeout", "1", path, NULL };
+	struct cli_opts o;
+	ck_assert(cli_parse(10, (char **)argv, &o, err, sizeof err) == 0);
+	struct lookup *lk = lookup_new_dns(&o.dns, err, sizeof err);
+	ck_assert_msg(lk != NULL, "%s", err);
+	FILE *in = fopen(path, "rb");
+	struct run_result r;
+	time_t t0 = time(NULL);
+	ck_assert(in && run_open(&r, path, in, &o.run, lk) == 0 && run_body(&r) == 0);
+	run_evaluate(&r, &o.run, lk);
+	ck_assert_int_le(time(NULL) - t0, 4);
+	ck_assert_int_eq(r.ndkim, 1);
+	ck_assert_msg(r.dkim[0].v.result == VERDICT_TEMPERROR, "%s: %s %s", file, verdict_word(r.dkim[0].v.result),
+		      r.dkim[0].v.reason);
+	ck_assert_msg(strstr(r.dkim[0].v.reason, reason), "%s: reason '%s' lacks '%s'", file, r.dkim[0].v.reason,
+		      reason);
+	ck_assert_int_eq(run_severity(&r), 1);
+	run_free(&r);
+	fclose(in);
+	lookup_free(lk);
+	cli_free(&o);
+	dnstest_stop(&t);
+}
+
+START_TEST(test_corpus_dns_timeout)
+{
+	if (!shared_missing())
+		corpus_over_failing_dns("badkey_14.txt", DNSTEST_SILENT, "DNS timeout");
+}
+END_TEST
+
+START_TEST(test_corpus_dns_servfail)
+{
+	if (!shared_missing())
+		corpus_over_failing_dns("badkey_15.txt", DNSTEST_SERVFAIL, "SERVFAIL");
+}
+END_TEST
+
 Suite *corpus_suite(void)
 {
 	Suite *s = suite_create("corpus");
@@ -289,6 +338,8 @@ Suite *corpus_suite(void)
 	tcase_add_loop_test(tc, test_corpus_rfc_policy, 0, (int)NCASES);
 	tcase_add_loop_test(tc, test_corpus_legacy_policy, 0, (int)NCASES);
 	tcase_add_test(tc, test_corpus_no_body_hash);
+	tcase_add_test(tc, test_corpus_dns_timeout);
+	tcase_add_test(tc, test_corpus_dns_servfail);
 	suite_add_tcase(s, tc);
 	TCase *t2 = tcase_create("rfc8463");
 	tcase_add_test(t2, test_rfc8463_example);
