@@ -237,10 +237,11 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 	free(cs);
 }
 
-/* Sets 1..i are complete, so the seal of instance i can be computed. */
+/* The sets a seal covers are complete, so the seal of instance i can be computed. */
 static int sets_complete_upto(const struct arc_chain *c, unsigned i)
 {
-	for (unsigned j = 1; j <= i; j++) {
+	unsigned first = strcasecmp(c->sets[i - 1].as.cv, "fail") == 0 ? i : 1;  /* §5.1.2 */
+	for (unsigned j = first; j <= i; j++) {
 		const struct arc_set *s = &c->sets[j - 1];
 		if (s->aar_count != 1 || s->ams_count != 1 || s->as_count != 1)
 			return 0;
@@ -269,15 +270,18 @@ static int append_relaxed_field(const struct msg *m, long field, struct buf *out
 /*
  * §5.1.1: the seal of instance i covers the ARC sets 1..i in increasing order,
  * each as AAR, AMS, AS, relaxed; the seal being verified comes last with its
- * b= emptied and no CRLF. descending feeds the sets newest first instead (a
- * sealing bug forensics looks for); the seal itself still comes last.
+ * b= emptied and no CRLF. §5.1.2: a seal that says cv=fail covers only its own
+ * set, "as if this newest ARC Set was the only set present". descending feeds
+ * the sets newest first instead (a sealing bug forensics looks for); the seal
+ * itself still comes last.
  */
 int arc_seal_data_with(const struct arc_chain *c, const struct msg *m, unsigned instance, int descending,
 		       unsigned quirks, int keep_b, struct buf *out)
 {
 	buf_reset(out);
-	for (unsigned k = 1; k <= instance; k++) {
-		unsigned j = descending ? instance + 1 - k : k;
+	unsigned first = strcasecmp(c->sets[instance - 1].as.cv, "fail") == 0 ? instance : 1;
+	for (unsigned k = first; k <= instance; k++) {
+		unsigned j = descending ? instance + first - k : k;
 		const struct arc_set *s = &c->sets[j - 1];
 		if (append_relaxed_field(m, s->aar_field, out) < 0 || append_relaxed_field(m, s->ams_field, out) < 0)
 			return -1;

@@ -1,6 +1,9 @@
 /*
  * End-to-end fixtures signed by independent implementations (dkimpy, Mail::DKIM;
- * see testdata/README.md): every testdata/dkim/NAME.eml against NAME.expect.
+ * see testdata/README.md and the README of each fixture directory): every
+ * testdata/{dkim,arc,forensics}/NAME.eml against NAME.expect, with keys from
+ * the zone files and, a second time, from a real DNS server on 127.0.0.1
+ * (dnsmasq) serving the same zone files: the results must be identical.
  */
 #include <check.h>
 #include <stdio.h>
@@ -11,27 +14,46 @@
 #include "fixture.h"
 #include "suites.h"
 
-static char names[FIXTURE_MAX][128];
-static size_t count;
-static char dir[256];
+static const char *const fixture_dirs[] = { "dkim", "arc", "forensics" };
 
-START_TEST(test_dkim_fixture)
+struct fixture_ref {
+	char dir[256];
+	char name[128];
+};
+
+static struct fixture_ref refs[FIXTURE_MAX * 3];
+static size_t count;
+static size_t per_dir[3];
+
+static void collect_fixtures(void)
+{
+	static char names[FIXTURE_MAX][128];
+	count = 0;
+	for (size_t d = 0; d < 3; d++) {
+		char dir[256];
+		snprintf(dir, sizeof dir, "%s/%s", fixture_testdata(), fixture_dirs[d]);
+		size_t n = fixture_list(dir, names, FIXTURE_MAX);
+		per_dir[d] = n;
+		for (size_t i = 0; i < n; i++, count++) {
+			snprintf(refs[count].dir, sizeof refs[count].dir, "%s", dir);
+			snprintf(refs[count].name, sizeof refs[count].name, "%s", names[i]);
+		}
+	}
+}
+
+START_TEST(test_fixture)
 {
 	char why[1200];
-	ck_assert_msg(fixture_check(dir, names[_i], NULL, 0, why, sizeof why) == 0, "%s", why);
+	ck_assert_msg(fixture_check(refs[_i].dir, refs[_i].name, NULL, 0, why, sizeof why) == 0, "%s", why);
 }
 END_TEST
 
 START_TEST(test_fixtures_present)
 {
-	ck_assert_msg(count >= 80, "only %zu fixtures in %s", count, dir);
+	ck_assert_msg(per_dir[0] >= 80, "only %zu DKIM fixtures", per_dir[0]);
 }
 END_TEST
 
-/*
- * The same fixtures with keys from a real DNS server (dnsmasq on 127.0.0.1,
- * serving the same zone files): the results must be identical to --keys.
- */
 static struct dnstest dns;
 static char dns_error[300];
 
@@ -52,29 +74,28 @@ static void stop_dns(void)
 	dnstest_stop(&dns);
 }
 
-START_TEST(test_dkim_fixture_over_dns)
+START_TEST(test_fixture_over_dns)
 {
 	ck_assert_msg(dns.pid > 0, "loopback DNS server: %s", dns_error);
 	const char *extra[] = { "--dns-server", dns.server, "--dns-timeout", "5" };
 	char why[1200];
-	ck_assert_msg(fixture_check(dir, names[_i], extra, 4, why, sizeof why) == 0, "over DNS: %s", why);
+	ck_assert_msg(fixture_check(refs[_i].dir, refs[_i].name, extra, 4, why, sizeof why) == 0, "over DNS: %s", why);
 }
 END_TEST
 
 Suite *fixtures_suite(void)
 {
 	Suite *s = suite_create("fixtures");
-	snprintf(dir, sizeof dir, "%s/dkim", fixture_testdata());
-	count = fixture_list(dir, names, FIXTURE_MAX);
-	TCase *tc = tcase_create("dkim");
-	tcase_set_timeout(tc, 120);
+	collect_fixtures();
+	TCase *tc = tcase_create("keys-file");
+	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_fixtures_present);
-	tcase_add_loop_test(tc, test_dkim_fixture, 0, (int)count);
+	tcase_add_loop_test(tc, test_fixture, 0, (int)count);
 	suite_add_tcase(s, tc);
-	TCase *td = tcase_create("dkim-over-dns");
-	tcase_set_timeout(td, 120);
+	TCase *td = tcase_create("over-dns");
+	tcase_set_timeout(td, 300);
 	tcase_add_unchecked_fixture(td, start_dns, stop_dns);
-	tcase_add_loop_test(td, test_dkim_fixture_over_dns, 0, (int)count);
+	tcase_add_loop_test(td, test_fixture_over_dns, 0, (int)count);
 	suite_add_tcase(s, td);
 	return s;
 }

@@ -13,6 +13,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "forensics.h"
 #include "lookup.h"
 #include "run.h"
 
@@ -75,10 +76,12 @@ int fixture_read_file(const char *path, struct buf *out)
 }
 
 struct expect_line {
-	char kind[16];          /* dkim, arc, ams, as, oldest-pass */
+	char kind[16];          /* dkim, arc, ams, as, oldest-pass, forensic, header-forensic, prefix */
+	char target[8];         /* forensic lines: dkim, ams or as */
 	int index;
-	char result[32];
+	char result[64];        /* result word, or a forensic variant id */
 	char reason[256];
+	unsigned long long signed_bytes, appended_bytes;
 };
 
 struct expectation {
@@ -100,9 +103,15 @@ static void expect_add_line(struct expectation *e, const char *kind, const char 
 	snprintf(l->kind, sizeof l->kind, "%s", kind);
 	int consumed = 0;
 	if (strcmp(kind, "arc") == 0 || strcmp(kind, "oldest-pass") == 0) {
-		sscanf(rest, "%31s %n", l->result, &consumed);
+		sscanf(rest, "%63s %n", l->result, &consumed);
+	} else if (strcmp(kind, "prefix") == 0) {
+		sscanf(rest, "%7s %d %llu %llu", l->target, &l->index, &l->signed_bytes, &l->appended_bytes);
+		return;
+	} else if (strcmp(kind, "forensic") == 0 || strcmp(kind, "header-forensic") == 0) {
+		sscanf(rest, "%7s %d %63s", l->target, &l->index, l->result);
+		return;
 	} else {
-		sscanf(rest, "%d %31s %n", &l->index, l->result, &consumed);
+		sscanf(rest, "%d %63s %n", &l->index, l->result, &consumed);
 	}
 	snprintf(l->reason, sizeof l->reason, "%s", rest + consumed);
 }
@@ -139,18 +148,76 @@ static int parse_expect(const char *path, struct expectation *e)
 	return 0;
 }
 
+static const struct dkim_sig *find_sig(const struct run_result *r, const char *kind, int index)
+{
+	if (strcmp(kind, "dkim") == 0)
+		return index >= 1 && (size_t)index <= r->ndkim ? &r->dkim[index - 1] : NULL;
+	if (index < 1 || (unsigned)index > r->arc.n)
+		return NULL;
+	const struct arc_set *set = &r->arc.sets[index - 1];
+	if (strcmp(kind, "ams") == 0)
+		return set->has_ams ? &set->ams : NULL;
+	if (strcmp(kind, "as") == 0)
+		return set->has_as ? &set->as : NULL;
+	return NULL;
+}
+
 static const struct verdict *find_verdict(const struct run_result *r, const struct expect_line *l)
 {
-	if (strcmp(l->kind, "dkim") == 0)
-		return l->index >= 1 && (size_t)l->index <= r->ndkim ? &r->dkim[l->index - 1].v : NULL;
-	if (l->index < 1 || (unsigned)l->index > r->arc.n)
-		return NULL;
-	const struct arc_set *set = &r->arc.sets[l->index - 1];
-	if (strcmp(l->kind, "ams") == 0)
-		return set->has_ams ? &set->ams.v : NULL;
-	if (strcmp(l->kind, "as") == 0)
-		return set->has_as ? &set->as.v : NULL;
-	return NULL;
+	const struct dkim_sig *s = find_sig(r, l->kind, l->index);
+	return s ? &s->v : NULL;
+}
+
+static int is_forensic_line(const struct expect_line *l)
+{
+	return strcmp(l->kind, "forensic") == 0 || strcmp(l->kind, "header-forensic") == 0 ||
+	       strcmp(l->kind, "prefix") == 0;
+}
+
+static int has_finding(const struct forensic_finding *f, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* forensic / header-forensic / prefix expectations against the forensic report. */
+static int check_forensic_line(const struct run_result *r, const struct forensics *fx, const struct expect_line *l,
+			       char *why, size_t whylen)
+{
+	const struct dkim_sig *s = find_sig(r, l->target, l->index);
+	const struct forensic_report *fr = s ? forensics_for(fx, s) : NULL;
+	if (!fr) {
+		snprintf(why, whylen, "%s %s %d: signature not examined by forensics", l->kind, l->target, l->index);
+		return -1;
+	}
+	if (strcmp(l->kind, "prefix") == 0) {
+		if (!fr->prefix_found || fr->prefix_bytes != l->signed_bytes ||
+		    fr->body_bytes - fr->prefix_bytes != l->appended_bytes) {
+			snprintf(why, whylen, "prefix %s %d: expected %llu signed + %llu appended, got %s %llu + %llu",
+				 l->target, l->index, l->signed_bytes, l->appended_bytes, fr->prefix_found ? "found" : "none",
+				 (unsigned long long)fr->prefix_bytes,
+				 (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+			return -1;
+		}
+		return 0;
+	}
+	int header = strcmp(l->kind, "header-forensic") == 0;
+	if (strcmp(l->result, "none") == 0) {
+		size_t n = header ? fr->nheader : fr->nbody;
+		if (n != 0 || (!header && fr->prefix_found)) {
+			snprintf(why, whylen, "%s %s %d: expected no finding, got %zu", l->kind, l->target, l->index, n);
+			return -1;
+		}
+		return 0;
+	}
+	if (!(header ? has_finding(fr->header, fr->nheader, l->result) : has_finding(fr->body, fr->nbody, l->result))) {
+		snprintf(why, whylen, "%s %s %d: variant %s not among the findings (%zu found)", l->kind, l->target,
+			 l->index, l->result, header ? fr->nheader : fr->nbody);
+		return -1;
+	}
+	return 0;
 }
 
 /* Case-insensitive substring test (strcasestr is a GNU extension). */
@@ -221,9 +288,15 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 	int has_keys = 0;
 	for (size_t i = 0; i < nextra; i++)
 		has_keys |= strcmp(extra_args[i], "--dns-server") == 0;
+	char arczone[512];
+	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
 	if (!has_keys) {
 		argv[argc++] = "--keys";
 		argv[argc++] = zone;
+		if (access(arczone, R_OK) == 0) {
+			argv[argc++] = "--keys";
+			argv[argc++] = arczone;
+		}
 	}
 	if (e->now[0]) {
 		argv[argc++] = "--now";
@@ -265,13 +338,24 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 			snprintf(why, whylen, "%s: expected %d DKIM signatures, found %zu", name, want_dkim, r.ndkim);
 			rc = -1;
 		}
+		struct forensics fx = { 0 };
+		int want_fx = 0;
+		for (size_t i = 0; i < e->nlines; i++)
+			want_fx |= is_forensic_line(&e->lines[i]);
+		char w[600];
+		if (want_fx && forensics_run(&fx, &r, in, 0, &o.run.msg, w, sizeof w) < 0) {
+			snprintf(why, whylen, "%s: forensics: %s", name, w);
+			rc = -1;
+		}
 		for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
-			char w[600];
-			if (check_line(&r, &e->lines[i], w, sizeof w) < 0) {
+			const struct expect_line *l = &e->lines[i];
+			if ((is_forensic_line(l) ? check_forensic_line(&r, &fx, l, w, sizeof w)
+						 : check_line(&r, l, w, sizeof w)) < 0) {
 				snprintf(why, whylen, "%s: %s", name, w);
 				rc = -1;
 			}
 		}
+		forensics_free(&fx);
 	}
 	if (in) {
 		run_free(&r);
