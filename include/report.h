@@ -9,7 +9,9 @@
 #define ARCVERIFY_REPORT_H
 
 #include "buf.h"
+#include "claims.h"
 #include "forensics.h"
+#include "lint.h"
 #include "run.h"
 
 enum report_format { REPORT_TEXT = 0, REPORT_JSON, REPORT_AR };
@@ -23,10 +25,12 @@ struct report_opts {
 	int explain;            /* show forensic findings in text output */
 };
 
-/* Everything known about one message: the run and, when examined, the forensics. */
+/* Everything known about one message: the run and the evidence gathered on it. */
 struct report_input {
 	const struct run_result *run;
-	const struct forensics *forensics;   /* may be NULL */
+	const struct forensics *forensics;   /* may be NULL (not examined) */
+	const struct claims *claims;         /* may be NULL */
+	const struct lint *lint;             /* may be NULL */
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "claims.h"
 #include "forensics.h"
+#include "lint.h"
 #include "lookup.h"
 #include "report.h"
 #include "run.h"
@@ -25,13 +27,11 @@ static struct lookup *open_key_source(const struct cli_opts *o, FILE *err)
 	return lk;
 }
 
-static void write_report(const struct run_result *r, const struct forensics *fx, const struct cli_opts *o,
-			 FILE *out)
+static void write_report(const struct report_input *in, const struct cli_opts *o, FILE *out)
 {
-	struct report_input in = { r, fx };
 	struct buf text;
 	buf_init(&text, (size_t)1 << 30);
-	report_message(&text, &in, &o->report);
+	report_message(&text, in, &o->report);
 	if (text.len)
 		fwrite(text.data, 1, text.len, out);
 	fflush(out);
@@ -49,8 +49,9 @@ static void report_unreadable(const char *name, const char *why, const struct cl
 	arc_init(&r.arc);
 	run_error(&r, "%s", why);
 	fprintf(err, "arcverify: %s: %s\n", name, why);
+	struct report_input in = { &r, NULL, NULL, NULL };
 	if (o->report.format == REPORT_JSON)
-		write_report(&r, NULL, o, out);
+		write_report(&in, o, out);
 }
 
 /* Forensics reads the body a second time; it runs for --explain and -v when something failed. */
@@ -71,11 +72,18 @@ static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, 
 		fprintf(err, "arcverify: %s: %s\n", name, r.nerrors ? r.errors[0] : "unreadable");
 	}
 	struct forensics fx = { 0 };
+	struct claims claims = { 0 };
+	struct lint lint = { 0 };
 	char why[200];
 	if (wants_forensics(o, &r) && forensics_run(&fx, &r, in, start, &o->run.msg, why, sizeof why) < 0)
 		run_error(&r, "forensics: %s", why);
-	write_report(&r, &fx, o, out);
+	if (claims_build(&claims, &r) < 0 || lint_build(&lint, &r) < 0)
+		run_error(&r, "out of memory while gathering evidence");
+	struct report_input rin = { &r, &fx, &claims, &lint };
+	write_report(&rin, o, out);
 	forensics_free(&fx);
+	claims_free(&claims);
+	lint_free(&lint);
 	int sev = run_severity(&r);
 	t->worst = sev > t->worst ? sev : t->worst;
 	run_free(&r);

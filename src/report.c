@@ -264,6 +264,35 @@ static void text_notes(struct buf *out, const struct run_result *r)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
+static void text_claims(struct buf *out, const struct claims *c, const struct report_opts *o)
+{
+	if (!c)
+		return;
+	size_t shown = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct claim *cl = &c->v[i];
+		if (cl->agree && !o->verbose)
+			continue;
+		if (shown++ == 0)
+			buf_append_str(out, "  what the hops recorded, beside arcverify:\n");
+		char src[64];
+		if (cl->from_aar)
+			snprintf(src, sizeof src, "AAR i=%u", cl->instance);
+		else
+			snprintf(src, sizeof src, "A-R");
+		buf_printf(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s\n", src, cl->authserv_id, cl->method, cl->said,
+			   cl->subject, cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
+		if (cl->note[0] && (!cl->agree || o->verbose))
+			buf_printf(out, "              %s\n", cl->note);
+	}
+}
+
+static void text_lint(struct buf *out, const struct lint *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		buf_printf(out, "  warning: %s: %s [%s]\n", l->v[i].where, l->v[i].text, l->v[i].code);
+}
+
 static void report_text(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
@@ -289,6 +318,9 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 	}
 	if (o->show_arc)
 		text_arc(out, in, o);
+	text_claims(out, in->claims, o);
+	if (o->verbose || o->explain)
+		text_lint(out, in->lint);
 }
 
 /* ---- JSON ---- */
@@ -525,6 +557,42 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 	json_obj_end(j);
 }
 
+static void json_claims(struct json *j, const struct claims *c)
+{
+	json_key(j, "claims");
+	json_arr_begin(j);
+	for (size_t i = 0; c && i < c->n; i++) {
+		const struct claim *cl = &c->v[i];
+		json_obj_begin(j);
+		json_kv_str(j, "source", cl->from_aar ? "aar" : "authentication-results");
+		if (cl->from_aar)
+			json_kv_int(j, "instance", cl->instance);
+		json_kv_str(j, "authserv_id", cl->authserv_id);
+		json_kv_str(j, "method", cl->method);
+		json_kv_str(j, "subject", cl->subject);
+		json_kv_str(j, "said", cl->said);
+		json_kv_str(j, "ours", cl->ours[0] ? cl->ours : NULL);
+		json_kv_bool(j, "agree", cl->agree);
+		json_kv_str(j, "note", cl->note[0] ? cl->note : NULL);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_lint(struct json *j, const struct lint *l)
+{
+	json_key(j, "warnings");
+	json_arr_begin(j);
+	for (size_t i = 0; l && i < l->n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "code", l->v[i].code);
+		json_kv_str(j, "where", l->v[i].where);
+		json_kv_str(j, "text", l->v[i].text);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void report_json(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
@@ -545,6 +613,8 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 		json_dkim(&j, r, in->forensics);
 	if (o->show_arc)
 		json_arc(&j, r, in->forensics);
+	json_claims(&j, in->claims);
+	json_lint(&j, in->lint);
 	json_key(&j, "errors");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->nerrors; i++)
