@@ -26,6 +26,9 @@ struct cli_opts {
 	size_t nkeys;
 	const char **files;         /* message files, argv strings; "-" is stdin */
 	size_t nfiles;
+	const char *dump_dir;       /* --dump-canon DIR */
+	const char *bundle_dir;     /* --bundle DIR */
+	int redact;                 /* --redact */
 	int help, version;
 };
 

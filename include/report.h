@@ -23,6 +23,7 @@ struct report_opts {
 	int show_dkim, show_arc;
 	int multiple;           /* several inputs: label AR output with the file name */
 	int explain;            /* show forensic findings in text output */
+	int redact;             /* JSON without message text: no file path, AAR values or i= */
 };
 
 /* Everything known about one message: the run and the evidence gathered on it. */

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bundle.h"
 #include "claims.h"
+#include "dump.h"
 #include "forensics.h"
 #include "lint.h"
 #include "lookup.h"
@@ -54,19 +56,40 @@ static void report_unreadable(const char *name, const char *why, const struct cl
 		write_report(&in, o, out);
 }
 
-/* Forensics reads the body a second time; it runs for --explain and -v when something failed. */
+/* Forensics reads the body a second time; it runs for --explain, -v and bundles when something failed. */
 static int wants_forensics(const struct cli_opts *o, const struct run_result *r)
 {
-	return (o->report.explain || o->report.verbose) && !r->input_error && run_severity(r) > 0;
+	return (o->report.explain || o->report.verbose || o->bundle_dir) && !r->input_error && run_severity(r) > 0;
+}
+
+/* Parse, stream the body (captured for --dump-canon), evaluate. */
+static void run_message(struct run_result *r, const char *name, FILE *in, const struct cli_opts *o,
+			struct lookup *lk, size_t seq)
+{
+	struct dump d;
+	char why[300];
+	int dumping = 0;
+	if (run_open(r, name, in, &o->run, lk) < 0)
+		return;
+	if (o->dump_dir) {
+		char stem[256];
+		dump_stem(name, seq, o->nfiles > 1, stem, sizeof stem);
+		dumping = dump_begin(&d, o->dump_dir, stem, r, why, sizeof why) == 0;
+		if (!dumping)
+			run_error(r, "--dump-canon: %s", why);
+	}
+	if (run_body(r) == 0)
+		run_evaluate(r, &o->run, lk);
+	if (dumping && dump_end(&d, r, why, sizeof why) < 0)
+		run_error(r, "--dump-canon: %s", why);
 }
 
 static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, struct lookup *lk,
-			  FILE *out, FILE *err, struct batch_tally *t)
+			  FILE *out, FILE *err, struct batch_tally *t, size_t seq)
 {
 	struct run_result r;
 	long start = ftell(in);
-	if (run_open(&r, name, in, &o->run, lk) == 0 && run_body(&r) == 0)
-		run_evaluate(&r, &o->run, lk);
+	run_message(&r, name, in, o, lk, seq);
 	if (r.input_error) {
 		t->input_failed = 1;
 		fprintf(err, "arcverify: %s: %s\n", name, r.nerrors ? r.errors[0] : "unreadable");
@@ -80,6 +103,13 @@ static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, 
 	if (claims_build(&claims, &r) < 0 || lint_build(&lint, &r) < 0)
 		run_error(&r, "out of memory while gathering evidence");
 	struct report_input rin = { &r, &fx, &claims, &lint };
+	if (o->bundle_dir && !r.input_error) {
+		struct bundle_opts bo = { o->bundle_dir, o->redact, &o->run, &o->report };
+		if (bundle_write(&bo, &rin, in, start, why, sizeof why) < 0) {
+			fprintf(err, "arcverify: --bundle: %s\n", why);
+			t->input_failed = 1;
+		}
+	}
 	write_report(&rin, o, out);
 	forensics_free(&fx);
 	claims_free(&claims);
@@ -110,7 +140,7 @@ static FILE *spool_stdin(void)
 }
 
 static void verify_path(const char *path, const struct cli_opts *o, struct lookup *lk, FILE *out, FILE *err,
-			struct batch_tally *t)
+			struct batch_tally *t, size_t seq)
 {
 	if (strcmp(path, "-") == 0) {
 		FILE *spooled = spool_stdin();
@@ -119,7 +149,7 @@ static void verify_path(const char *path, const struct cli_opts *o, struct looku
 			t->input_failed = 1;
 			return;
 		}
-		verify_stream("-", spooled, o, lk, out, err, t);
+		verify_stream("-", spooled, o, lk, out, err, t, seq);
 		fclose(spooled);
 		return;
 	}
@@ -135,7 +165,7 @@ static void verify_path(const char *path, const struct cli_opts *o, struct looku
 		t->input_failed = 1;
 		return;
 	}
-	verify_stream(path, in, o, lk, out, err, t);
+	verify_stream(path, in, o, lk, out, err, t, seq);
 	fclose(in);
 }
 
@@ -146,9 +176,9 @@ int batch_run(const struct cli_opts *o, FILE *out, FILE *err)
 		return o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
 	struct batch_tally t = { 0, 0 };
 	if (o->nfiles == 0)
-		verify_path("-", o, lk, out, err, &t);
+		verify_path("-", o, lk, out, err, &t, 1);
 	for (size_t i = 0; i < o->nfiles; i++)
-		verify_path(o->files[i], o, lk, out, err, &t);
+		verify_path(o->files[i], o, lk, out, err, &t, i + 1);
 	lookup_free(lk);
 	if (t.input_failed)
 		return EXIT_NOINPUT;

@@ -13,7 +13,7 @@
 enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
-	OPT_EXPLAIN,
+	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +30,9 @@ static const struct option long_options[] = {
 	{ "arc-only", no_argument, NULL, OPT_ARC_ONLY },
 	{ "dkim-only", no_argument, NULL, OPT_DKIM_ONLY },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "dump-canon", required_argument, NULL, OPT_DUMP_CANON },
+	{ "bundle", required_argument, NULL, OPT_BUNDLE },
+	{ "redact", no_argument, NULL, OPT_REDACT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -60,6 +63,13 @@ void cli_usage(FILE *f)
 	      "  --explain               when a hash fails, find which known canonicalization\n"
 	      "                          bug or change reproduces it (forensics; also with -v)\n"
 	      "  -v, --verbose           show fields hashed, body hashes, keys and header data\n"
+	      "\n"
+	      "Evidence:\n"
+	      "  --dump-canon DIR        write the exact bytes hashed per signature into DIR\n"
+	      "  --bundle DIR            write a reproducible evidence bundle for one message:\n"
+	      "                          message.eml, keys.zone, result.json, report.md\n"
+	      "  --redact                with --bundle: no message text, only structure,\n"
+	      "                          lengths, offsets and hashes\n"
 	      "  --format FORMAT         text (default), json (JSON Lines) or ar\n"
 	      "                          (an RFC 8601 Authentication-Results field)\n"
 	      "  --json                  the same as --format json\n"
@@ -180,6 +190,9 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_ARC_ONLY: o->run.do_dkim = 0; o->run.do_arc = 1; break;
 	case OPT_DKIM_ONLY: o->run.do_arc = 0; o->run.do_dkim = 1; break;
 	case OPT_EXPLAIN: o->report.explain = 1; break;
+	case OPT_DUMP_CANON: o->dump_dir = arg; break;
+	case OPT_BUNDLE: o->bundle_dir = arg; break;
+	case OPT_REDACT: o->redact = 1; break;
 	case 'v': o->report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;
@@ -215,6 +228,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	for (int i = optind; i < argc; i++)
 		if (push_arg(&o->files, &o->nfiles, argv[i]) < 0)
 			USAGE_ERROR("out of memory");
+	if (o->redact && !o->bundle_dir)
+		USAGE_ERROR("--redact only applies to --bundle");
+	if (o->bundle_dir && o->nfiles > 1)
+		USAGE_ERROR("--bundle takes one message (%zu given)", o->nfiles);
 	o->report.show_dkim = o->run.do_dkim;
 	o->report.show_arc = o->run.do_arc;
 	o->report.multiple = o->nfiles > 1;

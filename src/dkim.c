@@ -588,9 +588,16 @@ static void append_pass_notes(struct dkim_sig *s)
 		buf_append_str(&text, "; key in testing mode (t=y)");
 	if (s->key.pkcs1)
 		buf_append_str(&text, "; key published as PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo");
-	if (s->answer && s->answer->nrecords > 1)
-		buf_printf(&text, "; %zu TXT records at %s, record %ld used", s->answer->nrecords, s->keyname,
-			   s->record_used + 1);
+	if (s->answer && s->answer->nrecords > 1) {
+		const struct lookup_txt *used = &s->answer->records[s->record_used];
+		const struct lookup_txt *newest = &s->answer->records[s->answer->nrecords - 1];
+		buf_printf(&text, "; %zu TXT records at %s, record %ld%s%s verified", s->answer->nrecords, s->keyname,
+			   s->record_used + 1, used->when[0] ? " valid " : "", used->when);
+		/* key history (--keys with dated records): the last record is the current one */
+		if ((size_t)s->record_used + 1 < s->answer->nrecords && strcmp(used->text, newest->text) != 0)
+			buf_printf(&text, "; the key has changed since (record %zu%s%s differs)", s->answer->nrecords,
+				   newest->when[0] ? ", valid " : "", newest->when);
+	}
 	slice_copy(slice_make(text.data, text.len), s->v.reason, sizeof s->v.reason);
 	buf_free(&text);
 }

@@ -421,7 +421,7 @@ static void json_forensics(struct json *j, const struct forensic_report *fr)
 	json_arr_end(j);
 }
 
-static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct forensics *fx)
+static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct forensics *fx, int redact)
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
@@ -434,7 +434,7 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 	if (s->kind != DKIM_KIND_SEAL) {
 		json_kv_str(j, "c", c);
 		if (s->kind == DKIM_KIND_SIGNATURE)
-			json_kv_str(j, "i", s->identity);
+			json_kv_str(j, "i", redact ? NULL : s->identity);
 		json_key(j, "h");
 		json_arr_begin(j);
 		for (size_t i = 0; i < s->nh; i++)
@@ -473,20 +473,20 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 	json_forensics(j, forensics_for(fx, s));
 }
 
-static void json_dkim(struct json *j, const struct run_result *r, const struct forensics *fx)
+static void json_dkim(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
 {
 	json_key(j, "dkim");
 	json_arr_begin(j);
 	for (size_t i = 0; i < r->ndkim; i++) {
 		json_obj_begin(j);
 		json_kv_int(j, "index", (int64_t)i + 1);
-		json_sig_fields(j, &r->dkim[i], fx);
+		json_sig_fields(j, &r->dkim[i], fx, redact);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
 }
 
-static void json_aar(struct json *j, const struct arc_set *set, const struct msg *m)
+static void json_aar(struct json *j, const struct arc_set *set, const struct msg *m, int redact)
 {
 	json_key(j, "aar");
 	if (set->aar_field < 0) {
@@ -499,7 +499,10 @@ static void json_aar(struct json *j, const struct arc_set *set, const struct msg
 	json_strn(j, ar->authserv_id.ptr, ar->authserv_id.len);
 	struct slice v = slice_trim_wsp(m->fields[set->aar_field].value);
 	json_key(j, "value");
-	json_strn(j, v.ptr, v.len);
+	if (redact)
+		json_null(j);
+	else
+		json_strn(j, v.ptr, v.len);
 	json_key(j, "methods");
 	json_arr_begin(j);
 	for (size_t k = 0; k < ar->nmethods; k++) {
@@ -514,7 +517,7 @@ static void json_aar(struct json *j, const struct arc_set *set, const struct msg
 	json_obj_end(j);
 }
 
-static void json_arc(struct json *j, const struct run_result *r, const struct forensics *fx)
+static void json_arc(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
 {
 	const struct arc_chain *c = &r->arc;
 	json_key(j, "arc");
@@ -534,11 +537,11 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_obj_begin(j);
 		json_kv_int(j, "instance", i);
 		json_kv_str(j, "cv", set->has_as ? set->as.cv : NULL);
-		json_aar(j, set, &r->msg);
+		json_aar(j, set, &r->msg, redact);
 		json_key(j, "ams");
 		if (set->has_ams) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->ams, fx);
+			json_sig_fields(j, &set->ams, fx, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -546,7 +549,7 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_key(j, "as");
 		if (set->has_as) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->as, fx);
+			json_sig_fields(j, &set->as, fx, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -600,7 +603,7 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 	json_init(&j, out);
 	json_obj_begin(&j);
 	json_kv_int(&j, "schema", REPORT_JSON_SCHEMA);
-	json_kv_str(&j, "file", r->file);
+	json_kv_str(&j, "file", o->redact ? "(redacted)" : r->file);
 	json_kv_int(&j, "evaluated_at", (int64_t)r->evaluated_at);
 	if (r->msg_open) {
 		json_kv_int(&j, "lf_converted", (int64_t)r->msg.lf_converted);
@@ -610,9 +613,9 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 		json_uint(&j, r->msg.body_bytes);
 	}
 	if (o->show_dkim)
-		json_dkim(&j, r, in->forensics);
+		json_dkim(&j, r, in->forensics, o->redact);
 	if (o->show_arc)
-		json_arc(&j, r, in->forensics);
+		json_arc(&j, r, in->forensics, o->redact);
 	json_claims(&j, in->claims);
 	json_lint(&j, in->lint);
 	json_key(&j, "errors");

@@ -1,0 +1,282 @@
+/*
+ * Evidence on disk: --dump-canon files hash to the computed body hash, an
+ * evidence bundle re-verifies offline to the same results, --redact leaves no
+ * message text behind, and a key history (dated records) says which key
+ * verified and that the key changed since.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "dnstest.h"
+#include "fixture.h"
+#include "hash.h"
+#include "suites.h"
+
+static char zone[512], arczone[512];
+
+static void paths(void)
+{
+	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
+	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
+}
+
+static void make_tmpdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/arcverify-evidence-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void file_in(const char *dir, const char *name, struct buf *out)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	ck_assert_msg(fixture_read_file(path, out) == 0, "%s is missing", path);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[700];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+static void sha256_b64(const struct buf *b, char *out, size_t outlen)
+{
+	unsigned char d[32];
+	unsigned n = 0;
+	ck_assert_int_eq(hash_digest(HASH_SHA256, b->data, b->len, d, &n), 0);
+	ck_assert_int_eq(b64_encode_to(d, n, out, outlen), 0);
+}
+
+/* Two signatures with the same c=, hash and l= share one body file; it hashes to bh=. */
+START_TEST(test_dump_canon_matches_bh)
+{
+	char dir[64], eml[512];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/dkim/body-nobody-simple.eml", fixture_testdata());
+	struct buf out, body, header;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", "--dump-canon", dir, eml, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, NULL, NULL), 0);
+	file_in(dir, "body-nobody-simple.eml.dkim1.body", &body);
+	ck_assert_int_eq(body.len, 2); /* RFC 6376 §3.4.3: an empty body is one CRLF under simple */
+	char b64[64];
+	sha256_b64(&body, b64, sizeof b64);
+	ck_assert_str_eq(b64, "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=");
+	file_in(dir, "body-nobody-simple.eml.dkim1.header", &header);
+	ck_assert_msg(strncmp(header.data, "From: ", 6) == 0, "%s", header.data);
+	ck_assert_msg(header.len > 3 && memcmp(header.data + header.len - 2, "b=", 2) == 0, "header data ends with b=");
+	buf_free(&out);
+	buf_free(&body);
+	buf_free(&header);
+	remove_dir(dir);
+}
+END_TEST
+
+START_TEST(test_dump_canon_arc_and_l)
+{
+	char dir[64], eml[512];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/dkim/length-footer-appended.eml", fixture_testdata());
+	struct buf out, body;
+	const char *argv[] = { "arcverify", "--json", "--keys", zone, "--now", "1764003600", "--dump-canon", dir, eml, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, NULL, NULL), 0);
+	file_in(dir, "length-footer-appended.eml.dkim1.body", &body);
+	/* the file holds exactly the l= bytes that were hashed, and they hash to the computed bh */
+	char b64[64], want[128];
+	sha256_b64(&body, b64, sizeof b64);
+	snprintf(want, sizeof want, "\"computed\":\"%s\"", b64);
+	ck_assert_msg(strstr(out.data, want), "dumped body hashes to %s, not the computed bh", b64);
+	char lval[64];
+	snprintf(lval, sizeof lval, "\"l\":%zu", body.len);
+	ck_assert_msg(strstr(out.data, lval), "body file has %zu bytes, not l=", body.len);
+	buf_free(&out);
+	buf_free(&body);
+	remove_dir(dir);
+}
+END_TEST
+
+/* The "result", "reason" and "computed" values of a JSON Lines output, in order. */
+static void verdicts_of(const char *json, struct buf *out)
+{
+	buf_init(out, 1 << 20);
+	static const char *const keys[] = { "\"result\":", "\"reason\":", "\"computed\":", "\"oldest_pass\":" };
+	for (const char *p = json; *p; p++) {
+		for (size_t k = 0; k < 4; k++) {
+			size_t n = strlen(keys[k]);
+			if (strncmp(p, keys[k], n) != 0)
+				continue;
+			const char *v = p + n, *end = v;
+			if (*end == '"')
+				for (end++; *end && !(*end == '"' && end[-1] != '\\'); end++)
+					;
+			else
+				while (*end && *end != ',' && *end != '}')
+					end++;
+			buf_append(out, keys[k], n);
+			buf_append(out, v, (size_t)(end - v) + (*end == '"'));
+			buf_append_byte(out, '\n');
+		}
+	}
+}
+
+/* A bundle made while the keys come from DNS re-verifies offline, from the bundle alone, to the same results. */
+START_TEST(test_bundle_reverifies_offline)
+{
+	struct dnstest dns = { 0 };
+	char err[300], dir[64], eml[512], bundle_eml[700], bundle_zone[700];
+	const char *zones[] = { zone, arczone };
+	ck_assert_msg(dnstest_start_zone(&dns, zones, access(arczone, R_OK) == 0 ? 2 : 1, err, sizeof err) == 0, "%s", err);
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/arc/list-footer.eml", fixture_testdata());
+	if (access(eml, R_OK) != 0)
+		snprintf(eml, sizeof eml, "%s/dkim/two-sigs-one-fails.eml", fixture_testdata());
+	struct buf live, offline, a, b, json, zonetext, report;
+	const char *argv[] = { "arcverify", "--json", "--dns-server", dns.server, "--now", "1764003600", "--bundle", dir,
+			       eml, NULL };
+	int live_status = fixture_exec(argv, &live, NULL, NULL);
+	dnstest_stop(&dns); /* the keys "rotate": nothing answers any more */
+	snprintf(bundle_eml, sizeof bundle_eml, "%s/message.eml", dir);
+	snprintf(bundle_zone, sizeof bundle_zone, "%s/keys.zone", dir);
+	const char *again[] = { "arcverify", "--json", "--keys", bundle_zone, "--now", "1764003600", bundle_eml, NULL };
+	ck_assert_int_eq(fixture_exec(again, &offline, NULL, NULL), live_status);
+	verdicts_of(live.data, &a);
+	verdicts_of(offline.data, &b);
+	ck_assert_msg(a.len > 40, "no verdicts in %s", live.data);
+	ck_assert_str_eq(a.data, b.data);
+	/* result.json is the live JSON; the message is byte-identical */
+	file_in(dir, "result.json", &json);
+	ck_assert_str_eq(json.data, live.data);
+	struct buf orig, copy;
+	ck_assert_int_eq(fixture_read_file(eml, &orig), 0);
+	file_in(dir, "message.eml", &copy);
+	ck_assert(orig.len == copy.len && memcmp(orig.data, copy.data, orig.len) == 0);
+	file_in(dir, "keys.zone", &zonetext);
+	ck_assert_ptr_nonnull(strstr(zonetext.data, "from DNS server 127.0.0.1:"));
+	ck_assert_ptr_nonnull(strstr(zonetext.data, "TTL "));
+	ck_assert_ptr_nonnull(strstr(zonetext.data, "AD bit"));
+	ck_assert_ptr_nonnull(strstr(zonetext.data, "SPKI SHA-256 "));
+	file_in(dir, "report.md", &report);
+	ck_assert_ptr_nonnull(strstr(report.data, "arcverify --keys keys.zone --now 1764003600 message.eml"));
+	ck_assert_ptr_nonnull(strstr(report.data, "OpenSSL"));
+	ck_assert_ptr_nonnull(strstr(report.data, "| result |"));
+	buf_free(&live);
+	buf_free(&offline);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&json);
+	buf_free(&orig);
+	buf_free(&copy);
+	buf_free(&zonetext);
+	buf_free(&report);
+	remove_dir(dir);
+}
+END_TEST
+
+START_TEST(test_bundle_redacted)
+{
+	char dir[64], eml[512];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/dkim/fail-body-modified.eml", fixture_testdata());
+	struct buf out, original, report, json, structure;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", "--bundle", dir, "--redact", eml, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, NULL, NULL), 1);
+	ck_assert(!exists(dir, "message.eml"));
+	file_in(dir, "structure.txt", &structure);
+	file_in(dir, "report.md", &report);
+	file_in(dir, "result.json", &json);
+	ck_assert_int_eq(fixture_read_file(eml, &original), 0);
+	/* no line of the message body or of the Subject value appears anywhere in the bundle */
+	const char *body = strstr(original.data, "\r\n\r\n") + 4;
+	char line[64];
+	snprintf(line, sizeof line, "%.*s", (int)strcspn(body, "\r"), body);
+	ck_assert_msg(strlen(line) > 8, "test needs a body line");
+	const char *subject = strstr(original.data, "Subject: ") + 9;
+	char subj[64];
+	snprintf(subj, sizeof subj, "%.*s", (int)strcspn(subject, "\r"), subject);
+	const struct buf *files[] = { &structure, &report, &json };
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_msg(!strstr(files[i]->data, line), "body text leaked into file %zu", i);
+		ck_assert_msg(!strstr(files[i]->data, subj), "Subject leaked into file %zu", i);
+	}
+	ck_assert_ptr_nonnull(strstr(structure.data, "Subject"));
+	ck_assert_ptr_nonnull(strstr(structure.data, "SHA-256"));
+	ck_assert_ptr_nonnull(strstr(json.data, "\"file\":\"(redacted)\""));
+	buf_free(&out);
+	buf_free(&original);
+	buf_free(&report);
+	buf_free(&json);
+	buf_free(&structure);
+	remove_dir(dir);
+}
+END_TEST
+
+/* --keys with dated records for one name: each is tried; the reason says which verified and that it changed. */
+START_TEST(test_key_history)
+{
+	char dir[64], hist[700], eml[512];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(hist, sizeof hist, "%s/history.zone", dir);
+	snprintf(eml, sizeof eml, "%s/dkim/canon-relaxed-relaxed.eml", fixture_testdata());
+	struct buf keys;
+	ck_assert_int_eq(fixture_read_file(zone, &keys), 0);
+	const char *r2048 = strstr(keys.data, "\nrsa2048._domainkey.example.com.");
+	const char *r1024 = strstr(keys.data, "\nrsa1024._domainkey.example.com.");
+	ck_assert(r2048 && r1024);
+	FILE *f = fopen(hist, "w");
+	ck_assert_ptr_nonnull(f);
+	/* an older key, the key the message was signed with, and the key that replaced it */
+	fprintf(f, "; valid: 2025-01-01\nrsa2048._domainkey.example.com.%.*s\n", (int)strcspn(r1024 + 32, "\n"), r1024 + 32);
+	fprintf(f, "; valid: 2025-11-01\n%.*s\n", (int)strcspn(r2048 + 1, "\n"), r2048 + 1);
+	fprintf(f, "; valid: 2026-06-01\nrsa2048._domainkey.example.com.%.*s\n", (int)strcspn(r1024 + 32, "\n"), r1024 + 32);
+	fclose(f);
+	struct buf out;
+	const char *argv[] = { "arcverify", "--keys", hist, "--now", "1764003600", eml, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, NULL, NULL), 0);
+	ck_assert_msg(strstr(out.data, "record 2 valid 2025-11-01 verified"), "%s", out.data);
+	ck_assert_msg(strstr(out.data, "the key has changed since"), "%s", out.data);
+	buf_free(&out);
+	buf_free(&keys);
+	remove_dir(dir);
+}
+END_TEST
+
+START_TEST(test_evidence_usage)
+{
+	struct buf out;
+	const char *redact[] = { "arcverify", "--redact", "x.eml", NULL };
+	ck_assert_int_eq(fixture_exec(redact, &out, NULL, NULL), 64);
+	buf_free(&out);
+	const char *two[] = { "arcverify", "--bundle", "/tmp/x", "a.eml", "b.eml", NULL };
+	ck_assert_int_eq(fixture_exec(two, &out, NULL, NULL), 64);
+	buf_free(&out);
+}
+END_TEST
+
+Suite *bundle_suite(void)
+{
+	paths();
+	Suite *s = suite_create("evidence");
+	TCase *tc = tcase_create("files");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_dump_canon_matches_bh);
+	tcase_add_test(tc, test_dump_canon_arc_and_l);
+	tcase_add_test(tc, test_bundle_reverifies_offline);
+	tcase_add_test(tc, test_bundle_redacted);
+	tcase_add_test(tc, test_key_history);
+	tcase_add_test(tc, test_evidence_usage);
+	suite_add_tcase(s, tc);
+	return s;
+}
