@@ -31,11 +31,24 @@ echo; echo "== 5. RFC 8301: rsa-sha1 is refused unless --allow-sha1"
 step ./arcverify $keys $now testdata/dkim/alg-rsa-sha1.eml
 step ./arcverify $keys $now --allow-sha1 testdata/dkim/alg-rsa-sha1.eml
 
-for f in testdata/arc/pass-3-hops.eml testdata/arc/pass-list-footer.eml; do
-	[ -f "$f" ] || continue
-	echo; echo "== ARC chain: hop table, newest first"
-	step ./arcverify $keys $now "$f"
-done
+echo; echo "== ARC: a three-hop chain, as a hop table, newest first"
+step ./arcverify $keys $now testdata/arc/chain-3hop.eml
+
+echo; echo "== ARC: a mailing list appended a footer; the chain still passes, the older AMS does not"
+echo "   (--explain finds the exact byte counts; the hops' own records are set beside the verdicts)"
+step ./arcverify --explain $keys $now testdata/arc/list-footer.eml
+
+echo; echo "== ARC: a hop sealed cv=fail; structural rules name the instance and the RFC section"
+step ./arcverify --arc-only $keys $now testdata/arc/cv-fail.eml testdata/arc/struct-instance-gap.eml
+
+if [ -d testdata/forensics ]; then
+	for f in testdata/forensics/*empty*arc*.eml; do
+		[ -f "$f" ] || continue
+		echo; echo "== The bug behind this tool: hop 2 hashed an empty relaxed body as one CRLF"
+		step ./arcverify --explain $keys $now "$f"
+		break
+	done
+fi
 
 echo; echo "== 6. JSON Lines for scripts, and an Authentication-Results field for tickets"
 step ./arcverify --json $keys $now testdata/dkim/canon-simple-simple.eml
