@@ -25,6 +25,8 @@ void buf_init(struct buf *b, size_t max);                      /* empty buffer c
 int buf_append(struct buf *b, const void *data, size_t len);  /* 0, or -1 when the cap or memory runs out */
 int buf_append_str(struct buf *b, const char *s);             /* buf_append of a C string */
 int buf_append_byte(struct buf *b, char c);
+/* Make room for more bytes (plus the NUL) so a caller can write data[len..len+more) itself; 0 or -1. */
+int buf_reserve(struct buf *b, size_t more);
 int buf_printf(struct buf *b, const char *fmt, ...)           /* formatted append, same failure rule */
 	__attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);                                 /* len = 0, keeps the memory */

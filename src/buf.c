@@ -16,7 +16,7 @@ void buf_init(struct buf *b, size_t max)
 }
 
 /* Make room for len more bytes plus the NUL, doubling so appends stay amortized O(1). */
-static int buf_reserve(struct buf *b, size_t more)
+int buf_reserve(struct buf *b, size_t more)
 {
 	if (more > b->max || b->len > b->max - more)
 		return -1;

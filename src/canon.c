@@ -45,36 +45,38 @@ static unsigned char lower(unsigned char c)
  */
 static int canon_header_relaxed(struct slice raw, unsigned quirks, struct buf *out)
 {
+	/* the canonical form is never longer than the raw field: reserve once, write directly */
+	if (buf_reserve(out, raw.len + 1) < 0)
+		return -1;
+	char *w = out->data + out->len;
 	const char *colon = memchr(raw.ptr, ':', raw.len);
 	size_t namelen = colon ? (size_t)(colon - raw.ptr) : raw.len;
 	while (namelen && is_wsp(raw.ptr[namelen - 1]))
 		namelen--;
 	for (size_t i = 0; i < namelen; i++)
-		if (buf_append_byte(out, (char)lower((unsigned char)raw.ptr[i])) < 0)
-			return -1;
-	if (!colon)
-		return 0;
-	if (buf_append_byte(out, ':') < 0)
-		return -1;
-	const char *p = colon + 1, *end = raw.ptr + raw.len;
-	int seen = 0, space = 0, folded = 0;
-	while (p < end) {
-		char c = *p++;
-		if (c == '\r' && p < end && *p == '\n')
-			continue;              /* unfold: the CR of a folding CRLF */
-		if (c == '\n' || is_wsp(c)) {
-			space = 1;             /* folds and WSP runs become one SP ... */
-			folded |= c == '\n' && !seen;
-			continue;
+		*w++ = (char)lower((unsigned char)raw.ptr[i]);
+	if (colon) {
+		*w++ = ':';
+		const char *p = colon + 1, *end = raw.ptr + raw.len;
+		int seen = 0, space = 0, folded = 0;
+		while (p < end) {
+			char c = *p++;
+			if (c == '\r' && p < end && *p == '\n')
+				continue;              /* unfold: the CR of a folding CRLF */
+			if (c == '\n' || is_wsp(c)) {
+				space = 1;             /* folds and WSP runs become one SP ... */
+				folded |= c == '\n' && !seen;
+				continue;
+			}
+			if (space && (seen || (folded && (quirks & CANON_HQ_FOLDED_SPACE))))
+				*w++ = ' ';            /* ... unless they lead the value */
+			space = 0;
+			seen = 1;
+			*w++ = c;
 		}
-		int keep_lead = folded && (quirks & CANON_HQ_FOLDED_SPACE);
-		if (space && (seen || keep_lead) && buf_append_byte(out, ' ') < 0)
-			return -1;             /* ... unless they lead the value */
-		space = 0;
-		seen = 1;
-		if (buf_append_byte(out, c) < 0)
-			return -1;
 	}
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
