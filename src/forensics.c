@@ -22,7 +22,8 @@ enum applies { APPLY_ANY, APPLY_RELAXED, APPLY_SIMPLE, APPLY_HAS_L, APPLY_L_ZERO
 
 enum xform {
 	XF_NONE, XF_DROP_CR, XF_DOUBLE_CR, XF_UNSTUFF, XF_STUFF, XF_UNQUOTE_FROM, XF_QUOTE_FROM,
-	XF_RAW_LIMIT, XF_APPEND_CRLF, XF_APPEND_LF,
+	XF_RAW_LIMIT,
+	XF_APPEND_CRLF, XF_APPEND_LF,   /* not input transforms: bytes hashed after the canonical body */
 };
 
 struct body_variant {
@@ -97,10 +98,10 @@ static const struct body_variant body_variants[] = {
 	{ { "l-zero-unlimited", "l=0 taken as \"no limit\" instead of \"hash nothing\"",
 	    "RFC 6376 §3.5 l=", "stalwart mail-auth (by reading its source)" },
 	  APPLY_L_ZERO, 0, 0, XF_NONE, 1 },
-	{ { "crlf-appended", "a CRLF added at the end of the body before hashing",
+	{ { "crlf-appended", "a CRLF hashed after the canonicalized body",
 	    "RFC 6376 §3.4 (the body as received)", "what rspamd silently retries on a mismatch (#5590)" },
 	  APPLY_ANY, 0, 0, XF_APPEND_CRLF, 0 },
-	{ { "lf-appended", "an LF added at the end of the body before hashing",
+	{ { "lf-appended", "an LF hashed after the canonicalized body",
 	    "RFC 6376 §3.4", "what rspamd silently retries on a mismatch (#5590)" },
 	  APPLY_ANY, 0, 0, XF_APPEND_LF, 0 },
 };
@@ -329,18 +330,19 @@ static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
 static int hasher_finish(struct variant_hasher *h)
 {
 	enum xform xf = h->v ? h->v->xf : XF_NONE;
-	if (h->pending_cr) {
+	if (h->pending_cr && xf != XF_DROP_CR) {  /* a CR ending the body is lone too */
 		hasher_put(h, '\r');
 		if (xf == XF_DOUBLE_CR)
 			hasher_put(h, '\r');
 	}
 	hasher_put_held(h);
-	if (xf == XF_APPEND_CRLF)
-		hasher_put(h, '\r');
-	if (xf == XF_APPEND_CRLF || xf == XF_APPEND_LF)
-		hasher_put(h, '\n');
 	hasher_flush(h);
 	canon_body_finish(&h->cb);
+	/* the retry some receivers make: the finished canonical body plus one more line end */
+	if (xf == XF_APPEND_CRLF)
+		EVP_DigestUpdate(h->md, "\r\n", 2);
+	if (xf == XF_APPEND_LF)
+		EVP_DigestUpdate(h->md, "\n", 1);
 	return digest_matches(h->sig, h->md);
 }
 

@@ -185,7 +185,18 @@ static struct lookup_entry *new_entry(struct lookup *lk, const char *key)
 
 static struct lookup_entry *request_entry(struct lookup *lk, const char *name)
 {
+	static const char too_long[] = "(name longer than 253 octets)";
 	char key[LOOKUP_NAME_MAX];
+	size_t n = strlen(name);
+	if (n > 254 || (n == 254 && name[253] != '.')) {
+		/* never truncate: a cut name could share a cache entry with another name */
+		struct lookup_entry *e = find_entry(lk, too_long);
+		if (!e && (e = new_entry(lk, too_long)) != NULL) {
+			e->ans.status = LOOKUP_ERROR;
+			snprintf(e->ans.detail, sizeof e->ans.detail, "a DNS name has at most 253 octets");
+		}
+		return e;
+	}
 	normalize_name(name, key);
 	struct lookup_entry *e = find_entry(lk, key);
 	if (e)

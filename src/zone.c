@@ -261,12 +261,11 @@ static int zp_directive(struct zone_parser *zp, struct zone_token *toks, int n)
 	if (strcasecmp(toks[0].text.data, "$ORIGIN") == 0) {
 		if (n < 2)
 			return zp_error(zp, "$ORIGIN without a name");
-		char saved[LOOKUP_NAME_MAX];
-		snprintf(saved, sizeof saved, "%s", zp->origin);
-		zp->origin[0] = '\0';
-		if (zp_owner(zp, toks[1].text.data, saved, sizeof saved) < 0)
+		/* RFC 1035 §5.1: a relative $ORIGIN is relative to the current origin */
+		char next[LOOKUP_NAME_MAX];
+		if (zp_owner(zp, toks[1].text.data, next, sizeof next) < 0)
 			return -1;
-		snprintf(zp->origin, sizeof zp->origin, "%s", saved);
+		snprintf(zp->origin, sizeof zp->origin, "%s", next);
 		return 0;
 	}
 	if (strcasecmp(toks[0].text.data, "$TTL") == 0)
