@@ -15,7 +15,7 @@ int main(void)
 		buf_suite, verdict_suite, b64_suite, json_suite, msg_suite, tags_suite, canon_suite,
 		hash_suite, keyrec_suite, zone_suite, dns_suite, lookup_suite, sig_suite, authres_suite,
 		dkim_suite, fixtures_suite, corpus_suite, arc_suite, arcsuite_suite, report_suite,
-		cli_suite, forensics_suite, bundle_suite, compare_suite,
+		cli_suite, forensics_suite, claims_suite, lint_suite, bundle_suite, compare_suite,
 	};
 	SRunner *sr = NULL;
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {

@@ -28,6 +28,8 @@ SUITE_DECL(arcsuite);
 SUITE_DECL(report);
 SUITE_DECL(cli);
 SUITE_DECL(forensics);
+SUITE_DECL(claims);
+SUITE_DECL(lint);
 SUITE_DECL(bundle);
 SUITE_DECL(compare);
 
