@@ -22,6 +22,8 @@ struct keyrec_policy {
 
 struct keyrec {
 	enum key_type type;
+	int type_known;          /* k= was understood (type is meaningful even if decoding failed) */
+	struct verdict problem;  /* why the record is unusable (policy-free), or result NONE */
 	void *pkey;              /* EVP_PKEY *, ours */
 	unsigned bits;
 	int pkcs1;               /* RSA key given as PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo */
@@ -40,7 +42,14 @@ struct keyrec {
  */
 int keyrec_parse(const char *text, size_t len, int want_type, const struct keyrec_policy *pol,
 		 struct keyrec *out, struct verdict *v);
+/* The policy-free half of keyrec_parse, cacheable per record: 0 usable, -1 with out->problem set. */
+int keyrec_decode(const char *text, size_t len, struct keyrec *out);
+/* The signature- and policy-dependent half: type mismatch first, then the record's problem, then key size. */
+int keyrec_check(const struct keyrec *k, int want_type, const struct keyrec_policy *pol, struct verdict *v);
+/* A second owner of the same key (the EVP_PKEY is shared by reference). */
+void keyrec_copy(struct keyrec *dst, const struct keyrec *src);
 void keyrec_free(struct keyrec *k);
+void keyrec_destroy(void *k);                    /* keyrec_free + free, for caches */
 const char *keyrec_type_name(enum key_type t);  /* "rsa" / "ed25519" */
 
 #endif

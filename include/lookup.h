@@ -36,6 +36,8 @@ struct lookup_txt {
 	unsigned nstrings;   /* how many character-strings there were */
 	char when[40];       /* key history: the date this record was valid ("" if unknown) */
 	char origin[300];    /* "file:line" for zone records */
+	void *cache;         /* a decoded form of the record (a parsed key), owned with the answer */
+	void (*cache_free)(void *);
 };
 
 struct lookup_answer {
@@ -70,6 +72,10 @@ void lookup_poll(struct lookup *lk, int timeout_ms);
 const char *lookup_status_word(enum lookup_status st);
 /* Helpers for sources: fill an answer's record list (copies text); 0 or -1 when over bounds. */
 int lookup_answer_add(struct lookup_answer *a, const char *text, size_t len, unsigned nstrings);
-void lookup_answer_clear(struct lookup_answer *a);  /* frees record texts */
+void lookup_answer_clear(struct lookup_answer *a);  /* frees record texts and caches */
+/* Keep a decoded form of record rec of the cached answer for name (the lookup then frees it with
+ * free_fn), so a key used by many signatures or messages is decoded once. 0 when stored; -1 when
+ * not (no such answer or record, slot taken): the caller keeps obj. */
+int lookup_set_record_cache(struct lookup *lk, const char *name, size_t rec, void *obj, void (*free_fn)(void *));
 
 #endif

@@ -524,49 +524,72 @@ static int check_key_fits(const struct dkim_sig *s, const struct keyrec *k, stru
 }
 
 /*
+ * The decoded key of record r: from the lookup's cache, or decoded now and
+ * cached there, so that a key shared by many signatures (ARC chains, batches of
+ * mail from one sender) is decoded once. *own receives it when it cannot be
+ * cached; the caller frees that one.
+ */
+static const struct keyrec *decoded_record(struct lookup *lk, const struct lookup_answer *a, size_t r,
+					   struct keyrec *own, int *owned)
+{
+	*owned = 0;
+	if (a->records[r].cache)
+		return a->records[r].cache;
+	struct keyrec *k = malloc(sizeof *k);
+	if (k) {
+		keyrec_decode(a->records[r].text, a->records[r].len, k);
+		if (lookup_set_record_cache(lk, a->name, r, k, keyrec_destroy) == 0)
+			return k;
+		keyrec_destroy(k);
+	}
+	keyrec_decode(a->records[r].text, a->records[r].len, own);
+	*owned = 1;
+	return own;
+}
+
+/*
  * Try each TXT record at the key name (several records are "undefined" per
  * §3.6.2.2, and --keys may hold a dated history): the first record whose key
  * verifies the signature wins; otherwise the first record with a usable key
  * decides, or failing that the first record's problem.
  */
-static void verify_with_records(struct dkim_sig *s, const struct lookup_answer *a,
+static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const struct lookup_answer *a,
 				const struct dkim_policy *pol, const unsigned char *digest, unsigned dlen)
 {
 	struct keyrec_policy kp = { pol->min_key_bits };
 	struct verdict first_problem = { 0 };
-	long first_usable = -1;
+	int have_usable = 0;
 	for (size_t r = 0; r < a->nrecords; r++) {
-		struct keyrec k;
+		struct keyrec own;
+		int owned;
+		const struct keyrec *k = decoded_record(lk, a, r, &own, &owned);
 		struct verdict rv = { 0 };
-		if (keyrec_parse(a->records[r].text, a->records[r].len, (int)sig_alg_key(s->alg), &kp, &k, &rv) < 0 ||
-		    check_key_fits(s, &k, &rv) < 0) {
-			if (k.pkey)
-				keyrec_free(&k);
+		int ok = -1;
+		char why[200];
+		if (keyrec_check(k, (int)sig_alg_key(s->alg), &kp, &rv) < 0 || check_key_fits(s, k, &rv) < 0) {
 			if (first_problem.result == VERDICT_NONE)
 				first_problem = rv;
-			continue;
+		} else {
+			ok = sig_verify(k->pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why,
+					sizeof why);
+			if (ok < 0 && first_problem.result == VERDICT_NONE)
+				verdict_set(&first_problem, VERDICT_PERMERROR, "%s", why);
 		}
-		char why[200];
-		int ok = sig_verify(k.pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len,
-				    why, sizeof why);
-		if (ok == 1 || first_usable < 0) {
+		if (ok >= 0 && (ok == 1 || !have_usable)) {
 			if (s->has_key)
 				keyrec_free(&s->key);
-			s->key = k;
+			keyrec_copy(&s->key, k);
 			s->has_key = 1;
 			s->record_used = (long)r;
-			s->header_ok = ok == 1;
-			if (first_usable < 0)
-				first_usable = (long)r;
-			if (ok < 0)
-				verdict_set(&first_problem, VERDICT_PERMERROR, "%s", why);
-		} else {
-			keyrec_free(&k);
+			s->header_ok = ok;
+			have_usable = 1;
 		}
+		if (owned)
+			keyrec_free(&own);
 		if (ok == 1)
 			return;
 	}
-	if (first_usable < 0 && first_problem.result != VERDICT_NONE)
+	if (!have_usable && first_problem.result != VERDICT_NONE)
 		verdict_set(&s->v, first_problem.result, "%s", first_problem.reason);
 }
 
@@ -626,7 +649,7 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 		if (hash_digest(sig_alg_hash(s->alg), s->hdata.data ? s->hdata.data : "", s->hdata.len, digest, &dlen) < 0)
 			verdict_set(&s->v, VERDICT_PERMERROR, "could not hash the header data (OpenSSL)");
 		else
-			verify_with_records(s, s->answer, pol, digest, dlen);
+			verify_with_records(s, lk, s->answer, pol, digest, dlen);
 	}
 	if (s->body && s->body->failed)
 		verdict_set(&s->v, VERDICT_PERMERROR, "could not hash the body (OpenSSL)");

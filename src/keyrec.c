@@ -2,6 +2,7 @@
 #include "keyrec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -168,8 +169,7 @@ static void fingerprint(struct keyrec *k, const unsigned char *der, size_t len)
 	buf_free(&spki);
 }
 
-static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len,
-		      const struct keyrec_policy *pol, struct verdict *v)
+static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, struct verdict *v)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
@@ -200,16 +200,6 @@ static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len,
 	}
 	k->pkey = pkey;
 	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
-	if (k->bits < pol->min_rsa_bits) {
-		verdict_set(v, VERDICT_PERMERROR, "key too small (%u bits; minimum %u, RFC 8301 §3.2)",
-			    k->bits, pol->min_rsa_bits);
-		return -1;
-	}
-	if (k->bits > KEYREC_MAX_RSA_BITS) {
-		verdict_set(v, VERDICT_PERMERROR, "key too large (%u bits; arcverify accepts up to %u)",
-			    k->bits, KEYREC_MAX_RSA_BITS);
-		return -1;
-	}
 	return 0;
 }
 
@@ -230,8 +220,7 @@ static int decode_ed25519(struct keyrec *k, const unsigned char *raw, size_t len
 	return 0;
 }
 
-static int decode_key(struct keyrec *k, const struct tag_list *tl, const struct keyrec_policy *pol,
-		      struct verdict *v)
+static int decode_key(struct keyrec *k, const struct tag_list *tl, struct verdict *v)
 {
 	const struct tag *p = tags_find(tl, "p");
 	if (!p) {
@@ -247,7 +236,7 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, const struct 
 	} else if (der.len == 0) {
 		verdict_set(v, VERDICT_PERMERROR, "key revoked (empty p=)"); /* §3.6.1 */
 	} else if (k->type == KEY_RSA) {
-		rc = decode_rsa(k, (const unsigned char *)der.data, der.len, pol, v);
+		rc = decode_rsa(k, (const unsigned char *)der.data, der.len, v);
 	} else {
 		rc = decode_ed25519(k, (const unsigned char *)der.data, der.len, v);
 	}
@@ -257,10 +246,10 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, const struct 
 	return rc;
 }
 
-int keyrec_parse(const char *text, size_t len, int want_type, const struct keyrec_policy *pol,
-		 struct keyrec *out, struct verdict *v)
+int keyrec_decode(const char *text, size_t len, struct keyrec *out)
 {
 	memset(out, 0, sizeof *out);
+	struct verdict *v = &out->problem;
 	struct tag_list tl;
 	char err[200];
 	if (slice_trim_wsp(slice_make(text, len)).len == 0) {
@@ -273,17 +262,62 @@ int keyrec_parse(const char *text, size_t len, int want_type, const struct keyre
 	}
 	if (check_version(&tl, v) < 0 || parse_type(&tl, &out->type, v) < 0)
 		return -1;
-	if (want_type >= 0 && (int)out->type != want_type) {
-		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: the signature needs %s, the key is k=%s",
-			    keyrec_type_name((enum key_type)want_type), keyrec_type_name(out->type));
-		return -1;
-	}
+	out->type_known = 1;
 	if (parse_hashes(&tl, out, v) < 0 || check_service(&tl, v) < 0)
 		return -1;
 	parse_flags(&tl, out);
-	if (decode_key(out, &tl, pol, v) < 0) {
+	if (decode_key(out, &tl, v) < 0) {
+		EVP_PKEY_free(out->pkey);
+		out->pkey = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int keyrec_check(const struct keyrec *k, int want_type, const struct keyrec_policy *pol, struct verdict *v)
+{
+	if (want_type >= 0 && k->type_known && (int)k->type != want_type) {
+		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: the signature needs %s, the key is k=%s",
+			    keyrec_type_name((enum key_type)want_type), keyrec_type_name(k->type));
+		return -1;
+	}
+	if (k->problem.result != VERDICT_NONE) {
+		verdict_set(v, k->problem.result, "%s", k->problem.reason);
+		return -1;
+	}
+	if (k->type == KEY_RSA && k->bits < pol->min_rsa_bits) {
+		verdict_set(v, VERDICT_PERMERROR, "key too small (%u bits; minimum %u, RFC 8301 §3.2)", k->bits,
+			    pol->min_rsa_bits);
+		return -1;
+	}
+	if (k->type == KEY_RSA && k->bits > KEYREC_MAX_RSA_BITS) {
+		verdict_set(v, VERDICT_PERMERROR, "key too large (%u bits; arcverify accepts up to %u)", k->bits,
+			    KEYREC_MAX_RSA_BITS);
+		return -1;
+	}
+	return 0;
+}
+
+int keyrec_parse(const char *text, size_t len, int want_type, const struct keyrec_policy *pol,
+		 struct keyrec *out, struct verdict *v)
+{
+	keyrec_decode(text, len, out);
+	if (keyrec_check(out, want_type, pol, v) < 0) {
 		keyrec_free(out);
 		return -1;
 	}
 	return 0;
+}
+
+void keyrec_copy(struct keyrec *dst, const struct keyrec *src)
+{
+	*dst = *src;
+	if (dst->pkey)
+		EVP_PKEY_up_ref(dst->pkey);
+}
+
+void keyrec_destroy(void *k)
+{
+	keyrec_free(k);
+	free(k);
 }

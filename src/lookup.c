@@ -94,8 +94,12 @@ int lookup_answer_add(struct lookup_answer *a, const char *text, size_t len, uns
 
 void lookup_answer_clear(struct lookup_answer *a)
 {
-	for (size_t i = 0; i < a->nrecords; i++)
+	for (size_t i = 0; i < a->nrecords; i++) {
 		free(a->records[i].text);
+		if (a->records[i].cache && a->records[i].cache_free)
+			a->records[i].cache_free(a->records[i].cache);
+		a->records[i].cache = NULL;
+	}
 	a->nrecords = 0;
 }
 
@@ -238,6 +242,18 @@ const struct lookup_answer *lookup_wait(struct lookup *lk, const char *name)
 		snprintf(e->ans.detail, sizeof e->ans.detail, "query lost");
 	}
 	return &e->ans;
+}
+
+int lookup_set_record_cache(struct lookup *lk, const char *name, size_t rec, void *obj, void (*free_fn)(void *))
+{
+	char key[LOOKUP_NAME_MAX];
+	normalize_name(name, key);
+	struct lookup_entry *e = find_entry(lk, key);
+	if (!e || rec >= e->ans.nrecords || e->ans.records[rec].cache)
+		return -1;
+	e->ans.records[rec].cache = obj;
+	e->ans.records[rec].cache_free = free_fn;
+	return 0;
 }
 
 void lookup_poll(struct lookup *lk, int timeout_ms)
