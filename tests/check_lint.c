@@ -80,12 +80,37 @@ START_TEST(test_lint_several_records)
 }
 END_TEST
 
+/* RFC 8617 §4.1 ABNF puts i= first; a seal that does not is flagged (and still evaluated). */
+START_TEST(test_lint_instance_not_first)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/arc/chain-1hop.eml", fixture_testdata());
+	struct buf file;
+	ck_assert_int_eq(fixture_read_file(path, &file), 0);
+	char *seal = strstr(file.data, "ARC-Seal: i=1; cv=none;");
+	ck_assert_ptr_nonnull(seal);
+	memcpy(seal, "ARC-Seal: cv=none; i=1;", 23);
+	struct runmsg m;
+	runmsg_start(&m, "reordered.eml", file.data, file.len, NOW, NULL);
+	struct lint l;
+	ck_assert_int_eq(lint_build(&l, &m.r), 0);
+	int found = 0;
+	for (size_t i = 0; i < l.n; i++)
+		found |= strcmp(l.v[i].code, "arc-i-not-first") == 0 && strcmp(l.v[i].where, "AS i=1") == 0;
+	ck_assert(found);
+	lint_free(&l);
+	runmsg_finish(&m);
+	buf_free(&file);
+}
+END_TEST
+
 Suite *lint_suite(void)
 {
 	Suite *s = suite_create("lint");
 	TCase *tc = tcase_create("warnings");
 	tcase_add_loop_test(tc, test_lint_case, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, test_lint_several_records);
+	tcase_add_test(tc, test_lint_instance_not_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
