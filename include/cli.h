@@ -29,6 +29,7 @@ struct cli_opts {
 	const char *dump_dir;       /* --dump-canon DIR */
 	const char *bundle_dir;     /* --bundle DIR */
 	int redact;                 /* --redact */
+	const char *compare_sent;   /* --compare SENT: the one FILE is the received copy */
 	int help, version;
 };
 

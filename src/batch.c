@@ -7,6 +7,7 @@
 
 #include "bundle.h"
 #include "claims.h"
+#include "compare.h"
 #include "dump.h"
 #include "forensics.h"
 #include "lint.h"
@@ -119,31 +120,11 @@ static void verify_stream(const char *name, FILE *in, const struct cli_opts *o, 
 	run_free(&r);
 }
 
-/* Standard input is copied to a temporary file so the message can be read twice (forensics). */
-static FILE *spool_stdin(void)
-{
-	FILE *tmp = tmpfile();
-	if (!tmp)
-		return NULL;
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, stdin)) > 0)
-		if (fwrite(chunk, 1, got, tmp) != got) {
-			fclose(tmp);
-			return NULL;
-		}
-	if (ferror(stdin) || fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
-		fclose(tmp);
-		return NULL;
-	}
-	return tmp;
-}
-
 static void verify_path(const char *path, const struct cli_opts *o, struct lookup *lk, FILE *out, FILE *err,
 			struct batch_tally *t, size_t seq)
 {
 	if (strcmp(path, "-") == 0) {
-		FILE *spooled = spool_stdin();
+		FILE *spooled = msg_spool(stdin);
 		if (!spooled) {
 			report_unreadable("-", "cannot copy standard input to a temporary file", o, out, err);
 			t->input_failed = 1;
@@ -169,11 +150,34 @@ static void verify_path(const char *path, const struct cli_opts *o, struct looku
 	fclose(in);
 }
 
+/* --compare SENT RECEIVED: 0 identical, 1 different, 66 when a copy cannot be read. */
+static int compare_copies(const struct cli_opts *o, struct lookup *lk, FILE *out, FILE *err)
+{
+	struct compare_opts co = { &o->run, o->report.format == REPORT_JSON, o->report.verbose };
+	struct buf text;
+	char why[400];
+	buf_init(&text, (size_t)1 << 30);
+	int rc = compare_run(o->compare_sent, o->files[0], &co, lk, &text, why, sizeof why);
+	if (text.len)
+		fwrite(text.data, 1, text.len, out);
+	buf_free(&text);
+	if (rc < 0) {
+		fprintf(err, "arcverify: %s\n", why);
+		return EXIT_NOINPUT;
+	}
+	return rc;
+}
+
 int batch_run(const struct cli_opts *o, FILE *out, FILE *err)
 {
 	struct lookup *lk = open_key_source(o, err);
 	if (!lk)
 		return o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
+	if (o->compare_sent) {
+		int status = compare_copies(o, lk, out, err);
+		lookup_free(lk);
+		return status;
+	}
 	struct batch_tally t = { 0, 0 };
 	if (o->nfiles == 0)
 		verify_path("-", o, lk, out, err, &t, 1);

@@ -26,6 +26,8 @@ int buf_reserve(struct buf *b, size_t more)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1 > need ? b->max + 1 : need; /* never allocate past the cap */
 	char *p = realloc(b->data, cap);
 	if (!p)
 		return -1; /* the old block stays valid and owned by b */

@@ -97,8 +97,8 @@ static void dkim_claim(struct claim *cl, const struct run_result *r, const struc
 	}
 	prop_value(m->props, "header.s=", hs, sizeof hs);
 	prop_value(m->props, "header.b=", hb, sizeof hb);
-	snprintf(cl->subject, sizeof cl->subject, "DKIM d=%s%s%s%s%s", hd[0] ? hd : "?", hs[0] ? " s=" : "", hs,
-		 hb[0] ? " b=" : "", hb);
+	snprintf(cl->subject, sizeof cl->subject, "DKIM d=%.80s%s%.40s%s%.16s", hd[0] ? hd : "?", hs[0] ? " s=" : "",
+		 hs, hb[0] ? " b=" : "", hb);
 	const struct dkim_sig *s = match_dkim(r, hd, hs, hb);
 	if (!s) {
 		snprintf(cl->note, sizeof cl->note, "no DKIM-Signature of the message now matches it (removed or replaced "

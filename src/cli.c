@@ -13,7 +13,7 @@
 enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
-	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT,
+	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +33,7 @@ static const struct option long_options[] = {
 	{ "dump-canon", required_argument, NULL, OPT_DUMP_CANON },
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
+	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
 void cli_usage(FILE *f)
 {
 	fputs("Usage: arcverify [OPTIONS] [FILE...]\n"
+	      "       arcverify [OPTIONS] --compare SENT RECEIVED\n"
 	      "Verify the DKIM signatures (RFC 6376, RFC 8463) and the ARC chain (RFC 8617)\n"
 	      "of saved messages and explain every result. With no FILE, or with -, read\n"
 	      "standard input. Messages are only read, never written.\n"
@@ -70,6 +72,9 @@ void cli_usage(FILE *f)
 	      "                          message.eml, keys.zone, result.json, report.md\n"
 	      "  --redact                with --bundle: no message text, only structure,\n"
 	      "                          lengths, offsets and hashes\n"
+	      "  --compare SENT          compare the copy as sent with the one FILE given\n"
+	      "                          (as received): header and body changes, and whether\n"
+	      "                          they explain each signature's failure\n"
 	      "  --format FORMAT         text (default), json (JSON Lines) or ar\n"
 	      "                          (an RFC 8601 Authentication-Results field)\n"
 	      "  --json                  the same as --format json\n"
@@ -80,7 +85,8 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 every signature and chain passed (or none was found),\n"
 	      "1 any fail or permerror, 75 only temperrors, 64 usage error,\n"
-	      "66 an input could not be read.\n", f);
+	      "66 an input could not be read. With --compare: 0 the copies are identical,\n"
+	      "1 they differ.\n", f);
 }
 
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
@@ -193,6 +199,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_DUMP_CANON: o->dump_dir = arg; break;
 	case OPT_BUNDLE: o->bundle_dir = arg; break;
 	case OPT_REDACT: o->redact = 1; break;
+	case OPT_COMPARE: o->compare_sent = arg; break;
 	case 'v': o->report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;
@@ -228,6 +235,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	for (int i = optind; i < argc; i++)
 		if (push_arg(&o->files, &o->nfiles, argv[i]) < 0)
 			USAGE_ERROR("out of memory");
+	if (o->compare_sent && o->nfiles != 1)
+		USAGE_ERROR("--compare SENT needs exactly one more file, the copy as received");
+	if (o->compare_sent && (o->bundle_dir || o->dump_dir))
+		USAGE_ERROR("--compare cannot be combined with --bundle or --dump-canon");
 	if (o->redact && !o->bundle_dir)
 		USAGE_ERROR("--redact only applies to --bundle");
 	if (o->bundle_dir && o->nfiles > 1)

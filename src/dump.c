@@ -49,7 +49,7 @@ int dump_begin(struct dump *d, const char *dir, const char *stem, struct run_res
 	if (make_dir(dir, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < r->reg.n; i++) {
-		snprintf(d->tmp[i], sizeof d->tmp[i], "%s/.%s.bodyhash%zu.tmp", d->dir, d->base, i);
+		snprintf(d->tmp[i], sizeof d->tmp[i], "%.500s/.%.250s.bodyhash%zu.tmp", d->dir, d->base, i);
 		d->body[i] = fopen(d->tmp[i], "wb");
 		if (!d->body[i]) {
 			snprintf(err, errlen, "%s: %s", d->tmp[i], strerror(errno));

@@ -130,7 +130,11 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 		}
 	}
 	free(chunk);
-	return msg_parse_fields(m, err, errlen);
+	if (msg_parse_fields(m, err, errlen) < 0) {
+		msg_close(m);
+		return -1;
+	}
+	return 0;
 fail:
 	free(chunk);
 	msg_close(m);
@@ -241,6 +245,25 @@ void msg_close(struct msg *m)
 	free(m->fields);
 	m->fields = NULL;
 	m->nfields = 0;
+}
+
+FILE *msg_spool(FILE *in)
+{
+	FILE *tmp = tmpfile();
+	if (!tmp)
+		return NULL;
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, in)) > 0)
+		if (fwrite(chunk, 1, got, tmp) != got) {
+			fclose(tmp);
+			return NULL;
+		}
+	if (ferror(in) || fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
+		fclose(tmp);
+		return NULL;
+	}
+	return tmp;
 }
 
 long msg_find_field(const struct msg *m, const char *name, size_t start)

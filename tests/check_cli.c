@@ -205,6 +205,32 @@ START_TEST(test_verbose_and_color)
 }
 END_TEST
 
+START_TEST(test_compare_exit_status)
+{
+	struct buf out;
+	char sent[512], received[512];
+	snprintf(sent, sizeof sent, "%s/compare/list-footer.sent.eml", fixture_testdata());
+	snprintf(received, sizeof received, "%s/compare/list-footer.received.eml", fixture_testdata());
+	const char *differ[] = { "arcverify", "--keys", zone, "--now", "1764003600", "--compare", sent, received, NULL };
+	ck_assert_int_eq(run(differ, &out), 1);
+	ck_assert_ptr_nonnull(strstr(out.data, "56 bytes appended"));
+	buf_free(&out);
+	const char *same[] = { "arcverify", "--keys", zone, "--now", "1764003600", "--compare", sent, sent, NULL };
+	ck_assert_int_eq(run(same, &out), 0);
+	buf_free(&out);
+	const char *json[] = { "arcverify", "--json", "--keys", zone, "--compare", sent, received, NULL };
+	ck_assert_int_eq(run(json, &out), 1);
+	ck_assert_ptr_nonnull(strstr(out.data, "\"kind\":\"appended\""));
+	buf_free(&out);
+	const char *missing[] = { "arcverify", "--keys", zone, "--compare", sent, "/nonexistent.eml", NULL };
+	ck_assert_int_eq(run(missing, &out), 66);
+	buf_free(&out);
+	const char *one[] = { "arcverify", "--compare", sent, NULL };
+	ck_assert_int_eq(run(one, &out), 64);
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
 	struct buf out;
@@ -282,6 +308,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_verbose_and_color);
 	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_compare_exit_status);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
 	suite_add_tcase(s, tc);
