@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +233,50 @@ START_TEST(test_compare_exit_status)
 }
 END_TEST
 
+/* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not. */
+static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)
+{
+	const char *bin = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
+	int master;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (no_color)
+			setenv("NO_COLOR", no_color, 1);
+		else
+			unsetenv("NO_COLOR");
+		execl(bin, "arcverify", "--keys", zone, "--now", "1764003600", color_opt, pass_eml, (char *)NULL);
+		_exit(127);
+	}
+	buf_init(out, 1 << 20);
+	char chunk[4096];
+	ssize_t got;
+	while ((got = read(master, chunk, sizeof chunk)) > 0)
+		buf_append(out, chunk, (size_t)got);
+	if (!out->data)
+		buf_append(out, "", 0);
+	close(master);
+	waitpid(pid, NULL, 0);
+}
+
+START_TEST(test_color_on_terminal)
+{
+	struct buf out;
+	run_on_terminal(NULL, "--color=auto", &out);
+	ck_assert_msg(strstr(out.data, "\033[32m"), "no colour on a terminal: %s", out.data);
+	buf_free(&out);
+	run_on_terminal("1", "--color=auto", &out);
+	ck_assert_msg(!strstr(out.data, "\033["), "NO_COLOR ignored");
+	buf_free(&out);
+	run_on_terminal(NULL, "--color=never", &out);
+	ck_assert(!strstr(out.data, "\033["));
+	buf_free(&out);
+	run_on_terminal("1", "--color=always", &out);
+	ck_assert(strstr(out.data, "\033[32m"));
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
 	struct buf out;
@@ -309,6 +355,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_verbose_and_color);
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_compare_exit_status);
+	tcase_add_test(tc, test_color_on_terminal);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
 	suite_add_tcase(s, tc);
