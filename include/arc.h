@@ -41,7 +41,7 @@ void arc_init(struct arc_chain *c);
 /* Step 1-2: collect sets and check structure; parses the AMS/AS tag lists. */
 void arc_collect(struct arc_chain *c, const struct msg *m);
 /* Register AMS body hashes and request every key, before the body streams. */
-void arc_prepare(struct arc_chain *c, const struct msg *m, struct hash_registry *reg, struct lookup *lk);
+void arc_prepare(struct arc_chain *c, struct hash_registry *reg, struct lookup *lk);
 /* Steps 2.1-6 after the body: verify every AMS and AS, decide the chain, compute oldest-pass. */
 void arc_evaluate(struct arc_chain *c, const struct msg *m, struct lookup *lk, const struct dkim_policy *pol);
 /* Build an ARC-Seal's header data (§5.1.1): sets 1..i as AAR, AMS, AS, the seal itself last. */

@@ -249,9 +249,8 @@ static int sets_complete_upto(const struct arc_chain *c, unsigned i)
 	return 1;
 }
 
-void arc_prepare(struct arc_chain *c, const struct msg *m, struct hash_registry *reg, struct lookup *lk)
+void arc_prepare(struct arc_chain *c, struct hash_registry *reg, struct lookup *lk)
 {
-	(void)m;
 	for (unsigned i = 0; i < c->n; i++) {
 		if (c->sets[i].has_ams)
 			dkim_prepare(&c->sets[i].ams, reg, lk);

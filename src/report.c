@@ -83,7 +83,7 @@ static void text_sig_line(struct buf *out, const char *prefix, const char *label
 	buf_printf(out, "  %s\n", s->v.reason);
 }
 
-static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const struct msg *m, const char *ind)
+static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
 	if (s->kind == DKIM_KIND_SEAL || !s->usable)
 		return;
@@ -94,7 +94,6 @@ static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const 
 			buf_append_str(out, "(absent)");
 	}
 	buf_append_byte(out, '\n');
-	(void)m;
 }
 
 static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
@@ -132,9 +131,9 @@ static void text_key_detail(struct buf *out, const struct dkim_sig *s, const cha
 	}
 }
 
-static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const struct msg *m, const char *ind)
+static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
-	text_signed_fields(out, s, m, ind);
+	text_signed_fields(out, s, ind);
 	if (s->body) {
 		buf_printf(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
 		if (s->has_l)
@@ -241,11 +240,11 @@ static void text_arc(struct buf *out, const struct report_input *in, const struc
 		if (o->verbose) {
 			if (set->has_ams) {
 				buf_printf(out, "%s    AMS detail:\n", pad);
-				text_sig_detail(out, &set->ams, &r->msg, "                        ");
+				text_sig_detail(out, &set->ams, "                        ");
 			}
 			if (set->has_as) {
 				buf_printf(out, "%s    AS detail:\n", pad);
-				text_sig_detail(out, &set->as, &r->msg, "                        ");
+				text_sig_detail(out, &set->as, "                        ");
 			}
 		}
 	}
@@ -313,7 +312,7 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 			if (o->explain || o->verbose)
 				text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
 			if (o->verbose)
-				text_sig_detail(out, &r->dkim[i], &r->msg, "      ");
+				text_sig_detail(out, &r->dkim[i], "      ");
 		}
 	}
 	if (o->show_arc)

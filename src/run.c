@@ -62,7 +62,7 @@ int run_open(struct run_result *r, const char *label, FILE *in, const struct run
 	}
 	if (o->do_arc) {
 		arc_collect(&r->arc, &r->msg);
-		arc_prepare(&r->arc, &r->msg, &r->reg, lk);
+		arc_prepare(&r->arc, &r->reg, lk);
 	}
 	return 0;
 }
