@@ -2,7 +2,9 @@
  * json: a minimal JSON writer (RFC 8259) appending to a buf. Strings are escaped
  * byte-exactly: valid UTF-8 passes through, control characters become \u00XX,
  * and bytes that are not UTF-8 become U+FFFD so the output always parses.
- * Separators are managed by a small nesting stack.
+ * Separators are managed by a small nesting stack; a container opened deeper
+ * than JSON_DEPTH_MAX is written as null and everything inside it is dropped,
+ * so even a runaway caller cannot produce text that does not parse.
  */
 #ifndef ARCVERIFY_JSON_H
 #define ARCVERIFY_JSON_H
@@ -19,6 +21,7 @@ struct json {
 	int need_comma[JSON_DEPTH_MAX];
 	int depth;
 	int after_key;
+	int swallow;                     /* levels being dropped below JSON_DEPTH_MAX */
 };
 
 void json_init(struct json *j, struct buf *out);

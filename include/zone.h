@@ -41,7 +41,7 @@ enum zone_type { ZONE_TXT, ZONE_A, ZONE_AAAA };
 struct zone_record {
 	const char *name;     /* lower case, no trailing dot */
 	enum zone_type type;
-	const char *text;     /* TXT: the strings joined; A/AAAA: the rdata words joined, not validated */
+	const char *text;     /* NUL-terminated; TXT: the strings joined; A/AAAA: the rdata words joined, unchecked */
 	size_t len;
 	unsigned nstrings;    /* TXT strings (A/AAAA: words) as written... */
 	const size_t *lens;   /* ...and the length of each, so a server can keep the boundaries */

@@ -49,8 +49,8 @@ static const char *piece_end(const char *p, const char *end)
 		} else if (quoted) {
 			if (*p == '"')
 				quoted = 0;
-		} else if (*p == '"') {
-			quoted = 1;
+		} else if (*p == '"' && depth == 0) {
+			quoted = 1; /* inside a comment a DQUOTE is ordinary text (RFC 5322 §3.2.2) */
 		} else if (*p == '(') {
 			depth++;
 		} else if (*p == ')' && depth > 0) {

@@ -26,15 +26,27 @@ static void json_value_start(struct json *j)
 
 static void json_open(struct json *j, char c)
 {
+	if (j->swallow) {
+		j->swallow++;
+		return;
+	}
 	json_value_start(j);
+	if (j->depth == JSON_DEPTH_MAX) {
+		buf_append_str(j->out, "null"); /* too deep: the container and its content become null */
+		j->swallow = 1;
+		return;
+	}
 	buf_append_byte(j->out, c);
-	if (j->depth < JSON_DEPTH_MAX)
-		j->need_comma[j->depth] = 0;
+	j->need_comma[j->depth] = 0;
 	j->depth++;
 }
 
 static void json_close(struct json *j, char c)
 {
+	if (j->swallow) {
+		j->swallow--;
+		return;
+	}
 	if (j->depth > 0)
 		j->depth--;
 	buf_append_byte(j->out, c);
@@ -104,6 +116,8 @@ static void json_escape(struct json *j, const char *s, size_t len)
 
 void json_key(struct json *j, const char *key)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	json_escape(j, key, strlen(key));
 	buf_append_byte(j->out, ':');
@@ -112,6 +126,8 @@ void json_key(struct json *j, const char *key)
 
 void json_strn(struct json *j, const char *s, size_t len)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	json_escape(j, s, len);
 }
@@ -127,24 +143,32 @@ void json_str(struct json *j, const char *s)
 
 void json_int(struct json *j, int64_t v)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	buf_printf(j->out, "%" PRId64, v);
 }
 
 void json_uint(struct json *j, uint64_t v)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	buf_printf(j->out, "%" PRIu64, v);
 }
 
 void json_bool(struct json *j, int v)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	buf_append_str(j->out, v ? "true" : "false");
 }
 
 void json_null(struct json *j)
 {
+	if (j->swallow)
+		return;
 	json_value_start(j);
 	buf_append_str(j->out, "null");
 }

@@ -222,11 +222,11 @@ long msg_read_body(struct msg *m, char *dst, size_t cap)
 		m->body_bytes += n;
 		return (long)n;
 	}
-	if (!m->has_separator || cap < 2)
+	if (!m->has_separator || cap == 0)
 		return 0;
+	/* converted bytes go to pending first (an LF may become two bytes), so any cap works */
 	char raw[MSG_CHUNK / 2];
-	size_t want = cap / 2 < sizeof raw ? cap / 2 : sizeof raw;
-	size_t got = read_raw(m, raw, want);
+	size_t got = read_raw(m, raw, sizeof raw);
 	if (m->read_error)
 		return -1;
 	buf_reset(&m->pending);

@@ -2,6 +2,7 @@
  * zone: offline TXT records from zone-file text (RFC 1035 §5.1 master-file
  * syntax, the subset key records need). Tokens: quoted character-strings with
  * \" \\ \DDD escapes, bare words, `;` comments, `(` `)` joining lines.
+ * A/AAAA records are kept only so their names exist (see zone.h).
  */
 #include "zone.h"
 
@@ -18,9 +19,11 @@
 
 struct zone_rec {
 	char name[LOOKUP_NAME_MAX];   /* lower case, no trailing dot */
+	enum zone_type type;
 	char *text;                    /* joined strings */
 	size_t len;
 	unsigned nstrings;
+	size_t *lens;                  /* each string's length: joining loses the boundaries */
 	char when[40];
 	char origin[300];
 	size_t seq;                    /* file order, to keep history order stable after sorting */
@@ -29,7 +32,9 @@ struct zone_rec {
 struct zone {
 	struct zone_rec *recs;
 	size_t n, cap;
+	size_t ntxt;                   /* TXT records among the n */
 	int sorted;
+	int long_strings;              /* zone_allow_long_strings was called */
 };
 
 struct zone *zone_new(void)
@@ -41,15 +46,22 @@ void zone_free(struct zone *z)
 {
 	if (!z)
 		return;
-	for (size_t i = 0; i < z->n; i++)
+	for (size_t i = 0; i < z->n; i++) {
 		free(z->recs[i].text);
+		free(z->recs[i].lens);
+	}
 	free(z->recs);
 	free(z);
 }
 
 size_t zone_count(const struct zone *z)
 {
-	return z->n;
+	return z->ntxt;
+}
+
+void zone_allow_long_strings(struct zone *z)
+{
+	z->long_strings = 1;
 }
 
 /* One token of a record: a word or a quoted character-string, decoded. */
@@ -224,8 +236,24 @@ static int zp_owner(struct zone_parser *zp, const char *word, char *out, size_t 
 	return 0;
 }
 
+/* The rdata strings' lengths, or NULL for none (malloc(0) may return NULL too). */
+static size_t *token_lengths(const struct zone_token *toks, int first, int n, int *failed)
+{
+	*failed = 0;
+	if (n <= first)
+		return NULL;
+	size_t *lens = malloc((size_t)(n - first) * sizeof *lens);
+	if (!lens) {
+		*failed = 1;
+		return NULL;
+	}
+	for (int i = first; i < n; i++)
+		lens[i - first] = toks[i].text.len;
+	return lens;
+}
+
 static int zone_add(struct zone *z, const struct zone_parser *zp, const char *owner,
-		    struct zone_token *toks, int first, int n)
+		    enum zone_type type, struct zone_token *toks, int first, int n)
 {
 	if (z->n == z->cap) {
 		size_t cap = z->cap ? z->cap * 2 : 32;
@@ -236,15 +264,23 @@ static int zone_add(struct zone *z, const struct zone_parser *zp, const char *ow
 		z->cap = cap;
 	}
 	struct buf joined;
+	int failed;
 	buf_init(&joined, LOOKUP_RECORD_MAX);
 	for (int i = first; i < n; i++)
 		if (buf_append(&joined, toks[i].text.data ? toks[i].text.data : "", toks[i].text.len) < 0) {
 			buf_free(&joined);
 			return -1;
 		}
+	size_t *lens = token_lengths(toks, first, n, &failed);
+	if (failed) {
+		buf_free(&joined);
+		return -1;
+	}
 	struct zone_rec *r = &z->recs[z->n];
 	memset(r, 0, sizeof *r);
 	snprintf(r->name, sizeof r->name, "%s", owner);
+	r->type = type;
+	r->lens = lens;
 	r->len = joined.len;
 	r->text = buf_steal(&joined);
 	r->nstrings = (unsigned)(n - first);
@@ -252,6 +288,7 @@ static int zone_add(struct zone *z, const struct zone_parser *zp, const char *ow
 	snprintf(r->origin, sizeof r->origin, "%s:%u", zp->label, zp->rec_line);
 	r->seq = z->n;
 	z->n++;
+	z->ntxt += type == ZONE_TXT;
 	z->sorted = 0;
 	return 0;
 }
@@ -271,6 +308,32 @@ static int zp_directive(struct zone_parser *zp, struct zone_token *toks, int n)
 	if (strcasecmp(toks[0].text.data, "$TTL") == 0)
 		return 0;
 	return zp_error(zp, "unsupported directive");
+}
+
+/* 1 with *type set for the types the zone keeps, 0 for the others. */
+static int zone_type_of(const char *word, enum zone_type *type)
+{
+	static const struct {
+		const char *word;
+		enum zone_type type;
+	} kept[] = { { "TXT", ZONE_TXT }, { "A", ZONE_A }, { "AAAA", ZONE_AAAA } };
+	for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++)
+		if (strcasecmp(word, kept[k].word) == 0) {
+			*type = kept[k].type;
+			return 1;
+		}
+	return 0;
+}
+
+static int zp_check_txt(const struct zone *z, struct zone_parser *zp, const struct zone_token *toks,
+			int first, int n)
+{
+	if (first >= n)
+		return zp_error(zp, "TXT record without strings");
+	for (int k = first; k < n && !z->long_strings; k++)
+		if (toks[k].text.len > 255 && toks[k].quoted)
+			return zp_error(zp, "TXT character-string longer than 255 octets");
+	return 0;
 }
 
 /* name [ttl] [class] type rdata..., with ttl and class in either order. */
@@ -298,18 +361,16 @@ static int zp_record(struct zone *z, struct zone_parser *zp, struct zone_token *
 	}
 	if (i >= n)
 		return zp_error(zp, "record without a type");
-	const char *type = toks[i].text.data;
+	enum zone_type type;
+	int kept = zone_type_of(toks[i].text.data, &type);
 	i++;
-	if (strcasecmp(type, "TXT") != 0) {
+	if (!kept) {
 		zp->pending_when[0] = '\0';
-		return 0; /* other record types carry no keys */
+		return 0; /* other record types carry no keys and do not make a name exist here */
 	}
-	if (i >= n)
-		return zp_error(zp, "TXT record without strings");
-	for (int k = i; k < n; k++)
-		if (toks[k].text.len > 255 && toks[k].quoted)
-			return zp_error(zp, "TXT character-string longer than 255 octets");
-	if (zone_add(z, zp, owner, toks, i, n) < 0)
+	if (type == ZONE_TXT && zp_check_txt(z, zp, toks, i, n) < 0)
+		return -1;
+	if (zone_add(z, zp, owner, type, toks, i, n) < 0)
 		return zp_error(zp, "record too large or out of memory");
 	zp->pending_when[0] = '\0';
 	return 0;
@@ -392,7 +453,8 @@ static int rec_cmp(const void *a, const void *b)
 
 static void zone_sort(struct zone *z)
 {
-	if (!z->sorted) {
+	/* n > 1: an empty zone has recs == NULL, which qsort must not be given */
+	if (!z->sorted && z->n > 1) {
 		qsort(z->recs, z->n, sizeof *z->recs, rec_cmp);
 		z->sorted = 1;
 	}
@@ -425,6 +487,12 @@ void zone_answer(const struct zone *zc, const char *name, struct lookup_answer *
 	ans->status = LOOKUP_NXDOMAIN;
 	for (size_t i = lo; i < z->n && strcmp(z->recs[i].name, key) == 0; i++) {
 		const struct zone_rec *r = &z->recs[i];
+		if (r->type != ZONE_TXT) {
+			/* the name exists: no TXT record so far is NODATA, not NXDOMAIN */
+			if (ans->status == LOOKUP_NXDOMAIN)
+				ans->status = LOOKUP_NODATA;
+			continue;
+		}
 		if (lookup_answer_add(ans, r->text, r->len, r->nstrings) == 0) {
 			struct lookup_txt *t = &ans->records[ans->nrecords - 1];
 			snprintf(t->when, sizeof t->when, "%s", r->when);
@@ -434,4 +502,21 @@ void zone_answer(const struct zone *zc, const char *name, struct lookup_answer *
 	}
 	if (ans->status == LOOKUP_NXDOMAIN)
 		snprintf(ans->detail, sizeof ans->detail, "%.150s is not in the key files", key);
+	else if (ans->status == LOOKUP_NODATA)
+		snprintf(ans->detail, sizeof ans->detail, "%.150s has no TXT record in the key files", key);
+}
+
+int zone_foreach(const struct zone *zc, zone_record_fn fn, void *ctx)
+{
+	struct zone *z = (struct zone *)zc; /* sorting is a cache, as in zone_answer */
+	zone_sort(z);
+	for (size_t i = 0; i < z->n; i++) {
+		const struct zone_rec *r = &z->recs[i];
+		struct zone_record view = { .name = r->name, .type = r->type, .text = r->text, .len = r->len,
+					    .nstrings = r->nstrings, .lens = r->lens, .origin = r->origin };
+		int rc = fn(ctx, &view);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }

@@ -39,11 +39,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "zone.h"
 
-#define ZONE_TEXT_MAX (16u << 20)     /* test zones are small */
-#define TOKENS_MAX 512
-#define TOKEN_MAX 65536
-#define NAME_MAX_TEXT 256
+#define CONF_TEXT_MAX (16u << 20)     /* test zones are small */
 #define CONF_LINE_MAX 1000            /* dnsmasq reads config lines with fgets(MAXDNAME = 1025) */
 #define START_TIMEOUT_MS 10000        /* generous: valgrind and a loaded 2-core machine */
 #define START_ATTEMPTS 5              /* port collisions between probing and dnsmasq's bind */
@@ -239,174 +237,43 @@ static void strvec_free(struct strvec *sv)
 	sv->n = sv->cap = 0;
 }
 
-struct ztoken {
-	struct buf text;   /* decoded */
-	int quoted;
-};
-
-struct zparse {
-	const char *p, *end;
-	const char *label;          /* file name, for messages */
-	unsigned line, rec_line;
-	char origin[NAME_MAX_TEXT];
-	char last_owner[NAME_MAX_TEXT];
-	struct ztoken *toks;        /* TOKENS_MAX, owned by the caller */
-	struct strvec *args;        /* dnsmasq options being built */
-	struct buf *conf;           /* config-file lines being built */
+/*
+ * The records are parsed by zone.c, the parser --keys uses, so the tests serve
+ * what arcverify reads offline. What is left here is dnsmasq's side:
+ * which names and strings its options can carry, and how to write them.
+ */
+struct dnsmasq_records {
+	struct strvec *args;        /* --txt-record / --host-record options */
+	struct buf *conf;           /* config-file lines for TXT the command line cannot carry */
 	char *err;
 	size_t errlen;
 };
 
-static int zerr(struct zparse *zp, const char *why)
+static int record_fail(struct dnsmasq_records *out, const struct zone_record *r, const char *why)
 {
-	return fail(zp->err, zp->errlen, "dnstest: %s:%u: %s", zp->label, zp->rec_line, why);
+	return fail(out->err, out->errlen, "dnstest: %s: %s", r->origin, why);
 }
 
-/* A quoted character-string with \X and \DDD escapes (RFC 1035 §5.1). */
-static int z_quoted(struct zparse *zp, struct buf *out)
+/* A name dnsmasq's option syntax can carry: none of ',' '/' '#' '"', blanks, controls, non-ASCII; not empty. */
+static int dnsmasq_name_ok(const char *name)
 {
-	zp->p++;
-	while (zp->p < zp->end && *zp->p != '"') {
-		char c = *zp->p++;
-		if (c == '\n')
-			zp->line++;
-		if (c == '\\' && zp->p < zp->end) {
-			if (zp->end - zp->p >= 3 && isdigit((unsigned char)zp->p[0]) &&
-			    isdigit((unsigned char)zp->p[1]) && isdigit((unsigned char)zp->p[2])) {
-				int v = (zp->p[0] - '0') * 100 + (zp->p[1] - '0') * 10 + (zp->p[2] - '0');
-				if (v > 255)
-					return zerr(zp, "\\DDD escape above 255");
-				c = (char)v;
-				zp->p += 3;
-			} else {
-				c = *zp->p++;
-			}
-		}
-		if (buf_append_byte(out, c) < 0)
-			return zerr(zp, "string too long");
-	}
-	if (zp->p >= zp->end)
-		return zerr(zp, "unterminated quoted string");
-	zp->p++;
-	return 0;
-}
-
-/* Skip blank and comment lines; 1 if a record starts, 0 at the end of the text. */
-static int z_skip_to_record(struct zparse *zp, int *owner_blank)
-{
-	while (zp->p < zp->end) {
-		const char *q = zp->p;
-		while (q < zp->end && (*q == ' ' || *q == '\t' || *q == '\r'))
-			q++;
-		if (q < zp->end && (*q == '\n' || *q == ';')) {
-			const char *nl = memchr(q, '\n', (size_t)(zp->end - q));
-			zp->p = nl ? nl + 1 : zp->end;
-			zp->line++;
-			continue;
-		}
-		if (q >= zp->end) {
-			zp->p = q;
-			return 0;
-		}
-		*owner_blank = q != zp->p;
-		zp->rec_line = zp->line;
-		zp->p = q;
-		return 1;
-	}
-	return 0;
-}
-
-/* The tokens of one record (to a newline outside parentheses); count, 0 at end, -1 on error. */
-static int z_read_record(struct zparse *zp, int *owner_blank)
-{
-	int n = 0, depth = 0;
-	if (!z_skip_to_record(zp, owner_blank))
+	if (!*name)
 		return 0;
-	while (zp->p < zp->end) {
-		char c = *zp->p;
-		if (c == ' ' || c == '\t' || c == '\r') {
-			zp->p++;
-		} else if (c == ';') {
-			const char *nl = memchr(zp->p, '\n', (size_t)(zp->end - zp->p));
-			zp->p = nl ? nl : zp->end;
-		} else if (c == '\n') {
-			zp->p++;
-			zp->line++;
-			if (depth == 0)
-				return n;
-		} else if (c == '(' || c == ')') {
-			depth += c == '(' ? 1 : -1;
-			if (depth < 0)
-				return zerr(zp, "unbalanced ')'");
-			zp->p++;
-		} else {
-			if (n == TOKENS_MAX)
-				return zerr(zp, "too many fields");
-			struct ztoken *t = &zp->toks[n++];
-			buf_reset(&t->text);
-			t->quoted = c == '"';
-			if (t->quoted) {
-				if (z_quoted(zp, &t->text) < 0)
-					return -1;
-			} else {
-				while (zp->p < zp->end && !strchr(" \t\r\n;()", *zp->p))
-					if (buf_append_byte(&t->text, *zp->p++) < 0)
-						return zerr(zp, "word too long");
-			}
-			if (!t->text.data && buf_append(&t->text, "", 0) < 0)
-				return zerr(zp, "out of memory");
-		}
-	}
-	if (depth != 0)
-		return zerr(zp, "unbalanced '('");
-	return n;
-}
-
-static int z_owner(struct zparse *zp, const char *word, char *out, size_t outlen)
-{
-	size_t n = strlen(word);
-	int w;
-	if (strcmp(word, "@") == 0)
-		w = snprintf(out, outlen, "%s", zp->origin);
-	else if (n && word[n - 1] == '.')
-		w = snprintf(out, outlen, "%.*s", (int)(n - 1), word);
-	else if (zp->origin[0])
-		w = snprintf(out, outlen, "%s.%s", word, zp->origin);
-	else
-		w = snprintf(out, outlen, "%s", word);
-	if (w < 0 || (size_t)w >= outlen || w == 0)
-		return zerr(zp, "bad or too long owner name");
-	for (char *c = out; *c; c++) {
-		unsigned char u = (unsigned char)*c;
-		if (u <= ' ' || u == ',' || u == '/' || u == '#' || u == '"' || u >= 0x7f)
-			return zerr(zp, "owner name has a character dnsmasq cannot take");
-		*c = (char)tolower(u);
-	}
-	return 0;
-}
-
-static int is_ttl_word(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s) && !strchr("smhdwSMHDW", *s))
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c <= ' ' || *c == ',' || *c == '/' || *c == '#' || *c == '"' || *c >= 0x7f)
 			return 0;
 	return 1;
 }
 
 /* On dnsmasq's command line a string may not hold ',' or control octets, nor start with a blank. */
-static int cmdline_safe(const struct ztoken *toks, int first, int n)
+static int cmdline_safe(const struct zone_record *r)
 {
-	for (int i = first; i < n; i++) {
-		const struct buf *b = &toks[i].text;
-		if (i == first && b->len && isspace((unsigned char)b->data[0]))
+	if (r->nstrings && r->lens[0] && isspace((unsigned char)r->text[0]))
+		return 0;
+	for (size_t k = 0; k < r->len; k++) {
+		unsigned char c = (unsigned char)r->text[k];
+		if (c == ',' || c < 0x20 || c == 0x7f)
 			return 0;
-		for (size_t k = 0; k < b->len; k++) {
-			unsigned char c = (unsigned char)b->data[k];
-			if (c == ',' || c < 0x20 || c == 0x7f)
-				return 0;
-		}
 	}
 	return 1;
 }
@@ -447,141 +314,76 @@ static int append_split(struct buf *line, const char *s, size_t len, int quoted,
 	return 0;
 }
 
-static int z_txt(struct zparse *zp, const char *owner, int first, int n)
+/*
+ * One --txt-record, or a config line when a string needs quoting. The strings
+ * keep the boundaries the zone file gave them (the tests look at nstrings);
+ * only a string over 255 octets is cut, as the wire format requires.
+ */
+static int txt_option(struct dnsmasq_records *out, const struct zone_record *r)
 {
-	int quoted = !cmdline_safe(zp->toks, first, n);
+	int quoted = !cmdline_safe(r);
 	struct buf line;
 	int rc = 0, lead = 1;
+	size_t off = 0;
 	buf_init(&line, quoted ? CONF_LINE_MAX : 200000);
-	if (buf_printf(&line, "%stxt-record=%s,", quoted ? "" : "--", owner) < 0)
+	if (buf_printf(&line, "%stxt-record=%s,", quoted ? "" : "--", r->name) < 0)
 		rc = -1;
-	for (int i = first; i < n && rc == 0; i++)
-		rc = append_split(&line, zp->toks[i].text.data, zp->toks[i].text.len, quoted, &lead);
+	for (unsigned i = 0; i < r->nstrings && rc == 0; off += r->lens[i++])
+		rc = append_split(&line, r->text + off, r->lens[i], quoted, &lead);
 	if (rc == -2)
-		rc = zerr(zp, "TXT string has a control character dnsmasq cannot serve");
+		rc = record_fail(out, r, "TXT string has a control character dnsmasq cannot serve");
 	else if (rc < 0)
-		rc = zerr(zp, quoted ? "TXT record with ',' or control characters is too long for a "
-				       "dnsmasq config line (~1000 octets)"
-				     : "TXT record too long");
+		rc = record_fail(out, r, quoted ? "TXT record with ',' or control characters is too long for a "
+						  "dnsmasq config line (~1000 octets)"
+						: "TXT record too long");
 	else if (quoted)
-		rc = buf_append_byte(&line, '\n') < 0 || buf_append(zp->conf, line.data, line.len) < 0
-			     ? zerr(zp, "out of memory") : 0;
+		rc = buf_append_byte(&line, '\n') < 0 || buf_append(out->conf, line.data, line.len) < 0
+			     ? record_fail(out, r, "out of memory") : 0;
 	else
-		rc = strvec_push(zp->args, line.data) < 0 ? zerr(zp, "out of memory") : 0;
+		rc = strvec_push(out->args, line.data) < 0 ? record_fail(out, r, "out of memory") : 0;
 	buf_free(&line);
 	return rc;
 }
 
-static int z_address(struct zparse *zp, const char *owner, int family, int first, int n)
+/* zone.c keeps A/AAAA rdata unchecked (it never uses it); dnsmasq would refuse a bad one less clearly. */
+static int host_option(struct dnsmasq_records *out, const struct zone_record *r, int family)
 {
 	unsigned char addr[16];
-	if (first >= n || zp->toks[first].quoted || inet_pton(family, zp->toks[first].text.data, addr) != 1)
-		return zerr(zp, "bad address");
-	if (strvec_pushf(zp->args, "--host-record=%s,%s", owner, zp->toks[first].text.data) < 0)
-		return zerr(zp, "out of memory");
+	if (r->nstrings != 1 || inet_pton(family, r->text, addr) != 1)
+		return record_fail(out, r, "bad address");
+	if (strvec_pushf(out->args, "--host-record=%s,%s", r->name, r->text) < 0)
+		return record_fail(out, r, "out of memory");
 	return 0;
 }
 
-static int z_directive(struct zparse *zp, int n)
+/* zone_foreach callback: one record into dnsmasq options; nonzero stops at the first failure. */
+static int record_to_dnsmasq(void *ctx, const struct zone_record *r)
 {
-	const char *word = zp->toks[0].text.data;
-	if (strcasecmp(word, "$TTL") == 0)
-		return 0;
-	if (strcasecmp(word, "$ORIGIN") != 0 || n < 2)
-		return zerr(zp, "unsupported directive");
-	char origin[NAME_MAX_TEXT];
-	zp->origin[0] = '\0';
-	if (z_owner(zp, zp->toks[1].text.data, origin, sizeof origin) < 0)
-		return -1;
-	snprintf(zp->origin, sizeof zp->origin, "%s", origin);
+	struct dnsmasq_records *out = ctx;
+	if (!dnsmasq_name_ok(r->name))
+		return record_fail(out, r, "owner name is empty or has a character dnsmasq cannot take");
+	switch (r->type) {
+	case ZONE_TXT:
+		return txt_option(out, r);
+	case ZONE_A:
+		return host_option(out, r, AF_INET);
+	case ZONE_AAAA:
+		return host_option(out, r, AF_INET6);
+	}
 	return 0;
 }
 
-/* name [ttl] [class] type rdata... */
-static int z_record(struct zparse *zp, int n, int owner_blank)
+/* A zone that keeps long strings: the harness splits them (see dnstest.h). */
+static struct zone *harness_zone(char *err, size_t errlen)
 {
-	char owner[NAME_MAX_TEXT];
-	int i = 0;
-	if (owner_blank) {
-		if (!zp->last_owner[0])
-			return zerr(zp, "record without an owner");
-		snprintf(owner, sizeof owner, "%s", zp->last_owner);
-	} else {
-		if (zp->toks[0].quoted || z_owner(zp, zp->toks[0].text.data, owner, sizeof owner) < 0)
-			return zp->toks[0].quoted ? zerr(zp, "quoted owner name") : -1;
-		i = 1;
-	}
-	snprintf(zp->last_owner, sizeof zp->last_owner, "%s", owner);
-	for (int k = 0; k < 2 && i < n && !zp->toks[i].quoted; k++) {
-		const char *w = zp->toks[i].text.data;
-		if (is_ttl_word(w) || strcasecmp(w, "IN") == 0)
-			i++;
-	}
-	if (i >= n)
-		return zerr(zp, "record without a type");
-	const char *type = zp->toks[i++].text.data;
-	if (strcasecmp(type, "TXT") == 0)
-		return i < n ? z_txt(zp, owner, i, n) : zerr(zp, "TXT record without strings");
-	if (strcasecmp(type, "A") == 0)
-		return z_address(zp, owner, AF_INET, i, n);
-	if (strcasecmp(type, "AAAA") == 0)
-		return z_address(zp, owner, AF_INET6, i, n);
-	return 0; /* other types carry no keys, as in zone.c */
+	struct zone *z = zone_new();
+	if (!z)
+		fail(err, errlen, "dnstest: out of memory");
+	else
+		zone_allow_long_strings(z);
+	return z;
 }
 
-/* Turn one zone text into dnsmasq options (args) and config lines (conf). */
-static int zone_to_dnsmasq(const char *text, size_t len, const char *label, struct strvec *args,
-			   struct buf *conf, char *err, size_t errlen)
-{
-	struct zparse zp = { .p = text, .end = text + len, .label = label, .line = 1, .rec_line = 1,
-			     .args = args, .conf = conf, .err = err, .errlen = errlen };
-	zp.toks = calloc(TOKENS_MAX, sizeof *zp.toks);
-	if (!zp.toks)
-		return fail(err, errlen, "dnstest: out of memory");
-	for (int i = 0; i < TOKENS_MAX; i++)
-		buf_init(&zp.toks[i].text, TOKEN_MAX);
-	int rc = 0;
-	for (;;) {
-		int owner_blank = 0;
-		int n = z_read_record(&zp, &owner_blank);
-		if (n <= 0) {
-			rc = n;
-			break;
-		}
-		if (!owner_blank && !zp.toks[0].quoted && zp.toks[0].text.data[0] == '$')
-			rc = z_directive(&zp, n);
-		else
-			rc = z_record(&zp, n, owner_blank);
-		if (rc < 0)
-			break;
-	}
-	for (int i = 0; i < TOKENS_MAX; i++)
-		buf_free(&zp.toks[i].text);
-	free(zp.toks);
-	return rc < 0 ? -1 : 0;
-}
-
-static int read_file(const char *path, struct buf *out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, "dnstest: %s: %s", path, strerror(errno));
-	char chunk[65536];
-	size_t got;
-	int rc = 0;
-	buf_init(out, ZONE_TEXT_MAX);
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_append(out, chunk, got) < 0) {
-			rc = fail(err, errlen, "dnstest: %s: too large", path);
-			break;
-		}
-	if (rc == 0 && ferror(f))
-		rc = fail(err, errlen, "dnstest: %s: read error", path);
-	fclose(f);
-	if (rc < 0)
-		buf_free(out);
-	return rc;
-}
 
 /* ---------- running dnsmasq ---------- */
 
@@ -851,16 +653,14 @@ out:
 	return rc;
 }
 
-static int start_zone_texts(struct dnstest *t, const struct buf *texts, const char *const *labels,
-			    size_t n, char *err, size_t errlen)
+/* Serve the records of z: options and config lines from zone_foreach, then dnsmasq. */
+static int serve_zone(struct dnstest *t, const struct zone *z, char *err, size_t errlen)
 {
 	struct strvec records = { 0 };
 	struct buf conf;
-	int rc = 0;
-	buf_init(&conf, ZONE_TEXT_MAX);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = zone_to_dnsmasq(texts[i].data ? texts[i].data : "", texts[i].len, labels[i], &records,
-				     &conf, err, errlen);
+	struct dnsmasq_records out = { .args = &records, .conf = &conf, .err = err, .errlen = errlen };
+	buf_init(&conf, CONF_TEXT_MAX);
+	int rc = zone_foreach(z, record_to_dnsmasq, &out) ? -1 : 0;
 	if (rc == 0)
 		rc = start_dnsmasq(t, &records, &conf, err, errlen);
 	strvec_free(&records);
@@ -871,34 +671,38 @@ static int start_zone_texts(struct dnstest *t, const struct buf *texts, const ch
 int dnstest_start_zone(struct dnstest *t, const char *const *zonefiles, size_t n, char *err,
 		       size_t errlen)
 {
+	char why[400];
 	init_handle(t);
-	struct buf *texts = calloc(n ? n : 1, sizeof *texts);
-	if (!texts)
-		return fail(err, errlen, "dnstest: out of memory");
+	struct zone *z = harness_zone(err, errlen);
+	if (!z)
+		return -1;
 	int rc = 0;
-	size_t loaded = 0;
-	for (; loaded < n && rc == 0; loaded++)
-		rc = read_file(zonefiles[loaded], &texts[loaded], err, errlen);
+	/* one zone for all files: each zone_load_file starts a fresh $ORIGIN, as separate files should */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (zone_load_file(z, zonefiles[i], why, sizeof why) < 0)
+			rc = fail(err, errlen, "dnstest: %s", why);
 	if (rc == 0)
-		rc = start_zone_texts(t, texts, zonefiles, n, err, errlen);
-	for (size_t i = 0; i < loaded; i++)
-		buf_free(&texts[i]);
-	free(texts);
+		rc = serve_zone(t, z, err, errlen);
+	zone_free(z);
 	return rc;
 }
 
 int dnstest_start_zone_text(struct dnstest *t, const char *text, char *err, size_t errlen)
 {
+	char why[400];
 	init_handle(t);
-	struct buf one;
-	const char *label = "<zone text>";
-	buf_init(&one, ZONE_TEXT_MAX);
-	if (buf_append_str(&one, text) < 0)
-		return fail(err, errlen, "dnstest: zone text too large");
-	int rc = start_zone_texts(t, &one, &label, 1, err, errlen);
-	buf_free(&one);
+	struct zone *z = harness_zone(err, errlen);
+	if (!z)
+		return -1;
+	int rc = 0;
+	if (zone_parse(z, text, strlen(text), "<zone text>", why, sizeof why) < 0)
+		rc = fail(err, errlen, "dnstest: %s", why);
+	else
+		rc = serve_zone(t, z, err, errlen);
+	zone_free(z);
 	return rc;
 }
+
 
 /* ---------- the scripted fake responder ---------- */
 
