@@ -325,7 +325,7 @@ static void chain_fail(struct arc_chain *c, const struct verdict *why, const cha
 	struct buf text;
 	buf_init(&text, 4 * VERDICT_REASON_MAX);
 	buf_printf(&text, fmt, i);
-	buf_printf(&text, ": %s %s", verdict_word(why->result), why->reason);
+	buf_printf(&text, ": %s (%s)", why->reason, verdict_word(why->result));
 	slice_copy(slice_make(text.data ? text.data : "", text.len), c->reason, sizeof c->reason);
 	buf_free(&text);
 }

@@ -336,7 +336,10 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_kv_str(j, "name", s->keyname);
 	json_kv_str(j, "source", key_source_word(a));
 	json_kv_str(j, "lookup", lookup_status_word(a->status));
-	json_kv_str(j, "origin", a->server);
+	/* where the key came from: the DNS server, or the key file and line of the record used */
+	long rec = s->record_used >= 0 ? s->record_used : 0;
+	json_kv_str(j, "origin", a->source == LOOKUP_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
+					 ? a->records[rec].origin : a->server);
 	if (s->has_key) {
 		json_kv_str(j, "type", keyrec_type_name(s->key.type));
 		json_kv_int(j, "bits", s->key.bits);

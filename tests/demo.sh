@@ -41,14 +41,18 @@ step ./arcverify --explain $keys $now testdata/arc/list-footer.eml
 echo; echo "== ARC: a hop sealed cv=fail; structural rules name the instance and the RFC section"
 step ./arcverify --arc-only $keys $now testdata/arc/cv-fail.eml testdata/arc/struct-instance-gap.eml
 
-if [ -d testdata/forensics ]; then
-	for f in testdata/forensics/*empty*arc*.eml; do
-		[ -f "$f" ] || continue
-		echo; echo "== The bug behind this tool: hop 2 hashed an empty relaxed body as one CRLF"
-		step ./arcverify --explain $keys $now "$f"
-		break
-	done
-fi
+echo; echo "== The bug behind this tool: hop 2's sealer hashed an empty relaxed body as one CRLF"
+step ./arcverify --explain $keys $now testdata/forensics/arc-empty-body-relaxed-crlf.eml
+
+echo; echo "== Evidence for a ticket: a bundle that re-verifies offline"
+bundle=$(mktemp -d)
+step ./arcverify $keys $now --bundle "$bundle" testdata/arc/list-footer.eml
+step ls "$bundle"
+step ./arcverify --keys "$bundle/keys.zone" $now "$bundle/message.eml"
+rm -rf "$bundle"
+
+echo; echo "== Two copies of one message: what changed, and whether it explains each failure"
+step ./arcverify $keys --keys testdata/compare/hop.zone $now --compare testdata/compare/list-footer.sent.eml testdata/compare/list-footer.received.eml
 
 echo; echo "== 6. JSON Lines for scripts, and an Authentication-Results field for tickets"
 step ./arcverify --json $keys $now testdata/dkim/canon-simple-simple.eml
