@@ -273,7 +273,8 @@ static void md_findings(struct buf *b, const char *label, const struct forensic_
 
 static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struct run_result *r)
 {
-	buf_printf(b, "arcverify --keys keys.zone --now %lld", (long long)r->evaluated_at);
+	/* --explain: the bundle's result carries forensics, so the reproduction must compute them too */
+	buf_printf(b, "arcverify --keys keys.zone --now %lld --explain", (long long)r->evaluated_at);
 	if (o->run->policy.allow_sha1)
 		buf_append_str(b, " --allow-sha1");
 	if (o->run->policy.min_key_bits != 1024)
@@ -300,7 +301,7 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 	buf_printf(b, "- Keys: `keys.zone` (every record used, with where and when it was fetched)\n");
 	buf_printf(b, "- Machine-readable result: `result.json`\n");
 	if (!o->redact) {
-		buf_append_str(b, "- Reproduce offline, at any later time:\n\n      ");
+		buf_append_str(b, "- Reproduce offline, at any later time (add `--json` for result.json's form):\n\n      ");
 		md_reproduce(b, o, r);
 		buf_append_str(b, "\n");
 	}
