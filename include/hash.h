@@ -51,6 +51,15 @@ struct hash_registry {
 	size_t n;
 };
 
+/* One body hash on its own (forensics variants), outside any registry; NULL on failure. */
+struct body_hash *hash_body_new(enum canon_alg canon, enum hash_alg alg, uint64_t limit, unsigned quirks);
+void hash_body_feed(struct body_hash *bh, const char *data, size_t len);
+/* Apply the end-of-body rules, hash extra bytes after the canonical body (usually none), finish. */
+void hash_body_finish(struct body_hash *bh, const char *extra, size_t n);
+/* The digest of what has been hashed so far followed by extra, without finishing; 0 or -1. */
+int hash_body_peek(const struct body_hash *bh, const char *extra, size_t n, unsigned char *out, unsigned *outlen);
+void hash_body_free(struct body_hash *bh);
+
 void hash_registry_init(struct hash_registry *r);
 /* The shared body hash for (canon, alg, limit, quirks), created on first use; NULL when full. */
 struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, enum hash_alg alg,

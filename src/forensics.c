@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "arc.h"
 #include "canon.h"
+#include "hash.h"
 
 /* ---- the catalogue ---- */
 
@@ -119,15 +118,13 @@ static int variant_applies(const struct body_variant *v, const struct dkim_sig *
 	}
 }
 
-/* ---- a hasher for one variant: input transform -> canonicalizer -> digest ---- */
+/* ---- a hasher for one variant: input transform -> body hash (canonicalizer, l=, digest) ---- */
 
 struct variant_hasher {
 	const struct body_variant *v;    /* NULL for the prefix search */
 	struct forensic_report *rep;     /* not ours */
 	const struct dkim_sig *sig;      /* not ours */
-	struct canon_body cb;
-	EVP_MD_CTX *md;
-	uint64_t limit, hashed;
+	struct body_hash *bh;            /* ours: hash.c's body hash, outside the registry */
 	int line_start;                  /* the next input byte starts a line */
 	int pending_cr;
 	char held[16];                   /* line-start bytes held to recognise "." / ">From " / "From " */
@@ -137,23 +134,8 @@ struct variant_hasher {
 	size_t outlen;
 };
 
-static void hasher_sink(void *ctx, const char *data, size_t len)
+static int digest_is_bh(const struct dkim_sig *s, const unsigned char *d, unsigned n)
 {
-	struct variant_hasher *h = ctx;
-	if (h->hashed >= h->limit)
-		return;
-	uint64_t room = h->limit - h->hashed;
-	size_t take = room < len ? (size_t)room : len;
-	EVP_DigestUpdate(h->md, data, take);
-	h->hashed += take;
-}
-
-static int digest_matches(const struct dkim_sig *s, EVP_MD_CTX *md)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
-	if (EVP_DigestFinal_ex(md, d, &n) != 1)
-		return 0;
 	return n == s->bh.len && memcmp(d, s->bh.data, n) == 0;
 }
 
@@ -164,23 +146,14 @@ static void prefix_check(void *ctx, uint64_t in_pos)
 	struct variant_hasher *h = ctx;
 	if (h->rep->prefix_found)
 		return;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (!c || EVP_MD_CTX_copy_ex(c, h->md) != 1) {
-		EVP_MD_CTX_free(c);
-		return;
-	}
-	if (h->cb.any_content || h->cb.alg == CANON_SIMPLE)
-		EVP_DigestUpdate(c, "\r\n", 2);
-	if (digest_matches(h->sig, c)) {
+	const struct canon_body *cb = &h->bh->cb;
+	int final_crlf = cb->any_content || cb->alg == CANON_SIMPLE;
+	unsigned char d[HASH_MAX_DIGEST];
+	unsigned n = 0;
+	if (hash_body_peek(h->bh, "\r\n", final_crlf ? 2 : 0, d, &n) == 0 && digest_is_bh(h->sig, d, n)) {
 		h->rep->prefix_found = 1;
 		h->rep->prefix_bytes = in_pos;
 	}
-	EVP_MD_CTX_free(c);
-}
-
-static const EVP_MD *md_of(const struct dkim_sig *s)
-{
-	return sig_alg_hash(s->alg) == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
 }
 
 static int hasher_init(struct variant_hasher *h, const struct body_variant *v, const struct dkim_sig *s,
@@ -191,18 +164,17 @@ static int hasher_init(struct variant_hasher *h, const struct body_variant *v, c
 	h->sig = s;
 	h->rep = rep;
 	h->line_start = 1;
-	h->md = EVP_MD_CTX_new();
-	if (!h->md || EVP_DigestInit_ex(h->md, md_of(s), NULL) != 1)
-		return -1;
 	enum canon_alg c = s->bcanon;
 	if (v && v->swap_canon)
 		c = c == CANON_SIMPLE ? CANON_RELAXED : CANON_SIMPLE;
-	canon_body_init(&h->cb, c, v ? v->quirks : 0, hasher_sink, h);
-	h->limit = s->has_l && !(v && v->unlimited) ? s->l : UINT64_MAX;
+	uint64_t limit = s->has_l && !(v && v->unlimited) ? s->l : HASH_NO_LIMIT;
+	h->bh = hash_body_new(c, sig_alg_hash(s->alg), limit, v ? v->quirks : 0);
+	if (!h->bh)
+		return -1;
 	h->raw_left = v && v->xf == XF_RAW_LIMIT ? s->l : UINT64_MAX;
 	if (!v) {
-		h->cb.on_line_end = prefix_check;
-		h->cb.line_ctx = h;
+		h->bh->cb.on_line_end = prefix_check;
+		h->bh->cb.line_ctx = h;
 	}
 	return 0;
 }
@@ -210,7 +182,7 @@ static int hasher_init(struct variant_hasher *h, const struct body_variant *v, c
 static void hasher_flush(struct variant_hasher *h)
 {
 	if (h->outlen) {
-		canon_body_feed(&h->cb, h->out, h->outlen);
+		hash_body_feed(h->bh, h->out, h->outlen);
 		h->outlen = 0;
 	}
 }
@@ -314,11 +286,11 @@ static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
 	if (xf == XF_RAW_LIMIT) {
 		size_t take = h->raw_left < len ? (size_t)h->raw_left : len;
 		h->raw_left -= take;
-		canon_body_feed(&h->cb, data, take);
+		hash_body_feed(h->bh, data, take);
 		return;
 	}
 	if (xf == XF_NONE || xf == XF_APPEND_CRLF || xf == XF_APPEND_LF) {
-		canon_body_feed(&h->cb, data, len);
+		hash_body_feed(h->bh, data, len);
 		return;
 	}
 	for (size_t i = 0; i < len; i++)
@@ -337,20 +309,16 @@ static int hasher_finish(struct variant_hasher *h)
 	}
 	hasher_put_held(h);
 	hasher_flush(h);
-	canon_body_finish(&h->cb);
 	/* the retry some receivers make: the finished canonical body plus one more line end */
-	if (xf == XF_APPEND_CRLF)
-		EVP_DigestUpdate(h->md, "\r\n", 2);
-	if (xf == XF_APPEND_LF)
-		EVP_DigestUpdate(h->md, "\n", 1);
-	return digest_matches(h->sig, h->md);
+	const char *extra = xf == XF_APPEND_CRLF ? "\r\n" : xf == XF_APPEND_LF ? "\n" : "";
+	hash_body_finish(h->bh, extra, strlen(extra));
+	return !h->bh->failed && digest_is_bh(h->sig, h->bh->digest, h->bh->digest_len);
 }
 
 static void hasher_free(struct variant_hasher *h)
 {
-	canon_body_free(&h->cb);
-	EVP_MD_CTX_free(h->md);
-	h->md = NULL;
+	hash_body_free(h->bh);
+	h->bh = NULL;
 }
 
 /* ---- reports ---- */

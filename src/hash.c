@@ -39,16 +39,8 @@ static void body_hash_sink(void *ctx, const char *data, size_t len)
 	bh->hashed += take;
 }
 
-struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, enum hash_alg alg,
-				uint64_t limit, unsigned quirks)
+struct body_hash *hash_body_new(enum canon_alg canon, enum hash_alg alg, uint64_t limit, unsigned quirks)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		struct body_hash *bh = r->items[i];
-		if (bh->canon == canon && bh->alg == alg && bh->limit == limit && bh->quirks == quirks)
-			return bh;
-	}
-	if (r->n == HASH_BODIES_MAX)
-		return NULL;
 	struct body_hash *bh = calloc(1, sizeof *bh);
 	if (!bh)
 		return NULL;
@@ -63,37 +55,79 @@ struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, e
 		return NULL;
 	}
 	canon_body_init(&bh->cb, canon, quirks, body_hash_sink, bh);
-	r->items[r->n++] = bh;
+	return bh;
+}
+
+void hash_body_feed(struct body_hash *bh, const char *data, size_t len)
+{
+	if (!bh->finished)
+		canon_body_feed(&bh->cb, data, len);
+}
+
+void hash_body_finish(struct body_hash *bh, const char *extra, size_t n)
+{
+	if (bh->finished)
+		return;
+	canon_body_finish(&bh->cb);
+	if (n && !bh->failed && EVP_DigestUpdate(bh->md, extra, n) != 1)
+		bh->failed = 1;
+	if (bh->failed || EVP_DigestFinal_ex(bh->md, bh->digest, &bh->digest_len) != 1)
+		bh->failed = 1;
+	bh->finished = 1;
+}
+
+int hash_body_peek(const struct body_hash *bh, const char *extra, size_t n, unsigned char *out, unsigned *outlen)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int rc = c && EVP_MD_CTX_copy_ex(c, bh->md) == 1 && (n == 0 || EVP_DigestUpdate(c, extra, n) == 1) &&
+			 EVP_DigestFinal_ex(c, out, outlen) == 1
+		 ? 0
+		 : -1;
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+void hash_body_free(struct body_hash *bh)
+{
+	if (!bh)
+		return;
+	canon_body_free(&bh->cb);
+	EVP_MD_CTX_free(bh->md);
+	free(bh);
+}
+
+struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, enum hash_alg alg,
+				uint64_t limit, unsigned quirks)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct body_hash *bh = r->items[i];
+		if (bh->canon == canon && bh->alg == alg && bh->limit == limit && bh->quirks == quirks)
+			return bh;
+	}
+	if (r->n == HASH_BODIES_MAX)
+		return NULL;
+	struct body_hash *bh = hash_body_new(canon, alg, limit, quirks);
+	if (bh)
+		r->items[r->n++] = bh;
 	return bh;
 }
 
 void hash_registry_feed(struct hash_registry *r, const char *data, size_t len)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!r->items[i]->finished)
-			canon_body_feed(&r->items[i]->cb, data, len);
+		hash_body_feed(r->items[i], data, len);
 }
 
 void hash_registry_finish(struct hash_registry *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		struct body_hash *bh = r->items[i];
-		if (bh->finished)
-			continue;
-		canon_body_finish(&bh->cb);
-		if (bh->failed || EVP_DigestFinal_ex(bh->md, bh->digest, &bh->digest_len) != 1)
-			bh->failed = 1;
-		bh->finished = 1;
-	}
+	for (size_t i = 0; i < r->n; i++)
+		hash_body_finish(r->items[i], NULL, 0);
 }
 
 void hash_registry_free(struct hash_registry *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		canon_body_free(&r->items[i]->cb);
-		EVP_MD_CTX_free(r->items[i]->md);
-		free(r->items[i]);
-	}
+	for (size_t i = 0; i < r->n; i++)
+		hash_body_free(r->items[i]);
 	r->n = 0;
 }
 
