@@ -33,6 +33,13 @@ void buf_reset(struct buf *b);                                 /* len = 0, keeps
 void buf_free(struct buf *b);
 char *buf_steal(struct buf *b);                                /* hand the data to the caller (free()) */
 
+/* Length of the valid UTF-8 sequence (RFC 3629) at p, or 0 when the bytes are not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not). */
+size_t utf8_seq_len(const unsigned char *p, size_t avail);
+/* Append message text for a terminal or a report: CR, LF and TAB as \r \n \t, other control
+ * bytes and bytes that are not UTF-8 as \xNN, so hostile input cannot send escape sequences. */
+int buf_append_printable(struct buf *b, const char *s, size_t len);
+
 struct slice slice_make(const char *p, size_t len);
 struct slice slice_cstr(const char *s);
 struct slice slice_trim_wsp(struct slice s);                   /* strip SP/HTAB/CR/LF at both ends */

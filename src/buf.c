@@ -96,6 +96,46 @@ char *buf_steal(struct buf *b)
 	return p;
 }
 
+size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min;
+	if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+	else return 0;
+	if (avail < n)
+		return 0;
+	unsigned cp = c & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int buf_append_printable(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int rc = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 1;
+		if (c == '\r' || c == '\n' || c == '\t')
+			rc |= buf_append_str(b, c == '\r' ? "\\r" : c == '\n' ? "\\n" : "\\t");
+		else if (c < 0x20 || c == 0x7f || n == 0)
+			rc |= buf_printf(b, "\\x%02x", c);
+		else
+			rc |= buf_append(b, p + i, n);
+		i += n ? n : 1;
+	}
+	return rc ? -1 : 0;
+}
+
 struct slice slice_make(const char *p, size_t len)
 {
 	struct slice s = { p, len };

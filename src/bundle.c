@@ -350,7 +350,9 @@ static void md_arc(struct buf *b, const struct report_input *in)
 	buf_append_str(b, "\nWhat each hop recorded (ARC-Authentication-Results):\n\n");
 	for (unsigned i = c->n; i >= 1; i--) {
 		const struct arc_set *set = &c->sets[i - 1];
-		buf_printf(b, "- i=%u %.*s:", i, (int)set->aar.authserv_id.len, set->aar.authserv_id.ptr);
+		buf_printf(b, "- i=%u ", i);
+		buf_append_printable(b, set->aar.authserv_id.ptr, set->aar.authserv_id.len);
+		buf_append_byte(b, ':');
 		for (size_t k = 0; k < set->aar.nmethods; k++)
 			buf_printf(b, " %.*s=%.*s", (int)set->aar.methods[k].method.len, set->aar.methods[k].method.ptr,
 				   (int)set->aar.methods[k].result.len, set->aar.methods[k].result.ptr);

@@ -37,6 +37,16 @@ static const char *chain_prefix_word(const struct run_result *r, unsigned k)
 	return top->has_ams && top->ams.v.result == VERDICT_PASS ? "pass" : "fail";
 }
 
+/* Claims hold display text: whatever a hop wrote is made printable once, here (buf_append_printable). */
+static void printable_copy(struct slice s, char *out, size_t outlen)
+{
+	struct buf b;
+	buf_init(&b, 4 * s.len + 1);
+	buf_append_printable(&b, s.ptr, s.len);
+	slice_copy(slice_make(b.data ? b.data : "", b.len), out, outlen);
+	buf_free(&b);
+}
+
 /* The value of a property such as header.d= in the text after a result. */
 static int prop_value(struct slice props, const char *name, char *out, size_t outlen)
 {
@@ -44,20 +54,21 @@ static int prop_value(struct slice props, const char *name, char *out, size_t ou
 	for (size_t i = 0; i + n <= props.len; i++) {
 		if (strncasecmp(props.ptr + i, name, n) != 0 || (i > 0 && !isspace((unsigned char)props.ptr[i - 1])))
 			continue;
-		size_t j = i + n, k = 0;
-		while (j < props.len && !strchr(" \t\r\n;()", props.ptr[j]) && k + 1 < outlen)
-			out[k++] = props.ptr[j++];
-		out[k] = '\0';
-		return k > 0 ? 0 : -1;
+		size_t j = i + n;
+		while (j < props.len && !strchr(" \t\r\n;()", props.ptr[j]))
+			j++;
+		printable_copy(slice_make(props.ptr + i + n, j - i - n), out, outlen);
+		return j > i + n ? 0 : -1;
 	}
 	return -1;
 }
 
 static void result_text(const struct authres_method *m, char *out, size_t outlen)
 {
+	char comment[200] = "";
+	printable_copy(slice_make(m->comment.ptr, m->comment.len > 48 ? 48 : m->comment.len), comment, sizeof comment);
 	if (m->comment.len)
-		snprintf(out, outlen, "%.*s (%.*s)", (int)m->result.len, m->result.ptr,
-			 (int)(m->comment.len > 48 ? 48 : m->comment.len), m->comment.ptr);
+		snprintf(out, outlen, "%.*s (%s)", (int)m->result.len, m->result.ptr, comment);
 	else
 		snprintf(out, outlen, "%.*s", (int)m->result.len, m->result.ptr);
 }
@@ -140,7 +151,7 @@ static int add_method_claims(struct claims *c, const struct run_result *r, const
 			return -1;
 		cl->from_aar = aar;
 		cl->instance = aar ? ar->instance : 0;
-		slice_copy(ar->authserv_id, cl->authserv_id, sizeof cl->authserv_id);
+		printable_copy(ar->authserv_id, cl->authserv_id, sizeof cl->authserv_id);
 		snprintf(cl->method, sizeof cl->method, "%s", is_arc ? "arc" : "dkim");
 		result_text(m, cl->said, sizeof cl->said);
 		if (is_arc)

@@ -392,22 +392,6 @@ static int equal_after_crlf(const char *a, size_t alen, const char *b, size_t bl
 	}
 }
 
-/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0 when the bytes are not one. */
-static size_t utf8_sequence(const unsigned char *p, size_t avail)
-{
-	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-	if (n == 0 || avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
-	    (p[0] == 0xf4 && p[1] >= 0x90))
-		return 0;   /* overlong, surrogate or beyond U+10FFFF */
-	return n;
-}
-
 /*
  * Copy at most width characters of s into out, "..." if cut. exact shows CR, LF and TAB
  * as \r \n \t (for white-space differences); otherwise folding is undone (CR and LF
@@ -420,7 +404,7 @@ static void show_text(struct buf *out, const char *s, size_t len, size_t width, 
 	size_t shown = 0, i = 0;
 	while (i < len && shown < width) {
 		unsigned char c = p[i];
-		size_t n = c >= 0x80 ? utf8_sequence(p + i, len - i) : 1;
+		size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 1;
 		if (!exact && (c == '\r' || c == '\n')) {
 			i++;
 			continue;

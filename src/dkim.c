@@ -224,6 +224,8 @@ static int decode_identity(struct slice v, char *out, size_t outlen)
 			c = (char)strtol(hex, NULL, 16);
 			i += 2;
 		}
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			return -1; /* no address holds control characters (RFC 5322 §3.4.1) */
 		if (o + 1 >= outlen)
 			return -1;
 		out[o++] = c;
@@ -251,8 +253,10 @@ static int parse_identity(struct dkim_sig *s)
 		snprintf(s->identity, sizeof s->identity, "@%s", s->d);
 		return 0;
 	}
-	if (decode_identity(t->value, s->identity, sizeof s->identity) < 0)
-		return permerror(s, "i= is not valid dkim-quoted-printable%s", "");
+	if (decode_identity(t->value, s->identity, sizeof s->identity) < 0) {
+		s->identity[0] = '\0';
+		return permerror(s, "i= is not a valid identity (dkim-quoted-printable, RFC 6376 §2.11)%s", "");
+	}
 	const char *at = strrchr(s->identity, '@');
 	if (!at)
 		return permerror(s, "i= has no '@' (i=%s)", s->identity);

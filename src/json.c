@@ -57,29 +57,6 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
-/* Length of a valid UTF-8 sequence at p (RFC 3629), or 0 if the bytes are not one. */
-static size_t utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min;
-	if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
-	else return 0;
-	if (avail < n)
-		return 0;
-	unsigned cp = c & (0x7fu >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static void json_escape(struct json *j, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -101,7 +78,7 @@ static void json_escape(struct json *j, const char *s, size_t len)
 			buf_append_byte(j->out, (char)c);
 			i++;
 		} else {
-			size_t n = utf8_len(p + i, len - i);
+			size_t n = utf8_seq_len(p + i, len - i);
 			if (n) {
 				buf_append(j->out, p + i, n);
 				i += n;

@@ -42,23 +42,21 @@ static void canon_pair(const struct dkim_sig *s, char *dst, size_t len)
 		snprintf(dst, len, "%s", s->c[0] ? s->c : "-");
 }
 
-/* Show CR and LF in header data so the reader sees exactly what was hashed. */
+/* Show header data line by line with CR and LF made visible, so the reader sees exactly what was hashed. */
 static void put_visible(struct buf *out, const char *data, size_t len, const char *indent)
 {
-	buf_append_str(out, indent);
-	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
-		if (c == '\r')
-			buf_append_str(out, "\\r");
-		else if (c == '\n')
-			buf_printf(out, "\\n\n%s", i + 1 < len ? indent : "");
-		else if ((unsigned char)c < 0x20 && c != '\t')
-			buf_printf(out, "\\x%02x", (unsigned char)c);
-		else
-			buf_append_byte(out, c);
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && data[i] != '\n')
+			continue;
+		size_t end = i < len ? i + 1 : i;  /* the LF stays with its line, shown as \n */
+		if (end > start) {
+			buf_append_str(out, indent);
+			buf_append_printable(out, data + start, end - start);
+			buf_append_byte(out, '\n');
+		}
+		start = end;
 	}
-	if (len == 0 || data[len - 1] != '\n')
-		buf_append_byte(out, '\n');
 }
 
 /* ---- text ---- */
@@ -197,15 +195,20 @@ static void text_aar(struct buf *out, const struct arc_set *set, const char *ind
 		return;
 	}
 	const struct authres *ar = &set->aar;
-	buf_printf(out, "%sAAR %.*s:", ind, (int)ar->authserv_id.len, ar->authserv_id.ptr);
+	buf_printf(out, "%sAAR ", ind);
+	buf_append_printable(out, ar->authserv_id.ptr, ar->authserv_id.len);
+	buf_append_byte(out, ':');
 	if (ar->none)
 		buf_append_str(out, " none");
 	for (size_t k = 0; k < ar->nmethods; k++) {
 		const struct authres_method *me = &ar->methods[k];
 		buf_printf(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len,
 			   me->result.ptr);
-		if (me->comment.len)
-			buf_printf(out, " (%.*s)", (int)(me->comment.len > 60 ? 60 : me->comment.len), me->comment.ptr);
+		if (me->comment.len) {
+			buf_append_str(out, " (");
+			buf_append_printable(out, me->comment.ptr, me->comment.len > 60 ? 60 : me->comment.len);
+			buf_append_byte(out, ')');
+		}
 	}
 	buf_append_byte(out, '\n');
 }

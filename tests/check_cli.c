@@ -277,6 +277,29 @@ START_TEST(test_color_on_terminal)
 }
 END_TEST
 
+/* Text a message carries (an AAR's authserv-id and comment, header data with -v) reaches the terminal
+ * with control bytes escaped: a hostile message cannot send escape sequences. */
+START_TEST(test_no_escape_sequences_from_messages)
+{
+	char path[] = "/tmp/arcverify-esc-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	static const char msg[] = "ARC-Authentication-Results: i=1; evil\033[31m.example; dkim=pass (x\033]0;t\007y)\r\n"
+				  "Authentication-Results: mx\033[2J.example; arc=pass (\033[5m)\r\n"
+				  "X-Other: \033[1m\r\nFrom: a@b.example\r\n\r\nbody\r\n";
+	ck_assert(write(fd, msg, sizeof msg - 1) == (ssize_t)(sizeof msg - 1));
+	close(fd);
+	struct buf out;
+	const char *argv[] = { "arcverify", "-v", "--color=never", "--keys", zone, path, NULL };
+	run(argv, &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "evil\\x1b[31m.example"));
+	ck_assert_msg(memchr(out.data, 0x1b, out.len) == NULL, "a raw ESC reached the output");
+	ck_assert_msg(memchr(out.data, 0x07, out.len) == NULL, "a raw BEL reached the output");
+	buf_free(&out);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
 	struct buf out;
@@ -353,6 +376,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_compare_exit_status);
 	tcase_add_test(tc, test_color_on_terminal);
+	tcase_add_test(tc, test_no_escape_sequences_from_messages);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
 	suite_add_tcase(s, tc);
