@@ -45,6 +45,9 @@ struct run_result {
 int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk);
 /* Phase 2: the body through every registered body hash. 0 or -1 (read error, recorded). */
 int run_body(struct run_result *r);
+/* The same, also keeping the (converted) body in copy, up to copy's cap: *full is set when it did
+ * not fit (the hashes still see every byte). For --compare, which needs both bodies in memory. */
+int run_body_copy(struct run_result *r, struct buf *copy, int *full);
 /* Phase 3: keys, hashes and signatures to verdicts. */
 void run_evaluate(struct run_result *r, const struct run_opts *o, struct lookup *lk);
 void run_free(struct run_result *r);

@@ -81,40 +81,6 @@ static int copy_open(struct copy *c, char *err, size_t errlen)
 	return c->in ? 0 : copy_error(c, err, errlen, strerror(errno));
 }
 
-/* Read the body exactly as run_body would see it (same msg_opts), bounded by COMPARE_BODY_MAX. */
-static int copy_read_body(struct copy *c, const struct msg_opts *mo, char *err, size_t errlen)
-{
-	char why[256];
-	struct msg m;
-	if (fseek(c->in, 0, SEEK_SET) != 0)
-		return copy_error(c, err, errlen, "cannot seek (give a regular file)");
-	if (msg_open(&m, c->in, mo, why, sizeof why) < 0) {
-		msg_close(&m);   /* idempotent; msg_open leaves the header block allocated on some errors */
-		return copy_error(c, err, errlen, why);
-	}
-	char *chunk = malloc(MSG_CHUNK);
-	long got = -1;
-	int too_large = 0, no_memory = !chunk;
-	if (chunk)
-		while ((got = msg_read_body(&m, chunk, MSG_CHUNK)) > 0)
-			if (buf_append(&c->body, chunk, (size_t)got) < 0) {
-				too_large = 1;
-				break;
-			}
-	free(chunk);
-	c->lf_converted = m.lf_converted;
-	c->has_separator = m.has_separator;
-	msg_close(&m);
-	if (too_large) {
-		snprintf(why, sizeof why, "body larger than %zu MiB (--compare holds both bodies in memory)",
-			 COMPARE_BODY_MAX >> 20);
-		return copy_error(c, err, errlen, why);
-	}
-	if (got < 0)
-		return copy_error(c, err, errlen, no_memory ? "out of memory" : "read error in the message body");
-	return 0;
-}
-
 static int copy_run_open(struct copy *c, const struct run_opts *ro, struct lookup *lk, char *err, size_t errlen)
 {
 	if (fseek(c->in, 0, SEEK_SET) != 0)
@@ -125,28 +91,35 @@ static int copy_run_open(struct copy *c, const struct run_opts *ro, struct looku
 	return 0;
 }
 
+/*
+ * The body is read once: run_body_copy feeds the signatures' body hashes and
+ * keeps the converted body for the comparison. The simple and relaxed SHA-256
+ * body hashes (RFC 6376 §3.4.3, §3.4.4: what bh= sees) are registered beside
+ * the signatures' own, so they share a pass with any signature that uses them.
+ */
 static int copy_run_body(struct copy *c, char *err, size_t errlen)
 {
-	if (run_body(&c->run) < 0)
+	struct body_hash *simple = hash_body_get(&c->run.reg, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, 0);
+	struct body_hash *relaxed = hash_body_get(&c->run.reg, CANON_RELAXED, HASH_SHA256, HASH_NO_LIMIT, 0);
+	int full = 0;
+	if (run_body_copy(&c->run, &c->body, &full) < 0)
 		return copy_error(c, err, errlen, c->run.nerrors ? c->run.errors[c->run.nerrors - 1] : "read error");
-	return 0;
-}
-
-/* SHA-256 of the simple and relaxed canonical bodies (RFC 6376 §3.4.3, §3.4.4): what bh= sees. */
-static void copy_digests(struct copy *c)
-{
-	struct hash_registry reg;
-	hash_registry_init(&reg);
-	struct body_hash *simple = hash_body_get(&reg, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, 0);
-	struct body_hash *relaxed = hash_body_get(&reg, CANON_RELAXED, HASH_SHA256, HASH_NO_LIMIT, 0);
-	if (simple && relaxed) {
-		hash_registry_feed(&reg, c->body.data ? c->body.data : "", c->body.len);
-		hash_registry_finish(&reg);
-		c->digests_ok = !simple->failed && !relaxed->failed;
+	if (full) {
+		char why[128];
+		snprintf(why, sizeof why, "body larger than %zu MiB (--compare holds both bodies in memory)",
+			 COMPARE_BODY_MAX >> 20);
+		return copy_error(c, err, errlen, why);
+	}
+	if (!c->body.data)
+		buf_append(&c->body, "", 0);
+	c->lf_converted = c->run.msg.lf_converted;
+	c->has_separator = c->run.msg.has_separator;
+	c->digests_ok = simple && relaxed && !simple->failed && !relaxed->failed;
+	if (c->digests_ok) {
 		memcpy(c->simple_digest, simple->digest, sizeof c->simple_digest);
 		memcpy(c->relaxed_digest, relaxed->digest, sizeof c->relaxed_digest);
 	}
-	hash_registry_free(&reg);
+	return 0;
 }
 
 /* ======================================================== header fields ==== */
@@ -1652,8 +1625,6 @@ static int read_both(struct copy *s, struct copy *r, const struct run_opts *ro, 
 {
 	if (copy_open(s, err, errlen) < 0 || copy_open(r, err, errlen) < 0)
 		return -1;
-	if (copy_read_body(s, &ro->msg, err, errlen) < 0 || copy_read_body(r, &ro->msg, err, errlen) < 0)
-		return -1;
 	/* both run_open first: the key queries of the two copies are in flight together */
 	if (copy_run_open(s, ro, lk, err, errlen) < 0 || copy_run_open(r, ro, lk, err, errlen) < 0)
 		return -1;
@@ -1661,8 +1632,6 @@ static int read_both(struct copy *s, struct copy *r, const struct run_opts *ro, 
 		return -1;
 	run_evaluate(&s->run, ro, lk);
 	run_evaluate(&r->run, ro, lk);
-	copy_digests(s);
-	copy_digests(r);
 	return 0;
 }
 

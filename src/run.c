@@ -69,6 +69,11 @@ int run_open(struct run_result *r, const char *label, FILE *in, const struct run
 
 int run_body(struct run_result *r)
 {
+	return run_body_copy(r, NULL, NULL);
+}
+
+int run_body_copy(struct run_result *r, struct buf *copy, int *full)
+{
 	if (!r->msg_open)
 		return -1;
 	char *chunk = malloc(MSG_CHUNK);
@@ -77,8 +82,11 @@ int run_body(struct run_result *r)
 		return -1;
 	}
 	long got;
-	while ((got = msg_read_body(&r->msg, chunk, MSG_CHUNK)) > 0)
+	while ((got = msg_read_body(&r->msg, chunk, MSG_CHUNK)) > 0) {
 		hash_registry_feed(&r->reg, chunk, (size_t)got);
+		if (copy && !*full && buf_append(copy, chunk, (size_t)got) < 0)
+			*full = 1;
+	}
 	free(chunk);
 	hash_registry_finish(&r->reg);
 	if (got < 0) {
