@@ -55,6 +55,8 @@ long msg_read_body(struct msg *m, char *dst, size_t cap);
 void msg_close(struct msg *m);
 /* Index of the next field named name at or after start (case-insensitive), or -1. */
 long msg_find_field(const struct msg *m, const char *name, size_t start);
+/* How many well-formed fields are named name (case-insensitive). */
+size_t msg_count_fields(const struct msg *m, struct slice name);
 /* A seekable copy of a stream (standard input) in a temporary file, positioned at its start, so the
  * message can be read twice (forensics, --compare); NULL on failure. The caller fcloses it. */
 FILE *msg_spool(FILE *in);

@@ -534,8 +534,9 @@ static void signed_field_notes(struct forensic_report *rep, const struct dkim_si
 		size_t signed_n = 0, present = 0;
 		for (size_t k = 0; k < s->nh; k++)
 			signed_n += slice_caseeq(s->h[k], s->h[i]);
-		for (size_t f = 0; f < m->nfields; f++)
-			present += f != s->field && !m->fields[f].malformed && slice_caseeq(m->fields[f].name, s->h[i]);
+		present = msg_count_fields(m, s->h[i]);
+		if (slice_caseeq(m->fields[s->field].name, s->h[i]))
+			present--; /* the signature's own field is never one of its signed fields */
 		if (present == 0)
 			buf_printf(&notes, "%s%.*s absent", notes.len ? "; " : "", (int)s->h[i].len, s->h[i].ptr);
 		else if (present > 1)

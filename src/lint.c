@@ -40,14 +40,6 @@ static size_t signed_count(const struct dkim_sig *s, const char *name)
 	return n;
 }
 
-static size_t present_count(const struct msg *m, const char *name)
-{
-	size_t n = 0;
-	for (long f = msg_find_field(m, name, 0); f >= 0; f = msg_find_field(m, name, (size_t)f + 1))
-		n++;
-	return n;
-}
-
 /* Signature and key warnings common to DKIM-Signature, AMS and AS. */
 static int lint_sig(struct lint *l, const struct dkim_sig *s, const struct msg *m, const char *where)
 {
@@ -75,7 +67,7 @@ static int lint_sig(struct lint *l, const struct dkim_sig *s, const struct msg *
 	}
 	static const char *const watched[] = { "From", "Subject" };
 	for (size_t i = 0; s->kind != DKIM_KIND_SEAL && s->usable && i < 2; i++) {
-		size_t present = present_count(m, watched[i]), signed_n = signed_count(s, watched[i]);
+		size_t present = msg_count_fields(m, slice_cstr(watched[i])), signed_n = signed_count(s, watched[i]);
 		if (present > signed_n)
 			rc |= warn(l, "unsigned-extra-field", where, "%s appears %zu times but h= names it %zu time%s: an "
 				   "added %s would not break the signature (over-sign it, RFC 6376 §8.15)", watched[i],
@@ -103,7 +95,7 @@ static int lint_ams(struct lint *l, const struct arc_set *set, const struct msg 
 		if (signs(s, arc_fields[i]))
 			rc |= warn(l, "ams-signs-trace", where, "the AMS signs %s, which later hops add or rewrite "
 				   "(RFC 8617 §4.1.2 excludes ARC fields)", arc_fields[i]);
-	if (present_count(m, "DKIM-Signature") > 0 && !signs(s, "DKIM-Signature"))
+	if (msg_count_fields(m, slice_cstr("DKIM-Signature")) > 0 && !signs(s, "DKIM-Signature"))
 		rc |= warn(l, "ams-misses-dkim-signature", where, "the AMS does not cover DKIM-Signature, so a removed or "
 			   "replaced DKIM-Signature goes unnoticed");
 	return rc;

@@ -266,6 +266,14 @@ FILE *msg_spool(FILE *in)
 	return tmp;
 }
 
+size_t msg_count_fields(const struct msg *m, struct slice name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nfields; i++)
+		n += !m->fields[i].malformed && slice_caseeq(m->fields[i].name, name);
+	return n;
+}
+
 long msg_find_field(const struct msg *m, const char *name, size_t start)
 {
 	for (size_t i = start; i < m->nfields; i++)
