@@ -29,6 +29,8 @@ int buf_append_byte(struct buf *b, char c);
 int buf_reserve(struct buf *b, size_t more);
 int buf_printf(struct buf *b, const char *fmt, ...)           /* formatted append, same failure rule */
 	__attribute__((format(printf, 2, 3)));
+/* Write len bytes to a new file at path (replacing it). 0, or -1 with "path: why" in err. */
+int buf_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
 void buf_reset(struct buf *b);                                 /* len = 0, keeps the memory */
 void buf_free(struct buf *b);
 char *buf_steal(struct buf *b);                                /* hand the data to the caller (free()) */

@@ -1,6 +1,7 @@
 /* buf: bounded buffers and slices (see include/buf.h). */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,20 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+int buf_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int ok = (len == 0 || fwrite(data, 1, len, f) == len);
+	ok &= fclose(f) == 0; /* closes whatever happened: a short write must not leak the FILE */
+	if (!ok)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+	return ok ? 0 : -1;
 }
 
 void buf_reset(struct buf *b)

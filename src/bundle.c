@@ -24,12 +24,11 @@ static int bundle_path(const struct bundle_opts *o, const char *name, char *out,
 static int write_buf(const struct bundle_opts *o, const char *name, const struct buf *b, char *err, size_t errlen)
 {
 	char path[1024];
-	FILE *f = bundle_path(o, name, path, sizeof path) == 0 ? fopen(path, "wb") : NULL;
-	if (!f || (b->len && fwrite(b->data, 1, b->len, f) != b->len) || fclose(f) != 0) {
-		snprintf(err, errlen, "%s/%s: %s", o->dir, name, strerror(errno));
+	if (bundle_path(o, name, path, sizeof path) < 0) {
+		snprintf(err, errlen, "%s/%s: path too long", o->dir, name);
 		return -1;
 	}
-	return 0;
+	return buf_write_file(path, b->data ? b->data : "", b->len, err, errlen);
 }
 
 static void iso_time(time_t t, char *out, size_t outlen)

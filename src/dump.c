@@ -62,18 +62,6 @@ int dump_begin(struct dump *d, const char *dir, const char *stem, struct run_res
 	return 0;
 }
 
-static int write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	return 0;
-}
-
 /* Give a body capture the signature's name: a hard link, or a copy where links are not allowed. */
 static int name_body(const char *from, const char *to, char *err, size_t errlen)
 {
@@ -102,7 +90,7 @@ static int dump_sig(struct dump *d, const struct run_result *r, const struct dki
 	char path[1024];
 	if (s->hdata.len) {
 		snprintf(path, sizeof path, "%s/%s.%s%u.header", d->dir, d->base, kind, idx);
-		if (write_file(path, s->hdata.data, s->hdata.len, err, errlen) < 0)
+		if (buf_write_file(path, s->hdata.data, s->hdata.len, err, errlen) < 0)
 			return -1;
 	}
 	for (size_t i = 0; s->body && i < d->nbody; i++) {
