@@ -28,6 +28,8 @@ struct arc_set {
 
 struct arc_chain {
 	enum verdict_result result;   /* NONE, PASS or FAIL */
+	enum verdict_code code;       /* VC_ARC_*: which step of §5.2 decided */
+	enum verdict_code cause;      /* for a failing AMS or AS: that signature's code, else VC_NONE */
 	char reason[VERDICT_REASON_MAX];
 	int temporary;                /* the failure comes from a temperror (DNS) */
 	int structure_ok;

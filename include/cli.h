@@ -13,7 +13,6 @@
 #include "report.h"
 #include "run.h"
 
-#define ARCVERIFY_VERSION "0.1.0"
 
 enum cli_color { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 

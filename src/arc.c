@@ -32,13 +32,15 @@ void arc_init(struct arc_chain *c)
 }
 
 /* The first structural problem decides the chain (§5.2 step 2); later ones are not reported. */
-static void structure_fail(struct arc_chain *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void structure_fail(struct arc_chain *c, const char *fmt, ...)
+static void structure_fail(struct arc_chain *c, enum verdict_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void structure_fail(struct arc_chain *c, enum verdict_code code, const char *fmt, ...)
 {
 	c->structure_ok = 0;
 	if (c->result == VERDICT_FAIL)
 		return;
 	c->result = VERDICT_FAIL;
+	c->code = code;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->reason, sizeof c->reason, fmt, ap);
@@ -115,12 +117,12 @@ static void census_fields(struct arc_chain *c, const struct msg *m, struct arc_c
 		c->arc_fields++;
 		long inst = field_instance(&m->fields[i], kind);
 		if (inst < 0) {
-			structure_fail(c, "an %s field has more than one i= tag (RFC 8617 §4.1)", arc_field_names[kind]);
+			structure_fail(c, VC_ARC_INSTANCE, "an %s field has more than one i= tag (RFC 8617 §4.1)", arc_field_names[kind]);
 		} else if (inst == 0) {
-			structure_fail(c, "an %s field has no valid i= instance tag (RFC 8617 §4.1)",
+			structure_fail(c, VC_ARC_INSTANCE, "an %s field has no valid i= instance tag (RFC 8617 §4.1)",
 				       arc_field_names[kind]);
 		} else if (inst > ARC_MAX_INSTANCES) {
-			structure_fail(c, "%s i=%ld is beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
+			structure_fail(c, VC_ARC_TOO_MANY, "%s i=%ld is beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
 				       arc_field_names[kind], inst, ARC_MAX_INSTANCES);
 		} else {
 			if (cs->count[inst][kind]++ == 0)
@@ -137,10 +139,10 @@ static void check_set_counts(struct arc_chain *c, const struct arc_census *cs)
 	for (unsigned i = 1; i <= cs->highest; i++) {
 		for (int k = 0; k < 3; k++) {
 			if (cs->count[i][k] == 0)
-				structure_fail(c, "ARC set i=%u has no %s (RFC 8617 §4.2.1: instances 1..%u each need one)",
+				structure_fail(c, VC_ARC_INCOMPLETE, "ARC set i=%u has no %s (RFC 8617 §4.2.1: instances 1..%u each need one)",
 					       i, arc_field_names[k], cs->highest);
 			else if (cs->count[i][k] > 1)
-				structure_fail(c, "ARC set i=%u has %u %s fields (RFC 8617 §4.2.1: exactly one)",
+				structure_fail(c, VC_ARC_DUPLICATE, "ARC set i=%u has %u %s fields (RFC 8617 §4.2.1: exactly one)",
 					       i, cs->count[i][k], arc_field_names[k]);
 		}
 	}
@@ -184,26 +186,26 @@ static void check_set_rules(struct arc_chain *c)
 {
 	struct arc_set *newest = &c->sets[c->n - 1];
 	if (newest->has_as && cv_is(&newest->as, "fail"))
-		structure_fail(c, "ARC-Seal i=%u says cv=fail: hop %u found the chain already broken "
+		structure_fail(c, VC_ARC_CV_FAIL, "ARC-Seal i=%u says cv=fail: hop %u found the chain already broken "
 			       "(RFC 8617 §5.2 step 2.1)", c->n, c->n);
 	for (unsigned i = 1; i <= c->n; i++) {
 		struct arc_set *set = &c->sets[i - 1];
 		if (set->has_as) {
 			const char *want = i == 1 ? "none" : "pass";
 			if (!cv_is(&set->as, "none") && !cv_is(&set->as, "pass") && !cv_is(&set->as, "fail"))
-				structure_fail(c, "ARC-Seal i=%u has cv=%s, which is not none, pass or fail "
+				structure_fail(c, VC_ARC_CV_INVALID, "ARC-Seal i=%u has cv=%s, which is not none, pass or fail "
 					       "(RFC 8617 §4.1.3)", i, set->as.cv[0] ? set->as.cv : "(empty)");
 			else if (!cv_is(&set->as, want))
-				structure_fail(c, "ARC-Seal i=%u has cv=%s; instance %u must say cv=%s (RFC 8617 §5.1.1)",
+				structure_fail(c, VC_ARC_CV_WRONG, "ARC-Seal i=%u has cv=%s; instance %u must say cv=%s (RFC 8617 §5.1.1)",
 					       i, set->as.cv, i, want);
 			if (tags_find(&set->as.tags, "h"))
-				structure_fail(c, "ARC-Seal i=%u has an h= tag; a seal signs no header selection "
+				structure_fail(c, VC_ARC_SEAL_H, "ARC-Seal i=%u has an h= tag; a seal signs no header selection "
 					       "(RFC 8617 §4.1.3)", i);
 		}
 		if (set->has_ams)
 			for (size_t k = 0; k < set->ams.nh; k++)
 				if (slice_caseeq_str(set->ams.h[k], "arc-seal"))
-					structure_fail(c, "ARC-Message-Signature i=%u signs ARC-Seal (RFC 8617 §4.1.2 "
+					structure_fail(c, VC_ARC_AMS_SIGNS_SEAL, "ARC-Message-Signature i=%u signs ARC-Seal (RFC 8617 §4.1.2 "
 						       "forbids it)", i);
 	}
 }
@@ -212,12 +214,13 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 {
 	struct arc_census *cs = malloc(sizeof *cs);
 	if (!cs) {
-		structure_fail(c, "out of memory");
+		structure_fail(c, VC_INTERNAL, "out of memory");
 		return;
 	}
 	census_fields(c, m, cs);
 	if (c->arc_fields == 0) {
 		c->result = VERDICT_NONE;       /* step 1: no sets, no chain */
+		c->code = VC_ARC_NONE;
 		snprintf(c->reason, sizeof c->reason, "no ARC header fields");
 		free(cs);
 		return;
@@ -228,7 +231,7 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 		c->sets = calloc(c->n, sizeof *c->sets);
 		if (!c->sets) {
 			c->n = 0;
-			structure_fail(c, "out of memory");
+			structure_fail(c, VC_INTERNAL, "out of memory");
 		} else {
 			fill_sets(c, m, cs);
 			check_set_rules(c);
@@ -308,19 +311,22 @@ static void evaluate_seal(struct arc_chain *c, struct arc_set *set, const struct
 	if (!set->has_as || !set->as.usable)
 		return;
 	if (!sets_complete_upto(c, set->instance)) {
-		verdict_set(&set->as.v, VERDICT_NONE, "not verified: ARC sets 1..%u are incomplete", set->instance);
+		verdict_set(&set->as.v, VERDICT_NONE, VC_NOT_VERIFIED, "not verified: ARC sets 1..%u are incomplete", set->instance);
 		return;
 	}
 	if (arc_seal_data(c, m, set->instance, &set->as.hdata) < 0) {
-		verdict_set(&set->as.v, VERDICT_PERMERROR, "seal data larger than %u bytes", MSG_HEADER_MAX);
+		verdict_set(&set->as.v, VERDICT_PERMERROR, VC_LIMIT, "seal data larger than %u bytes", MSG_HEADER_MAX);
 		return;
 	}
 	dkim_evaluate(&set->as, lk, pol);
 }
 
-static void chain_fail(struct arc_chain *c, const struct verdict *why, const char *fmt, unsigned i)
+static void chain_fail(struct arc_chain *c, enum verdict_code code, const struct verdict *why, const char *fmt,
+		       unsigned i)
 {
 	c->result = VERDICT_FAIL;
+	c->code = code;
+	c->cause = why->code;
 	c->temporary = why->result == VERDICT_TEMPERROR;
 	struct buf text;
 	buf_init(&text, 4 * VERDICT_REASON_MAX);
@@ -343,7 +349,7 @@ static int compute_oldest_pass(const struct arc_chain *c)
 
 static const struct verdict *sig_verdict(const struct arc_set *s, int seal)
 {
-	static const struct verdict missing = { VERDICT_PERMERROR, "missing" };
+	static const struct verdict missing = { VERDICT_PERMERROR, VC_MISSING_TAG, "missing" };
 	if (seal)
 		return s->has_as ? &s->as.v : &missing;
 	return s->has_ams ? &s->ams.v : &missing;
@@ -359,18 +365,19 @@ void arc_evaluate(struct arc_chain *c, const struct msg *m, struct lookup *lk, c
 		return; /* none, or a structural failure already decided the chain */
 	const struct verdict *newest_ams = sig_verdict(&c->sets[c->n - 1], 0);
 	if (newest_ams->result != VERDICT_PASS) {
-		chain_fail(c, newest_ams, "the newest ARC-Message-Signature (i=%u) does not verify "
+		chain_fail(c, VC_ARC_AMS_FAILED, newest_ams, "the newest ARC-Message-Signature (i=%u) does not verify "
 			   "(RFC 8617 §5.2 step 3)", c->n);
 		return;
 	}
 	for (unsigned i = c->n; i >= 1; i--) {
 		const struct verdict *seal = sig_verdict(&c->sets[i - 1], 1);
 		if (seal->result != VERDICT_PASS) {
-			chain_fail(c, seal, "ARC-Seal i=%u does not verify (RFC 8617 §5.2 step 5)", i);
+			chain_fail(c, VC_ARC_SEAL_FAILED, seal, "ARC-Seal i=%u does not verify (RFC 8617 §5.2 step 5)", i);
 			return;
 		}
 	}
 	c->result = VERDICT_PASS;
+	c->code = VC_ARC_PASS;
 	c->oldest_pass = compute_oldest_pass(c);
 	snprintf(c->reason, sizeof c->reason, "all %u ARC-Seals and the newest ARC-Message-Signature verify",
 		 c->n);

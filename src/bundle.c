@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 
 #include "b64.h"
-#include "cli.h"
+#include "version.h"
 
 /* ---- small file helpers ---- */
 

@@ -26,9 +26,9 @@ const char *dkim_kind_name(enum dkim_kind k)
 	return kind_names[k];
 }
 
-static int permerror(struct dkim_sig *s, const char *fmt, const char *arg)
+static int permerror(struct dkim_sig *s, enum verdict_code code, const char *fmt, const char *arg)
 {
-	verdict_set(&s->v, VERDICT_PERMERROR, fmt, arg);
+	verdict_set(&s->v, VERDICT_PERMERROR, code, fmt, arg);
 	return -1;
 }
 
@@ -49,7 +49,7 @@ static int check_required(struct dkim_sig *s)
 	const char *const *req = s->kind == DKIM_KIND_SIGNATURE ? sig : s->kind == DKIM_KIND_AMS ? ams : seal;
 	for (; *req; req++)
 		if (!tags_find(&s->tags, *req))
-			return permerror(s, "missing required tag %s", *req);
+			return permerror(s, VC_MISSING_TAG, "missing required tag %s", *req);
 	return 0;
 }
 
@@ -75,7 +75,7 @@ static int number_tag(struct dkim_sig *s, const char *name, size_t maxdigits, ui
 	if (!t)
 		return 0;
 	if (parse_number(t->value, maxdigits, out) < 0) {
-		verdict_set(&s->v, VERDICT_PERMERROR, "%s= is not a valid number (%.*s)", name,
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_BAD_NUMBER, "%s= is not a valid number (%.*s)", name,
 			    (int)(t->value.len > 40 ? 40 : t->value.len), t->value.ptr);
 		return -1;
 	}
@@ -115,7 +115,7 @@ static int parse_version(struct dkim_sig *s)
 	if (!slice_eq(v->value, "1")) {
 		char val[40];
 		slice_copy(v->value, val, sizeof val);
-		return permerror(s, "unsupported version v=%s (RFC 6376 §3.5 requires v=1)", val);
+		return permerror(s, VC_BAD_VERSION, "unsupported version v=%s (RFC 6376 §3.5 requires v=1)", val);
 	}
 	return 0;
 }
@@ -129,7 +129,7 @@ static int parse_instance(struct dkim_sig *s)
 	if (parse_number(t->value, 9, &n) < 0 || n == 0) {
 		char val[40];
 		slice_copy(t->value, val, sizeof val);
-		return permerror(s, "i= is not a valid ARC instance number (i=%s)", val);
+		return permerror(s, VC_BAD_INSTANCE, "i= is not a valid ARC instance number (i=%s)", val);
 	}
 	s->instance = (unsigned)n;
 	return 0;
@@ -138,7 +138,7 @@ static int parse_instance(struct dkim_sig *s)
 static int parse_algorithm(struct dkim_sig *s)
 {
 	if (sig_alg_parse(tags_find(&s->tags, "a")->value, &s->alg) < 0)
-		return permerror(s, "unknown algorithm a=%s", s->a);
+		return permerror(s, VC_BAD_ALGORITHM, "unknown algorithm a=%s", s->a);
 	s->has_alg = 1;
 	return 0;
 }
@@ -150,11 +150,11 @@ static int decode_b64_tag(struct dkim_sig *s, const char *name, struct buf *out)
 	if (!t)
 		return 0;
 	if (b64_decode(t->value, out, err, sizeof err) < 0) {
-		verdict_set(&s->v, VERDICT_PERMERROR, "%s= is not valid base64: %s", name, err);
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_BAD_BASE64, "%s= is not valid base64: %s", name, err);
 		return -1;
 	}
 	if (out->len == 0)
-		return permerror(s, "%s= is empty", name);
+		return permerror(s, VC_BAD_BASE64, "%s= is empty", name);
 	return 0;
 }
 
@@ -177,7 +177,7 @@ static int parse_canon(struct dkim_sig *s)
 		bad |= canon_parse(body, &s->bcanon) < 0;
 	}
 	if (bad)
-		return permerror(s, "unknown canonicalization c=%s", s->c);
+		return permerror(s, VC_BAD_CANON, "unknown canonicalization c=%s", s->c);
 	return 0;
 }
 
@@ -185,12 +185,12 @@ static int parse_domain_selector(struct dkim_sig *s)
 {
 	const struct tag *d = tags_find(&s->tags, "d"), *sel = tags_find(&s->tags, "s");
 	if (d->value.len >= sizeof s->d || !valid_domain(s->d))
-		return permerror(s, "d= is not a valid domain name (d=%s)", s->d);
+		return permerror(s, VC_BAD_DOMAIN, "d= is not a valid domain name (d=%s)", s->d);
 	if (sel->value.len >= sizeof s->s || !valid_domain(s->s))
-		return permerror(s, "s= is not a valid selector (s=%s)", s->s);
+		return permerror(s, VC_BAD_DOMAIN, "s= is not a valid selector (s=%s)", s->s);
 	int n = snprintf(s->keyname, sizeof s->keyname, "%s._domainkey.%s", s->s, s->d);
 	if (n < 0 || (size_t)n >= sizeof s->keyname || n > 253)
-		return permerror(s, "key name %s._domainkey.<d=> is longer than a DNS name may be", s->s);
+		return permerror(s, VC_BAD_DOMAIN, "key name %s._domainkey.<d=> is longer than a DNS name may be", s->s);
 	return 0;
 }
 
@@ -201,11 +201,11 @@ static int parse_signed_headers(struct dkim_sig *s)
 		return 0; /* an h= on a seal is a structural error judged by the ARC layer */
 	const struct tag *t = tags_find(&s->tags, "h");
 	if (tags_split_colon(t->value, s->h, DKIM_H_MAX, &s->nh) < 0)
-		return permerror(s, "h= has an empty header name or more than %s names", "256");
+		return permerror(s, VC_BAD_H, "h= has an empty header name or more than %s names", "256");
 	for (size_t i = 0; i < s->nh; i++)
 		if (slice_caseeq_str(s->h[i], "from"))
 			return 0;
-	return permerror(s, "h= does not include From (RFC 6376 §5.4 requires it)%s", "");
+	return permerror(s, VC_FROM_NOT_SIGNED, "h= does not include From (RFC 6376 §5.4 requires it)%s", "");
 }
 
 /* dkim-quoted-printable (§2.11): =XX hex escapes, FWS removed. */
@@ -255,13 +255,13 @@ static int parse_identity(struct dkim_sig *s)
 	}
 	if (decode_identity(t->value, s->identity, sizeof s->identity) < 0) {
 		s->identity[0] = '\0';
-		return permerror(s, "i= is not a valid identity (dkim-quoted-printable, RFC 6376 §2.11)%s", "");
+		return permerror(s, VC_BAD_IDENTITY, "i= is not a valid identity (dkim-quoted-printable, RFC 6376 §2.11)%s", "");
 	}
 	const char *at = strrchr(s->identity, '@');
 	if (!at)
-		return permerror(s, "i= has no '@' (i=%s)", s->identity);
+		return permerror(s, VC_BAD_IDENTITY, "i= has no '@' (i=%s)", s->identity);
 	if (!domain_within(at + 1, s->d))
-		return permerror(s, "i= domain not within d= (i=%s)", s->identity);
+		return permerror(s, VC_IDENTITY_DOMAIN, "i= domain not within d= (i=%s)", s->identity);
 	return 0;
 }
 
@@ -279,7 +279,7 @@ static int parse_query(struct dkim_sig *s)
 				return 0;
 	char val[80];
 	slice_copy(t->value, val, sizeof val);
-	return permerror(s, "q= does not offer dns/txt (q=%s)", val);
+	return permerror(s, VC_BAD_QUERY, "q= does not offer dns/txt (q=%s)", val);
 }
 
 static int parse_times(struct dkim_sig *s)
@@ -291,7 +291,7 @@ static int parse_times(struct dkim_sig *s)
 	if (number_tag(s, "t", 12, &s->t, &s->has_t) < 0 || number_tag(s, "x", 12, &s->x, &s->has_x) < 0)
 		return -1;
 	if (s->has_t && s->has_x && s->x <= s->t) {
-		verdict_set(&s->v, VERDICT_PERMERROR, "x= is before t= or equal to it (t=%llu, x=%llu)",
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_X_BEFORE_T, "x= is before t= or equal to it (t=%llu, x=%llu)",
 			    (unsigned long long)s->t, (unsigned long long)s->x);
 		return -1;
 	}
@@ -318,7 +318,7 @@ void dkim_parse(struct dkim_sig *s, enum dkim_kind kind, const struct msg *m, si
 	init_sig(s, kind, field);
 	char err[200];
 	if (tags_parse(m->fields[field].value, &s->tags, err, sizeof err) < 0) {
-		verdict_set(&s->v, VERDICT_PERMERROR, "%s", err);
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_TAG_SYNTAX, "%s", err);
 		return;
 	}
 	copy_tag(&s->tags, "a", s->a, sizeof s->a);
@@ -368,7 +368,7 @@ void dkim_prepare(struct dkim_sig *s, struct hash_registry *reg, struct lookup *
 	if (s->kind != DKIM_KIND_SEAL) {
 		s->body = hash_body_get(reg, s->bcanon, sig_alg_hash(s->alg), s->l, 0);
 		if (!s->body) {
-			verdict_set(&s->v, VERDICT_PERMERROR, "too many distinct body hashes in one message (limit %d)",
+			verdict_set(&s->v, VERDICT_PERMERROR, VC_LIMIT, "too many distinct body hashes in one message (limit %d)",
 				    HASH_BODIES_MAX);
 			s->usable = 0;
 			return;
@@ -471,7 +471,7 @@ int dkim_header_data(struct dkim_sig *s, const struct msg *m)
 	struct dkim_hdr_opts o = dkim_hdr_default(s);
 	int rc = dkim_header_data_with(s, m, &o, &s->hdata, s->selected);
 	if (rc < 0)
-		verdict_set(&s->v, VERDICT_PERMERROR, "header data larger than %u bytes", MSG_HEADER_MAX);
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_LIMIT, "header data larger than %u bytes", MSG_HEADER_MAX);
 	return rc;
 }
 
@@ -479,10 +479,10 @@ static void check_times(struct dkim_sig *s, const struct dkim_policy *pol)
 {
 	uint64_t now = (uint64_t)pol->now;
 	if (s->has_x && s->x < now)
-		verdict_set(&s->v, VERDICT_FAIL, "signature expired (x=%llu is %llu s before the evaluation time)",
+		verdict_set(&s->v, VERDICT_FAIL, VC_EXPIRED, "signature expired (x=%llu is %llu s before the evaluation time)",
 			    (unsigned long long)s->x, (unsigned long long)(now - s->x));
 	if (s->has_t && s->t > now)
-		verdict_set(&s->v, VERDICT_FAIL,
+		verdict_set(&s->v, VERDICT_FAIL, VC_FUTURE,
 			    "signature timestamp in the future (t=%llu is %llu s after the evaluation time)",
 			    (unsigned long long)s->t, (unsigned long long)(s->t - now));
 }
@@ -494,16 +494,16 @@ static void check_answer(struct dkim_sig *s, const struct lookup_answer *a)
 		break;
 	case LOOKUP_NXDOMAIN:
 	case LOOKUP_NODATA:
-		verdict_set(&s->v, VERDICT_PERMERROR, "no key for %s (%s)", s->keyname, lookup_status_word(a->status));
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_NO_KEY, "no key for %s (%s)", s->keyname, lookup_status_word(a->status));
 		break;
 	case LOOKUP_TIMEOUT:
-		verdict_set(&s->v, VERDICT_TEMPERROR, "DNS timeout looking up %s: %s", s->keyname, a->detail);
+		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_TIMEOUT, "DNS timeout looking up %s: %s", s->keyname, a->detail);
 		break;
 	case LOOKUP_SERVFAIL:
-		verdict_set(&s->v, VERDICT_TEMPERROR, "DNS SERVFAIL looking up %s: %s", s->keyname, a->detail);
+		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_SERVFAIL, "DNS SERVFAIL looking up %s: %s", s->keyname, a->detail);
 		break;
 	default:
-		verdict_set(&s->v, VERDICT_TEMPERROR, "DNS error looking up %s: %s", s->keyname, a->detail);
+		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_ERROR, "DNS error looking up %s: %s", s->keyname, a->detail);
 		break;
 	}
 }
@@ -513,13 +513,13 @@ static int check_key_fits(const struct dkim_sig *s, const struct keyrec *k, stru
 {
 	enum hash_alg h = sig_alg_hash(s->alg);
 	if (!(k->hashes & (1u << h))) {
-		verdict_set(v, VERDICT_PERMERROR, "key h= does not allow %s", hash_name(h));
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_HASH, "key h= does not allow %s", hash_name(h));
 		return -1;
 	}
 	if (k->strict && s->kind == DKIM_KIND_SIGNATURE) {
 		const char *at = strrchr(s->identity, '@');
 		if (!at || strcasecmp(at + 1, s->d) != 0) {
-			verdict_set(v, VERDICT_PERMERROR, "key t=s requires the i= domain to equal d= (i=%s, d=%s)",
+			verdict_set(v, VERDICT_PERMERROR, VC_KEY_STRICT, "key t=s requires the i= domain to equal d= (i=%s, d=%s)",
 				    s->identity, s->d);
 			return -1;
 		}
@@ -577,7 +577,7 @@ static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const str
 			ok = sig_verify(k->pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why,
 					sizeof why);
 			if (ok < 0 && first_problem.result == VERDICT_NONE)
-				verdict_set(&first_problem, VERDICT_PERMERROR, "%s", why);
+				verdict_set(&first_problem, VERDICT_PERMERROR, VC_INTERNAL, "%s", why);
 		}
 		if (ok >= 0 && (ok == 1 || !have_usable)) {
 			if (s->has_key)
@@ -594,7 +594,7 @@ static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const str
 			return;
 	}
 	if (!have_usable && first_problem.result != VERDICT_NONE)
-		verdict_set(&s->v, first_problem.result, "%s", first_problem.reason);
+		verdict_set(&s->v, first_problem.result, first_problem.code, "%s", first_problem.reason);
 }
 
 static void compare_body_hash(struct dkim_sig *s)
@@ -651,25 +651,25 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 		unsigned char digest[HASH_MAX_DIGEST];
 		unsigned dlen = 0;
 		if (hash_digest(sig_alg_hash(s->alg), s->hdata.data ? s->hdata.data : "", s->hdata.len, digest, &dlen) < 0)
-			verdict_set(&s->v, VERDICT_PERMERROR, "could not hash the header data (OpenSSL)");
+			verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "could not hash the header data (OpenSSL)");
 		else
 			verify_with_records(s, lk, s->answer, pol, digest, dlen);
 	}
 	if (s->body && s->body->failed)
-		verdict_set(&s->v, VERDICT_PERMERROR, "could not hash the body (OpenSSL)");
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "could not hash the body (OpenSSL)");
 	if (s->has_l && s->body && s->l > s->body->canon_len)
-		verdict_set(&s->v, VERDICT_FAIL, "l= larger than the body (l=%llu, canonicalized body is %llu bytes)",
+		verdict_set(&s->v, VERDICT_FAIL, VC_LENGTH, "l= larger than the body (l=%llu, canonicalized body is %llu bytes)",
 			    (unsigned long long)s->l, (unsigned long long)s->body->canon_len);
 	if (s->body_ok == 0)
-		verdict_set(&s->v, VERDICT_FAIL, "body hash mismatch");
+		verdict_set(&s->v, VERDICT_FAIL, VC_BODY_HASH, "body hash mismatch");
 	if (s->header_ok == 0)
-		verdict_set(&s->v, VERDICT_FAIL, "signature did not verify");
+		verdict_set(&s->v, VERDICT_FAIL, VC_SIG_INVALID, "signature did not verify");
 	if (s->header_ok == 1 && s->alg == SIG_RSA_SHA1 && !pol->allow_sha1) {
 		s->sha1_refused = 1;
-		verdict_set(&s->v, VERDICT_FAIL,
+		verdict_set(&s->v, VERDICT_FAIL, VC_SHA1,
 			    "rsa-sha1 not accepted (RFC 8301 §3.1), although the signature verifies; --allow-sha1 accepts it");
 	}
-	if (verdict_set(&s->v, VERDICT_PASS, "signature verified"))
+	if (verdict_set(&s->v, VERDICT_PASS, VC_VERIFIED, "signature verified"))
 		append_pass_notes(s);
 }
 

@@ -30,11 +30,11 @@ static int check_version(const struct tag_list *tl, struct verdict *v)
 	if (!t)
 		return 0;
 	if (t != &tl->tags[0]) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: v= is not the first tag");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: v= is not the first tag");
 		return -1;
 	}
 	if (!slice_eq(t->value, "DKIM1")) {
-		verdict_set(v, VERDICT_PERMERROR, "key v= is not DKIM1 (v=%.*s)", (int)t->value.len, t->value.ptr);
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_VERSION, "key v= is not DKIM1 (v=%.*s)", (int)t->value.len, t->value.ptr);
 		return -1;
 	}
 	return 0;
@@ -49,7 +49,7 @@ static int parse_type(const struct tag_list *tl, enum key_type *type, struct ver
 	} else if (slice_eq(t->value, "ed25519")) {
 		*type = KEY_ED25519;   /* RFC 8463 §4 */
 	} else {
-		verdict_set(v, VERDICT_PERMERROR, "unknown key type k=%.*s", (int)t->value.len, t->value.ptr);
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_TYPE, "unknown key type k=%.*s", (int)t->value.len, t->value.ptr);
 		return -1;
 	}
 	return 0;
@@ -65,7 +65,7 @@ static int parse_hashes(const struct tag_list *tl, struct keyrec *k, struct verd
 	struct slice items[32];
 	size_t n;
 	if (tags_split_colon(t->value, items, 32, &n) < 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: bad h= list");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: bad h= list");
 		return -1;
 	}
 	k->has_h = 1;
@@ -88,13 +88,13 @@ static int check_service(const struct tag_list *tl, struct verdict *v)
 	struct slice items[32];
 	size_t n;
 	if (tags_split_colon(t->value, items, 32, &n) < 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: bad s= list");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: bad s= list");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (slice_eq(items[i], "*") || slice_eq(items[i], "email"))
 			return 0;
-	verdict_set(v, VERDICT_PERMERROR, "key s= does not allow email (s=%.*s)", (int)t->value.len, t->value.ptr);
+	verdict_set(v, VERDICT_PERMERROR, VC_KEY_SERVICE, "key s= does not allow email (s=%.*s)", (int)t->value.len, t->value.ptr);
 	return -1;
 }
 
@@ -178,7 +178,7 @@ static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, st
 		pkey = NULL; /* trailing garbage after the structure */
 	}
 	if (pkey && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
-		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: k=rsa but p= holds a %s key",
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_MISMATCH, "key type mismatch: k=rsa but p= holds a %s key",
 			    OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
 		EVP_PKEY_free(pkey);
 		return -1;
@@ -192,7 +192,7 @@ static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, st
 			pkey = NULL;
 		}
 		if (!pkey) {
-			verdict_set(v, VERDICT_PERMERROR,
+			verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE,
 				    "unusable key: p= is neither an RSA SubjectPublicKeyInfo nor an RSAPublicKey");
 			return -1;
 		}
@@ -207,13 +207,13 @@ static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, st
 static int decode_ed25519(struct keyrec *k, const unsigned char *raw, size_t len, struct verdict *v)
 {
 	if (len != 32) {
-		verdict_set(v, VERDICT_PERMERROR,
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE,
 			    "unusable key: an Ed25519 p= must be 32 bytes (RFC 8463 §4), this one has %zu", len);
 		return -1;
 	}
 	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, len);
 	if (!k->pkey) {
-		verdict_set(v, VERDICT_PERMERROR, "unusable key: OpenSSL rejected the Ed25519 key");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE, "unusable key: OpenSSL rejected the Ed25519 key");
 		return -1;
 	}
 	k->bits = 256;
@@ -224,7 +224,7 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, struct verdic
 {
 	const struct tag *p = tags_find(tl, "p");
 	if (!p) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: no p= tag");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: no p= tag");
 		return -1;
 	}
 	struct buf der;
@@ -232,9 +232,9 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, struct verdic
 	char err[120];
 	int rc = -1;
 	if (b64_decode(p->value, &der, err, sizeof err) < 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: p= %s", err);
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: p= %s", err);
 	} else if (der.len == 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key revoked (empty p=)"); /* §3.6.1 */
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_REVOKED, "key revoked (empty p=)"); /* §3.6.1 */
 	} else if (k->type == KEY_RSA) {
 		rc = decode_rsa(k, (const unsigned char *)der.data, der.len, v);
 	} else {
@@ -253,11 +253,11 @@ int keyrec_decode(const char *text, size_t len, struct keyrec *out)
 	struct tag_list tl;
 	char err[200];
 	if (slice_trim_wsp(slice_make(text, len)).len == 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: the TXT record is empty");
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: the TXT record is empty");
 		return -1;
 	}
 	if (tags_parse(slice_make(text, len), &tl, err, sizeof err) < 0) {
-		verdict_set(v, VERDICT_PERMERROR, "key record syntax error: %s", err);
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: %s", err);
 		return -1;
 	}
 	if (check_version(&tl, v) < 0 || parse_type(&tl, &out->type, v) < 0)
@@ -277,21 +277,21 @@ int keyrec_decode(const char *text, size_t len, struct keyrec *out)
 int keyrec_check(const struct keyrec *k, int want_type, const struct keyrec_policy *pol, struct verdict *v)
 {
 	if (want_type >= 0 && k->type_known && (int)k->type != want_type) {
-		verdict_set(v, VERDICT_PERMERROR, "key type mismatch: the signature needs %s, the key is k=%s",
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_MISMATCH, "key type mismatch: the signature needs %s, the key is k=%s",
 			    keyrec_type_name((enum key_type)want_type), keyrec_type_name(k->type));
 		return -1;
 	}
 	if (k->problem.result != VERDICT_NONE) {
-		verdict_set(v, k->problem.result, "%s", k->problem.reason);
+		verdict_set(v, k->problem.result, k->problem.code, "%s", k->problem.reason);
 		return -1;
 	}
 	if (k->type == KEY_RSA && k->bits < pol->min_rsa_bits) {
-		verdict_set(v, VERDICT_PERMERROR, "key too small (%u bits; minimum %u, RFC 8301 §3.2)", k->bits,
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SMALL, "key too small (%u bits; minimum %u, RFC 8301 §3.2)", k->bits,
 			    pol->min_rsa_bits);
 		return -1;
 	}
 	if (k->type == KEY_RSA && k->bits > KEYREC_MAX_RSA_BITS) {
-		verdict_set(v, VERDICT_PERMERROR, "key too large (%u bits; arcverify accepts up to %u)", k->bits,
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_LARGE, "key too large (%u bits; arcverify accepts up to %u)", k->bits,
 			    KEYREC_MAX_RSA_BITS);
 		return -1;
 	}

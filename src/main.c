@@ -5,6 +5,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "version.h"
 
 static int want_color(enum cli_color c)
 {

@@ -432,6 +432,7 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 	canon_pair(s, c, sizeof c);
 	json_kv_str(j, "result", verdict_word(s->v.result));
 	json_kv_bool(j, "valid", s->v.result == VERDICT_PASS);
+	json_kv_str(j, "code", s->v.code ? verdict_code_word(s->v.code) : NULL);
 	json_kv_str(j, "reason", s->v.reason);
 	json_kv_str(j, "d", s->d);
 	json_kv_str(j, "s", s->s);
@@ -528,6 +529,8 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 	json_key(j, "arc");
 	json_obj_begin(j);
 	json_kv_str(j, "result", verdict_word(c->result));
+	json_kv_str(j, "code", c->code ? verdict_code_word(c->code) : NULL);
+	json_kv_str(j, "cause", c->cause ? verdict_code_word(c->cause) : NULL);
 	json_kv_str(j, "reason", c->reason);
 	json_kv_bool(j, "temporary", c->temporary);
 	json_key(j, "oldest_pass");

@@ -325,7 +325,7 @@ END_TEST
 
 START_TEST(test_arc_suite_skipped)
 {
-	fprintf(stderr, "\n*** SKIPPED: ../shared is absent (set ARCVERIFY_SHARED): the ARC test suite was NOT run ***\n\n");
+	fixture_skip("arc-test-suite", "../shared is absent (set ARCVERIFY_SHARED): the ARC test suite was NOT run");
 }
 END_TEST
 

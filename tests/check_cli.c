@@ -353,7 +353,7 @@ END_TEST
 START_TEST(test_man_page_lint)
 {
 	if (system("command -v mandoc >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "\n*** SKIPPED: mandoc is not installed: man page lint NOT run ***\n\n");
+		fixture_skip("man-page-lint", "mandoc is not installed: man page lint NOT run");
 		return;
 	}
 	ck_assert_int_eq(system("mandoc -Tlint -W warning man/arcverify.1"), 0);

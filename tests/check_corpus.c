@@ -193,8 +193,7 @@ static int shared_missing(void)
 {
 	if (fixture_shared())
 		return 0;
-	fprintf(stderr, "\n*** SKIPPED: ../shared is absent (set ARCVERIFY_SHARED): public conformance "
-			"suites were NOT run ***\n\n");
+	fixture_skip("corpus", "../shared is absent (set ARCVERIFY_SHARED): public conformance suites were NOT run");
 	return 1;
 }
 

@@ -14,6 +14,7 @@
 
 #include "keyrec.h"
 #include "lookup.h"
+#include "fixture.h"
 #include "suites.h"
 #include "zone.h"
 
@@ -565,9 +566,8 @@ START_TEST(test_load_shared_corpus)
 	snprintf(path, sizeof path, "%s/testsuites/mail-dkim-corpus/keys.zone", shared);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "\n*** SKIPPED zone test_load_shared_corpus: %s is absent "
-				"(set ARCVERIFY_SHARED to the shared/ directory) ***\n\n",
-			path);
+		fixture_skip("zone test_load_shared_corpus", "%s is absent (set ARCVERIFY_SHARED to the shared/ directory)",
+			     path);
 		return;
 	}
 	fclose(f);

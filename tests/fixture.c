@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,22 @@ const char *fixture_shared(void)
 	if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode))
 		return NULL;
 	return d;
+}
+
+void fixture_skip(const char *test, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n*** SKIPPED %s: %s ***\n\n", test, why);
+	const char *log = getenv("ARCVERIFY_SKIPLOG");
+	FILE *f = log && *log ? fopen(log, "a") : NULL;
+	if (f) {
+		fprintf(f, "%s: %s\n", test, why);
+		fclose(f);
+	}
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -80,7 +97,8 @@ struct expect_line {
 	char target[8];         /* forensic lines: dkim, ams or as */
 	int index;
 	char result[64];        /* result word, or a forensic variant id */
-	char reason[256];
+	char code[48];          /* stable reason code (verdict.h) the verdict must carry */
+	char reason[256];       /* signatures: a substring of the sentence; arc: the cause code */
 	unsigned long long signed_bytes, appended_bytes;
 };
 
@@ -102,7 +120,9 @@ static void expect_add_line(struct expectation *e, const char *kind, const char 
 	memset(l, 0, sizeof *l);
 	snprintf(l->kind, sizeof l->kind, "%s", kind);
 	int consumed = 0;
-	if (strcmp(kind, "arc") == 0 || strcmp(kind, "oldest-pass") == 0) {
+	if (strcmp(kind, "arc") == 0) {
+		sscanf(rest, "%63s %47s %n", l->result, l->code, &consumed);
+	} else if (strcmp(kind, "oldest-pass") == 0) {
 		sscanf(rest, "%63s %n", l->result, &consumed);
 	} else if (strcmp(kind, "prefix") == 0) {
 		sscanf(rest, "%7s %d %llu %llu", l->target, &l->index, &l->signed_bytes, &l->appended_bytes);
@@ -111,7 +131,7 @@ static void expect_add_line(struct expectation *e, const char *kind, const char 
 		sscanf(rest, "%7s %d %63s", l->target, &l->index, l->result);
 		return;
 	} else {
-		sscanf(rest, "%d %63s %n", &l->index, l->result, &consumed);
+		sscanf(rest, "%d %63s %47s %n", &l->index, l->result, l->code, &consumed);
 	}
 	snprintf(l->reason, sizeof l->reason, "%s", rest + consumed);
 }
@@ -230,13 +250,36 @@ static int contains_nocase(const char *hay, const char *needle)
 	return n == 0;
 }
 
+/* The code word of an expectation line must be one the tool defines, and the verdict must carry it. */
+static int check_code(const struct expect_line *l, enum verdict_code got, char *why, size_t whylen)
+{
+	enum verdict_code want;
+	if (verdict_code_from_word(l->code, &want) < 0) {
+		snprintf(why, whylen, "%s %d: '%s' is not a reason code (verdict.h)", l->kind, l->index, l->code);
+		return -1;
+	}
+	if (want != got) {
+		snprintf(why, whylen, "%s %d: expected code %s, got %s", l->kind, l->index, l->code,
+			 verdict_code_word(got));
+		return -1;
+	}
+	return 0;
+}
+
 static int check_line(const struct run_result *r, const struct expect_line *l, char *why, size_t whylen)
 {
 	const char *got, *reason;
 	char num[16];
+	enum verdict_code code = VC_NONE;
 	if (strcmp(l->kind, "arc") == 0) {
 		got = verdict_word(r->arc.result);
-		reason = r->arc.reason;
+		reason = "";
+		code = r->arc.code;
+		if (l->reason[0] && strcmp(l->reason, verdict_code_word(r->arc.cause)) != 0) {
+			snprintf(why, whylen, "arc: expected cause %s, got %s (%s)", l->reason,
+				 verdict_code_word(r->arc.cause), r->arc.reason);
+			return -1;
+		}
 	} else if (strcmp(l->kind, "oldest-pass") == 0) {
 		snprintf(num, sizeof num, "%d", r->arc.oldest_pass);
 		got = num;
@@ -249,12 +292,21 @@ static int check_line(const struct run_result *r, const struct expect_line *l, c
 		}
 		got = verdict_word(v->result);
 		reason = v->reason;
+		code = v->code;
 	}
 	if (strcmp(got, l->result) != 0) {
 		snprintf(why, whylen, "%s %d: expected %s, got %s (%s)", l->kind, l->index, l->result, got, reason);
 		return -1;
 	}
-	if (l->reason[0] && !contains_nocase(reason, l->reason)) {
+	if (strcmp(l->kind, "oldest-pass") != 0) {
+		if (!l->code[0]) {
+			snprintf(why, whylen, "%s %d: the line names no reason code", l->kind, l->index);
+			return -1;
+		}
+		if (check_code(l, code, why, whylen) < 0)
+			return -1;
+	}
+	if (strcmp(l->kind, "arc") != 0 && l->reason[0] && !contains_nocase(reason, l->reason)) {
 		snprintf(why, whylen, "%s %d: reason '%s' lacks '%s'", l->kind, l->index, reason, l->reason);
 		return -1;
 	}

@@ -24,6 +24,9 @@ const char *fixture_testdata(void);
 const char *fixture_shared(void);
 /* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Returns exit status. */
 int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
+/* Record a skipped test (loudly on stderr, and in the runner's skip log so the closing summary
+ * counts it): call instead of asserting when a test cannot run here. */
+void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Read a whole file into a buf; 0 or -1. */
 int fixture_read_file(const char *path, struct buf *out);
 
