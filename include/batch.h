@@ -1,22 +1,52 @@
 /*
- * batch: the driver over every input named on the command line: opens each
- * file (or standard input), runs it through run.h, writes its report, and folds
- * the per-message outcomes into one exit status (sysexits: 64 usage, 66 no
- * input, 75 temporary failure). Maildir and mbox scanning belong here later.
+ * batch: a verification run over every input: collects the inputs (input.h),
+ * opens the key source, drives the engine (engine.h) and writes each
+ * message's report in input order, the evidence files (--dump-canon,
+ * --bundle), and folds the outcomes into one exit status (sysexits.h numbers,
+ * see batch_exit_status). It takes its own options, filled by the command line
+ * or by any other caller; it never exits.
  */
 #ifndef ARCVERIFY_BATCH_H
 #define ARCVERIFY_BATCH_H
 
 #include <stdio.h>
 
-#include "cli.h"
+#include "dns.h"
+#include "engine.h"
+#include "input.h"
+#include "report.h"
+#include "run.h"
 
 #define EXIT_VERIFY_FAIL 1
 #define EXIT_USAGE 64      /* EX_USAGE */
+#define EXIT_DATAERR 65    /* EX_DATAERR: an input holds no message */
 #define EXIT_NOINPUT 66    /* EX_NOINPUT */
+#define EXIT_CANTCREAT 73  /* EX_CANTCREAT: an output file or directory cannot be made */
+#define EXIT_IOERR 74      /* EX_IOERR: output could not be written */
 #define EXIT_TEMPFAIL 75   /* EX_TEMPFAIL */
+#define EXIT_CONFIG 78     /* EX_CONFIG: a --keys zone file is wrong */
 
-/* Verify every input; reports go to out, problems with inputs to err. Returns the exit status. */
-int batch_run(const struct cli_opts *o, FILE *out, FILE *err);
+struct batch_opts {
+	struct run_opts run;
+	struct report_opts report;
+	struct input_opts input;
+	struct dns_opts dns;
+	const char *const *keys;    /* --keys files (not ours) */
+	size_t nkeys;
+	const char *const *names;   /* message files, directories, "-" (not ours) */
+	size_t nnames;
+	const char *files_from;     /* --files-from FILE or "-" */
+	int files_from_nul;         /* -0 */
+	enum input_mbox_mode mbox;  /* --mbox: every named file is an mbox */
+	unsigned jobs;              /* -j: worker threads */
+	const char *dump_dir;       /* --dump-canon DIR */
+	const char *bundle_dir;     /* --bundle DIR */
+	int redact;                 /* --redact */
+	const char *compare_sent;   /* --compare SENT: the one name is the received copy */
+};
+
+/* Verify every input; reports go to out, problems with the tool and its inputs to err.
+ * Returns the exit status. */
+int batch_run(const struct batch_opts *o, FILE *out, FILE *err);
 
 #endif

@@ -1,34 +1,23 @@
 /*
  * cli: the command line. One table of options feeds getopt_long, --help and
  * the documentation checks, so usage, README and man page cannot drift apart
- * unnoticed. Parsing never exits: it returns an error for main to turn into
- * exit status 64 (EX_USAGE).
+ * unnoticed. Parsing fills the batch layer's own options (batch.h) and never
+ * exits: it returns an error for main to turn into exit status 64 (EX_USAGE).
  */
 #ifndef ARCVERIFY_CLI_H
 #define ARCVERIFY_CLI_H
 
 #include <stdio.h>
 
-#include "dns.h"
-#include "report.h"
-#include "run.h"
-
+#include "batch.h"
 
 enum cli_color { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 
 struct cli_opts {
-	struct run_opts run;
-	struct report_opts report;
-	struct dns_opts dns;
+	struct batch_opts batch;
 	enum cli_color color;
-	const char **keys;          /* --keys files, argv strings (not ours) */
-	size_t nkeys;
-	const char **files;         /* message files, argv strings; "-" is stdin */
-	size_t nfiles;
-	const char *dump_dir;       /* --dump-canon DIR */
-	const char *bundle_dir;     /* --bundle DIR */
-	int redact;                 /* --redact */
-	const char *compare_sent;   /* --compare SENT: the one FILE is the received copy */
+	const char **keys;          /* --keys files, argv strings (not ours); batch.keys points here */
+	const char **names;         /* message names, argv strings; batch.names points here */
 	int help, version;
 };
 

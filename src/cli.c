@@ -144,11 +144,12 @@ static int parse_timeout(const char *s, int *ms)
 static void set_defaults(struct cli_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->run.policy.now = time(NULL);
-	o->run.policy.min_key_bits = 1024;
-	o->run.do_dkim = o->run.do_arc = 1;
-	o->report.format = REPORT_TEXT;
-	o->dns.timeout_ms = 5000;
+	o->batch.run.policy.now = time(NULL);
+	o->batch.run.policy.min_key_bits = 1024;
+	o->batch.run.do_dkim = o->batch.run.do_arc = 1;
+	o->batch.report.format = REPORT_TEXT;
+	o->batch.dns.timeout_ms = 5000;
+	o->batch.jobs = 1;
 }
 
 #define USAGE_ERROR(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -157,50 +158,51 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 {
 	unsigned long long v;
 	switch (c) {
-	case OPT_NO_CRLF: o->run.msg.no_crlf = 1; break;
+	case OPT_NO_CRLF: o->batch.run.msg.no_crlf = 1; break;
 	case OPT_NOW:
 		if (parse_ulong(arg, (unsigned long long)LLONG_MAX, &v) < 0)
 			USAGE_ERROR("--now needs seconds since 1970, not '%s'", arg);
-		o->run.policy.now = (time_t)v;
+		o->batch.run.policy.now = (time_t)v;
 		break;
-	case OPT_ALLOW_SHA1: o->run.policy.allow_sha1 = 1; break;
+	case OPT_ALLOW_SHA1: o->batch.run.policy.allow_sha1 = 1; break;
 	case OPT_MIN_KEY_BITS:
 		if (parse_ulong(arg, KEYREC_MAX_RSA_BITS, &v) < 0)
 			USAGE_ERROR("--min-key-bits needs a number up to %d, not '%s'", KEYREC_MAX_RSA_BITS, arg);
-		o->run.policy.min_key_bits = (unsigned)v;
+		o->batch.run.policy.min_key_bits = (unsigned)v;
 		break;
 	case OPT_KEYS:
-		if (push_arg(&o->keys, &o->nkeys, arg) < 0)
+		if (push_arg(&o->keys, &o->batch.nkeys, arg) < 0)
 			USAGE_ERROR("out of memory");
+		o->batch.keys = o->keys;
 		break;
 	case OPT_DNS_SERVER:
-		if (o->dns.nservers == DNS_SERVERS_MAX)
+		if (o->batch.dns.nservers == DNS_SERVERS_MAX)
 			USAGE_ERROR("at most %d --dns-server options", DNS_SERVERS_MAX);
-		if (dns_parse_server(arg, &o->dns.servers[o->dns.nservers]) < 0)
+		if (dns_parse_server(arg, &o->batch.dns.servers[o->batch.dns.nservers]) < 0)
 			USAGE_ERROR("--dns-server needs IP or IP:PORT ([IPv6]:PORT), not '%s'", arg);
-		o->dns.nservers++;
+		o->batch.dns.nservers++;
 		break;
 	case OPT_DNS_TIMEOUT:
-		if (parse_timeout(arg, &o->dns.timeout_ms) < 0)
+		if (parse_timeout(arg, &o->batch.dns.timeout_ms) < 0)
 			USAGE_ERROR("--dns-timeout needs seconds (0 < SECONDS <= 3600), not '%s'", arg);
 		break;
-	case OPT_JSON: o->report.format = REPORT_JSON; break;
+	case OPT_JSON: o->batch.report.format = REPORT_JSON; break;
 	case OPT_FORMAT:
-		if (parse_format(arg, &o->report.format) < 0)
+		if (parse_format(arg, &o->batch.report.format) < 0)
 			USAGE_ERROR("--format needs text, json or ar, not '%s'", arg);
 		break;
 	case OPT_COLOR:
 		if (parse_color(arg, &o->color) < 0)
 			USAGE_ERROR("--color needs auto, always or never, not '%s'", arg);
 		break;
-	case OPT_ARC_ONLY: o->run.do_dkim = 0; o->run.do_arc = 1; break;
-	case OPT_DKIM_ONLY: o->run.do_arc = 0; o->run.do_dkim = 1; break;
-	case OPT_EXPLAIN: o->report.explain = 1; break;
-	case OPT_DUMP_CANON: o->dump_dir = arg; break;
-	case OPT_BUNDLE: o->bundle_dir = arg; break;
-	case OPT_REDACT: o->redact = 1; break;
-	case OPT_COMPARE: o->compare_sent = arg; break;
-	case 'v': o->report.verbose = 1; break;
+	case OPT_ARC_ONLY: o->batch.run.do_dkim = 0; o->batch.run.do_arc = 1; break;
+	case OPT_DKIM_ONLY: o->batch.run.do_arc = 0; o->batch.run.do_dkim = 1; break;
+	case OPT_EXPLAIN: o->batch.report.explain = 1; break;
+	case OPT_DUMP_CANON: o->batch.dump_dir = arg; break;
+	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
+	case OPT_REDACT: o->batch.redact = 1; break;
+	case OPT_COMPARE: o->batch.compare_sent = arg; break;
+	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;
 	default: USAGE_ERROR("unknown option (see arcverify --help)");
@@ -230,28 +232,28 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	}
 	if (only_flags == 3)
 		USAGE_ERROR("--arc-only and --dkim-only exclude each other");
-	if (o->nkeys && o->dns.nservers)
+	if (o->batch.nkeys && o->batch.dns.nservers)
 		USAGE_ERROR("--keys and --dns-server exclude each other: with --keys, DNS is not consulted");
 	for (int i = optind; i < argc; i++)
-		if (push_arg(&o->files, &o->nfiles, argv[i]) < 0)
+		if (push_arg(&o->names, &o->batch.nnames, argv[i]) < 0)
 			USAGE_ERROR("out of memory");
-	if (o->compare_sent && o->nfiles != 1)
+	o->batch.names = o->names;
+	if (o->batch.compare_sent && o->batch.nnames != 1)
 		USAGE_ERROR("--compare SENT needs exactly one more file, the copy as received");
-	if (o->compare_sent && (o->bundle_dir || o->dump_dir))
+	if (o->batch.compare_sent && (o->batch.bundle_dir || o->batch.dump_dir))
 		USAGE_ERROR("--compare cannot be combined with --bundle or --dump-canon");
-	if (o->redact && !o->bundle_dir)
+	if (o->batch.redact && !o->batch.bundle_dir)
 		USAGE_ERROR("--redact only applies to --bundle");
-	if (o->bundle_dir && o->nfiles > 1)
-		USAGE_ERROR("--bundle takes one message (%zu given)", o->nfiles);
-	o->report.show_dkim = o->run.do_dkim;
-	o->report.show_arc = o->run.do_arc;
-	o->report.multiple = o->nfiles > 1;
+	if (o->batch.bundle_dir && o->batch.nnames > 1)
+		USAGE_ERROR("--bundle takes one message (%zu given)", o->batch.nnames);
+	o->batch.report.show_dkim = o->batch.run.do_dkim;
+	o->batch.report.show_arc = o->batch.run.do_arc;
 	return 0;
 }
 
 void cli_free(struct cli_opts *o)
 {
 	free(o->keys);
-	free(o->files);
-	o->keys = o->files = NULL;
+	free(o->names);
+	o->keys = o->names = NULL;
 }

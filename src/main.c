@@ -34,8 +34,8 @@ int main(int argc, char **argv)
 		cli_free(&o);
 		return 0;
 	}
-	o.report.color = o.report.format == REPORT_TEXT && want_color(o.color);
-	int status = batch_run(&o, stdout, stderr);
+	o.batch.report.color = o.batch.report.format == REPORT_TEXT && want_color(o.color);
+	int status = batch_run(&o.batch, stdout, stderr);
 	cli_free(&o);
 	return status;
 }

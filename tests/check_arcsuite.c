@@ -269,43 +269,35 @@ static const struct deviation *deviation_of(const char *name)
 	return NULL;
 }
 
-static void run_case(const struct suite_case *c, struct run_result *r, struct lookup **lk, FILE **in)
+static void run_case(const struct suite_case *c, struct fixture_run *fr, struct lookup **lk)
 {
 	char err[300];
 	const char *zones[] = { c->zone };
 	*lk = lookup_new_zone(zones, 1, err, sizeof err);
 	ck_assert_msg(*lk != NULL, "%s", err);
-	*in = tmpfile();
-	ck_assert(*in != NULL);
-	if (c->message_len)
-		fwrite(c->message, 1, c->message_len, *in);
-	rewind(*in);
 	struct run_opts ro = { .policy = { .now = 1800000000, .min_key_bits = 1024 }, .do_arc = 1 };
-	ck_assert(run_open(r, c->label, *in, &ro, *lk) == 0);
-	ck_assert(run_body(r) == 0);
-	run_evaluate(r, &ro, *lk);
+	fixture_run(fr, c->label, c->message_len ? c->message : "", c->message_len, &ro, *lk, 0);
 }
 
 START_TEST(test_arc_suite_case)
 {
 	const struct suite_case *c = &cases[_i];
-	struct run_result r;
+	struct fixture_run fr;
 	struct lookup *lk;
-	FILE *in;
-	run_case(c, &r, &lk, &in);
-	const char *got = verdict_word(r.arc.result);
+	run_case(c, &fr, &lk);
+	const struct run_result *r = &fr.res.run;
+	const char *got = verdict_word(r->arc.result);
 	const struct deviation *dev = deviation_of(c->name);
 	if (dev) {
 		ck_assert_msg(strcmp(got, dev->ours) == 0, "%s: documented deviation expects %s, got %s (%s)",
-			      c->label, dev->ours, got, r.arc.reason);
+			      c->label, dev->ours, got, r->arc.reason);
 	} else {
 		ck_assert_msg(strcmp(got, c->expected) == 0, "%s: suite expects cv=%s, got %s (%s)", c->label,
-			      c->expected, got, r.arc.reason);
+			      c->expected, got, r->arc.reason);
 	}
 	/* a result is never left without a reason */
-	ck_assert_msg(r.arc.reason[0] != '\0', "%s: empty reason", c->label);
-	run_free(&r);
-	fclose(in);
+	ck_assert_msg(r->arc.reason[0] != '\0', "%s: empty reason", c->label);
+	fixture_run_free(&fr);
 	lookup_free(lk);
 }
 END_TEST

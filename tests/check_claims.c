@@ -37,7 +37,7 @@ START_TEST(test_list_footer_claims)
 	struct runmsg m;
 	runmsg_start(&m, fixture_path("arc/list-footer.eml"), NULL, 0, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, &m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r), 0);
 	const struct claim *arc2 = find_claim(&c, 1, 2, "arc", NULL);
 	ck_assert_ptr_nonnull(arc2);
 	ck_assert_str_eq(arc2->said, "pass");
@@ -55,7 +55,7 @@ START_TEST(test_list_footer_claims)
 	ck_assert_ptr_nonnull(strstr(dkim1->subject, "d=example.com"));
 	ck_assert_uint_ge(claims_disagreements(&c), 2);
 	/* the chain still passes: what hops recorded is evidence, not input (RFC 8617 §5.2) */
-	ck_assert_int_eq(m.r.arc.result, VERDICT_PASS);
+	ck_assert_int_eq(m.r->arc.result, VERDICT_PASS);
 	claims_free(&c);
 	runmsg_finish(&m);
 }
@@ -74,7 +74,7 @@ START_TEST(test_receiver_forms)
 	struct runmsg m;
 	runmsg_start(&m, "chain-2hop+ms.eml", msg, len, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, &m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r), 0);
 	const struct claim *ms = find_claim(&c, 0, 0, "arc", "mx.microsoft.example");
 	ck_assert_ptr_nonnull(ms);
 	ck_assert_str_eq(ms->said, "fail (47)");
@@ -89,7 +89,7 @@ START_TEST(test_receiver_forms)
 	ck_assert_ptr_nonnull(dk);
 	ck_assert_str_eq(dk->ours, "pass");
 	ck_assert(dk->agree);
-	ck_assert_int_eq(m.r.arc.result, VERDICT_PASS);
+	ck_assert_int_eq(m.r->arc.result, VERDICT_PASS);
 	claims_free(&c);
 	runmsg_finish(&m);
 	free(msg);
@@ -105,7 +105,7 @@ START_TEST(test_claim_without_signature)
 	struct runmsg m;
 	runmsg_start(&m, "ar-gone.eml", msg, len, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, &m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r), 0);
 	const struct claim *dk = find_claim(&c, 0, 0, "dkim", "mx.example.net");
 	ck_assert_ptr_nonnull(dk);
 	ck_assert_str_eq(dk->ours, "");

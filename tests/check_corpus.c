@@ -168,23 +168,19 @@ static void run_corpus_case(const struct corpus_case *c, int legacy)
 		ck_assert(cli_parse(8, (char **)argv, &o, err, sizeof err) == 0);
 	else
 		ck_assert(cli_parse(5, (char **)argv_rfc, &o, err, sizeof err) == 0);
-	struct lookup *lk = lookup_new_zone(o.keys, o.nkeys, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(o.batch.keys, o.batch.nkeys, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
-	FILE *in = fopen(path, "rb");
-	ck_assert_msg(in != NULL, "cannot open %s", path);
-	struct run_result r;
-	ck_assert(run_open(&r, path, in, &o.run, lk) == 0);
-	ck_assert(run_body(&r) == 0);
-	run_evaluate(&r, &o.run, lk);
+	struct fixture_run fr;
+	fixture_run(&fr, path, NULL, 0, &o.batch.run, lk, 0);
+	const struct run_result *r = &fr.res.run;
 	const char *const *want = legacy ? c->legacy : c->rfc;
 	size_t nwant = 0;
 	while (nwant < 4 && want[nwant])
 		nwant++;
-	ck_assert_msg(r.ndkim == nwant, "%s: expected %zu DKIM signatures, found %zu", c->file, nwant, r.ndkim);
+	ck_assert_msg(r->ndkim == nwant, "%s: expected %zu DKIM signatures, found %zu", c->file, nwant, r->ndkim);
 	for (size_t i = 0; i < nwant; i++)
-		check_expectation(c->file, i, &r.dkim[i].v, want[i]);
-	run_free(&r);
-	fclose(in);
+		check_expectation(c->file, i, &r->dkim[i].v, want[i]);
+	fixture_run_free(&fr);
 	lookup_free(lk);
 	cli_free(&o);
 }
@@ -233,15 +229,13 @@ START_TEST(test_corpus_no_body_hash)
 	struct run_opts ro = { .policy = { .now = 1800000000, .min_key_bits = 1024 }, .do_dkim = 1 };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof path, "%s/testsuites/mail-dkim-corpus/corpus/%s", fixture_shared(), files[i]);
-		FILE *in = fopen(path, "rb");
-		struct run_result r;
-		ck_assert(in && run_open(&r, path, in, &ro, lk) == 0 && run_body(&r) == 0);
-		run_evaluate(&r, &ro, lk);
-		ck_assert_int_eq(r.ndkim, 1);
-		ck_assert_str_eq(r.dkim[0].bh_computed, "uoq1oCgLlTqpdDX/iUbLy7J1Wic=");
-		ck_assert_int_eq(r.dkim[0].body_ok, 1);
-		run_free(&r);
-		fclose(in);
+		struct fixture_run fr;
+		fixture_run(&fr, path, NULL, 0, &ro, lk, 0);
+		const struct run_result *r = &fr.res.run;
+		ck_assert_int_eq(r->ndkim, 1);
+		ck_assert_str_eq(r->dkim[0].bh_computed, "uoq1oCgLlTqpdDX/iUbLy7J1Wic=");
+		ck_assert_int_eq(r->dkim[0].body_ok, 1);
+		fixture_run_free(&fr);
 	}
 	lookup_free(lk);
 }
@@ -259,21 +253,19 @@ START_TEST(test_rfc8463_example)
 	struct lookup *lk = lookup_new_zone(zones, 1, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = 1800000000, .min_key_bits = 1024 }, .do_dkim = 1 };
-	FILE *in = fopen(path, "rb");
-	struct run_result r;
-	ck_assert(in && run_open(&r, path, in, &ro, lk) == 0 && run_body(&r) == 0);
-	run_evaluate(&r, &ro, lk);
-	ck_assert_int_eq(r.ndkim, 2);
-	ck_assert_str_eq(r.dkim[0].a, "ed25519-sha256");
-	ck_assert_msg(r.dkim[0].v.result == VERDICT_PASS, "ed25519: %s", r.dkim[0].v.reason);
-	ck_assert_str_eq(r.dkim[1].a, "rsa-sha256");
-	ck_assert_msg(r.dkim[1].v.result == VERDICT_PASS, "rsa: %s", r.dkim[1].v.reason);
-	ck_assert_str_eq(r.dkim[0].bh_computed, "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
+	struct fixture_run fr;
+	fixture_run(&fr, path, NULL, 0, &ro, lk, 0);
+	const struct run_result *r = &fr.res.run;
+	ck_assert_int_eq(r->ndkim, 2);
+	ck_assert_str_eq(r->dkim[0].a, "ed25519-sha256");
+	ck_assert_msg(r->dkim[0].v.result == VERDICT_PASS, "ed25519: %s", r->dkim[0].v.reason);
+	ck_assert_str_eq(r->dkim[1].a, "rsa-sha256");
+	ck_assert_msg(r->dkim[1].v.result == VERDICT_PASS, "rsa: %s", r->dkim[1].v.reason);
+	ck_assert_str_eq(r->dkim[0].bh_computed, "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
 	/* both signatures share one body hash computation (same c=, hash, l=) */
-	ck_assert_ptr_eq(r.dkim[0].body, r.dkim[1].body);
-	ck_assert_int_eq(r.reg.n, 1);
-	run_free(&r);
-	fclose(in);
+	ck_assert_ptr_eq(r->dkim[0].body, r->dkim[1].body);
+	ck_assert_int_eq(r->reg.n, 1);
+	fixture_run_free(&fr);
 	lookup_free(lk);
 }
 END_TEST
@@ -293,22 +285,20 @@ static void corpus_over_failing_dns(const char *file, enum dnstest_mode mode, co
 			       t.server, "--dns-timeout", "1", path, NULL };
 	struct cli_opts o;
 	ck_assert(cli_parse(10, (char **)argv, &o, err, sizeof err) == 0);
-	struct lookup *lk = lookup_new_dns(&o.dns, err, sizeof err);
+	struct lookup *lk = lookup_new_dns(&o.batch.dns, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
-	FILE *in = fopen(path, "rb");
-	struct run_result r;
 	time_t t0 = time(NULL);
-	ck_assert(in && run_open(&r, path, in, &o.run, lk) == 0 && run_body(&r) == 0);
-	run_evaluate(&r, &o.run, lk);
+	struct fixture_run fr;
+	fixture_run(&fr, path, NULL, 0, &o.batch.run, lk, 0);
+	const struct run_result *r = &fr.res.run;
 	ck_assert_int_le(time(NULL) - t0, 4);
-	ck_assert_int_eq(r.ndkim, 1);
-	ck_assert_msg(r.dkim[0].v.result == VERDICT_TEMPERROR, "%s: %s %s", file, verdict_word(r.dkim[0].v.result),
-		      r.dkim[0].v.reason);
-	ck_assert_msg(strstr(r.dkim[0].v.reason, reason), "%s: reason '%s' lacks '%s'", file, r.dkim[0].v.reason,
+	ck_assert_int_eq(r->ndkim, 1);
+	ck_assert_msg(r->dkim[0].v.result == VERDICT_TEMPERROR, "%s: %s %s", file, verdict_word(r->dkim[0].v.result),
+		      r->dkim[0].v.reason);
+	ck_assert_msg(strstr(r->dkim[0].v.reason, reason), "%s: reason '%s' lacks '%s'", file, r->dkim[0].v.reason,
 		      reason);
-	ck_assert_int_eq(run_severity(&r), 1);
-	run_free(&r);
-	fclose(in);
+	ck_assert_int_eq(run_severity(r), 1);
+	fixture_run_free(&fr);
 	lookup_free(lk);
 	cli_free(&o);
 	dnstest_stop(&t);

@@ -40,13 +40,13 @@ START_TEST(test_lint_case)
 	struct runmsg m;
 	runmsg_start(&m, path, bytes, len, NOW, NULL);
 	struct lint l;
-	ck_assert_int_eq(lint_build(&l, &m.r), 0);
+	ck_assert_int_eq(lint_build(&l, m.r), 0);
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++)
 		found |= strcmp(l.v[i].code, c->code) == 0 && strstr(l.v[i].text, c->text) != NULL;
 	ck_assert_msg(found, "%s: no %s warning containing '%s' (%zu warnings)", c->fixture, c->code, c->text, l.n);
-	ck_assert_msg(m.r.ndkim >= 1 && m.r.dkim[0].v.result == c->dkim1, "%s: verdict %s", c->fixture,
-		      m.r.ndkim ? verdict_word(m.r.dkim[0].v.result) : "none");
+	ck_assert_msg(m.r->ndkim >= 1 && m.r->dkim[0].v.result == c->dkim1, "%s: verdict %s", c->fixture,
+		      m.r->ndkim ? verdict_word(m.r->dkim[0].v.result) : "none");
 	lint_free(&l);
 	runmsg_finish(&m);
 	free(bytes);
@@ -67,12 +67,12 @@ START_TEST(test_lint_several_records)
 	struct runmsg m;
 	runmsg_start(&m, path, NULL, 0, NOW, zone);
 	struct lint l;
-	ck_assert_int_eq(lint_build(&l, &m.r), 0);
+	ck_assert_int_eq(lint_build(&l, m.r), 0);
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++)
 		found |= strcmp(l.v[i].code, "several-txt-records") == 0;
 	ck_assert(found);
-	ck_assert_int_eq(m.r.dkim[0].v.result, VERDICT_PASS);  /* the second record verifies */
+	ck_assert_int_eq(m.r->dkim[0].v.result, VERDICT_PASS);  /* the second record verifies */
 	lint_free(&l);
 	runmsg_finish(&m);
 	unlink(zone);
@@ -93,7 +93,7 @@ START_TEST(test_lint_instance_not_first)
 	struct runmsg m;
 	runmsg_start(&m, "reordered.eml", file.data, file.len, NOW, NULL);
 	struct lint l;
-	ck_assert_int_eq(lint_build(&l, &m.r), 0);
+	ck_assert_int_eq(lint_build(&l, m.r), 0);
 	int found = 0;
 	for (size_t i = 0; i < l.n; i++)
 		found |= strcmp(l.v[i].code, "arc-i-not-first") == 0 && strcmp(l.v[i].where, "AS i=1") == 0;

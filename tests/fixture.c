@@ -1,6 +1,7 @@
 /* fixture: .expect files, in-process runs and binary runs for the test suites. */
 #include "fixture.h"
 
+#include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -49,6 +50,25 @@ void fixture_skip(const char *test, const char *fmt, ...)
 		fprintf(f, "%s: %s\n", test, why);
 		fclose(f);
 	}
+}
+
+void fixture_run(struct fixture_run *fr, const char *path, const char *bytes, size_t len,
+		 const struct run_opts *ro, struct lookup *lk, int forensics)
+{
+	struct engine_opts eo = { .run = *ro, .forensics = forensics };
+	input_list_init(&fr->list);
+	int rc = bytes ? input_add_bytes(&fr->list, path, bytes, len, &eo.input)
+		       : input_add(&fr->list, path, INPUT_MBOX_AUTO, &eo.input);
+	ck_assert_msg(rc == 0 && fr->list.n == 1, "%s: one input", path);
+	engine_message(&fr->list, &fr->list.items[0], 1, &eo, lk, &fr->res);
+	ck_assert_msg(!fr->res.run.input_error, "%s: %s", path,
+		      fr->res.run.nerrors ? fr->res.run.errors[0] : "not read");
+}
+
+void fixture_run_free(struct fixture_run *fr)
+{
+	engine_result_free(&fr->res);
+	input_list_free(&fr->list);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -370,53 +390,42 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 		goto done;
 	}
 	char lkerr[300];
-	struct lookup *lk = o.nkeys ? lookup_new_zone(o.keys, o.nkeys, lkerr, sizeof lkerr)
-				    : lookup_new_dns(&o.dns, lkerr, sizeof lkerr);
+	const struct batch_opts *bo = &o.batch;
+	struct lookup *lk = bo->nkeys ? lookup_new_zone(bo->keys, bo->nkeys, lkerr, sizeof lkerr)
+				      : lookup_new_dns(&bo->dns, lkerr, sizeof lkerr);
 	if (!lk) {
 		snprintf(why, whylen, "%s: key source: %s", name, lkerr);
 		cli_free(&o);
 		rc = -1;
 		goto done;
 	}
-	FILE *in = fopen(eml, "rb");
-	struct run_result r;
-	if (!in || run_open(&r, eml, in, &o.run, lk) < 0 || run_body(&r) < 0) {
-		snprintf(why, whylen, "%s: cannot run the message", name);
+	int want_fx = 0;
+	for (size_t i = 0; i < e->nlines; i++)
+		want_fx |= is_forensic_line(&e->lines[i]);
+	struct fixture_run *fr = malloc(sizeof *fr);
+	ck_assert(fr != NULL);
+	fixture_run(fr, eml, NULL, 0, &bo->run, lk, want_fx);
+	const struct run_result *r = &fr->res.run;
+	int want_dkim = count_dkim_lines(e);
+	if (bo->run.do_dkim && want_dkim != (int)r->ndkim) {
+		snprintf(why, whylen, "%s: expected %d DKIM signatures, found %zu", name, want_dkim, r->ndkim);
 		rc = -1;
-	} else {
-		run_evaluate(&r, &o.run, lk);
-		int want_dkim = count_dkim_lines(e);
-		if (o.run.do_dkim && want_dkim != (int)r.ndkim) {
-			snprintf(why, whylen, "%s: expected %d DKIM signatures, found %zu", name, want_dkim, r.ndkim);
+	}
+	char w[600];
+	for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
+		const struct expect_line *l = &e->lines[i];
+		if ((is_forensic_line(l) ? check_forensic_line(r, &fr->res.forensics, l, w, sizeof w)
+					 : check_line(r, l, w, sizeof w)) < 0) {
+			snprintf(why, whylen, "%s: %s", name, w);
 			rc = -1;
 		}
-		struct forensics fx = { 0 };
-		int want_fx = 0;
-		for (size_t i = 0; i < e->nlines; i++)
-			want_fx |= is_forensic_line(&e->lines[i]);
-		char w[600];
-		if (want_fx && forensics_run(&fx, &r, in, 0, &o.run.msg, w, sizeof w) < 0) {
-			snprintf(why, whylen, "%s: forensics: %s", name, w);
-			rc = -1;
-		}
-		for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
-			const struct expect_line *l = &e->lines[i];
-			if ((is_forensic_line(l) ? check_forensic_line(&r, &fx, l, w, sizeof w)
-						 : check_line(&r, l, w, sizeof w)) < 0) {
-				snprintf(why, whylen, "%s: %s", name, w);
-				rc = -1;
-			}
-		}
-		forensics_free(&fx);
 	}
-	if (in) {
-		run_free(&r);
-		fclose(in);
-	}
+	fixture_run_free(fr);
+	free(fr);
 	lookup_free(lk);
 	if (rc == 0 && e->exit_status >= 0) {
 		FILE *devnull = fopen("/dev/null", "w");
-		int status = batch_run(&o, devnull, devnull);
+		int status = batch_run(bo, devnull, devnull);
 		fclose(devnull);
 		if (status != e->exit_status) {
 			snprintf(why, whylen, "%s: expected exit %d, got %d", name, e->exit_status, status);

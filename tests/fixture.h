@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "engine.h"
+#include "input.h"
 
 #define FIXTURE_MAX 512
 
@@ -24,6 +26,16 @@ const char *fixture_testdata(void);
 const char *fixture_shared(void);
 /* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Returns exit status. */
 int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
+/* One message through the engine, as every caller verifies messages. */
+struct fixture_run {
+	struct input_list list;
+	struct engine_result res;     /* res.run is the run; res.forensics when asked */
+};
+/* Verify the file at path (bytes == NULL) or the bytes given, named path, with run options ro and
+ * keys from lk; forensics examines every failing signature. Asserts that the message was read. */
+void fixture_run(struct fixture_run *fr, const char *path, const char *bytes, size_t len,
+		 const struct run_opts *ro, struct lookup *lk, int forensics);
+void fixture_run_free(struct fixture_run *fr);
 /* Record a skipped test (loudly on stderr, and in the runner's skip log so the closing summary
  * counts it): call instead of asserting when a test cannot run here. */
 void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,25 +17,14 @@ void runmsg_start(struct runmsg *m, const char *path, const char *bytes, size_t 
 	const char *zones[3] = { zone, arczone, extra_zone };
 	m->lk = lookup_new_zone(zones, extra_zone ? 3 : 2, err, sizeof err);
 	ck_assert_msg(m->lk != NULL, "%s", err);
-	if (bytes) {
-		m->in = tmpfile();
-		ck_assert_ptr_nonnull(m->in);
-		fwrite(bytes, 1, len, m->in);
-		rewind(m->in);
-	} else {
-		m->in = fopen(path, "rb");
-		ck_assert_msg(m->in != NULL, "cannot open %s", path);
-	}
 	struct run_opts ro = { .policy = { .now = now, .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 };
-	ck_assert(run_open(&m->r, path, m->in, &ro, m->lk) == 0);
-	ck_assert(run_body(&m->r) == 0);
-	run_evaluate(&m->r, &ro, m->lk);
+	fixture_run(&m->fr, path, bytes, len, &ro, m->lk, 0);
+	m->r = &m->fr.res.run;
 }
 
 void runmsg_finish(struct runmsg *m)
 {
-	run_free(&m->r);
-	fclose(m->in);
+	fixture_run_free(&m->fr);
 	lookup_free(m->lk);
 }
 

@@ -4,13 +4,14 @@
 
 #include <stdio.h>
 
+#include "fixture.h"
 #include "lookup.h"
 #include "run.h"
 
 struct runmsg {
-	struct run_result r;
+	struct fixture_run fr;     /* the engine's result */
+	const struct run_result *r;  /* &fr.res.run */
 	struct lookup *lk;
-	FILE *in;
 };
 
 /* Verify the message in bytes (or the file at path when bytes is NULL) at time now, extra zone optional. */
