@@ -7,9 +7,9 @@ PKG_CONFIG ?= pkg-config
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wsign-compare -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude \
+ALL_CFLAGS = -std=c11 -pthread -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude \
 	$(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
-LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv
+LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv -pthread
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) -lutil
 

@@ -26,6 +26,14 @@
 #define EXIT_TEMPFAIL 75   /* EX_TEMPFAIL */
 #define EXIT_CONFIG 78     /* EX_CONFIG: a --keys zone file is wrong */
 
+/* One name from the command line, and whether it was given with --mbox. */
+struct batch_name {
+	const char *name;           /* not ours */
+	enum input_mbox_mode mode;
+};
+
+enum batch_tristate { BATCH_AUTO = -1, BATCH_NO = 0, BATCH_YES = 1 };
+
 struct batch_opts {
 	struct run_opts run;
 	struct report_opts report;
@@ -33,12 +41,17 @@ struct batch_opts {
 	struct dns_opts dns;
 	const char *const *keys;    /* --keys files (not ours) */
 	size_t nkeys;
-	const char *const *names;   /* message files, directories, "-" (not ours) */
+	const struct batch_name *names;   /* files, directories, "-", in command-line order (not ours) */
 	size_t nnames;
 	const char *files_from;     /* --files-from FILE or "-" */
 	int files_from_nul;         /* -0 */
-	enum input_mbox_mode mbox;  /* --mbox: every named file is an mbox */
 	unsigned jobs;              /* -j: worker threads */
+	int progress;               /* enum batch_tristate: a progress line on err (auto: err is a terminal) */
+	int summary;                /* enum batch_tristate: totals after the reports (auto: out is a terminal
+	                             * and several messages were verified) */
+	const char *summary_json;   /* --summary-json FILE */
+	int summarize;              /* --summarize: the names are JSON Lines records to total */
+	int in_tty, out_tty, err_tty;   /* stdin / out / err are terminals (set by the caller) */
 	const char *dump_dir;       /* --dump-canon DIR */
 	const char *bundle_dir;     /* --bundle DIR */
 	int redact;                 /* --redact */

@@ -17,7 +17,7 @@ struct cli_opts {
 	struct batch_opts batch;
 	enum cli_color color;
 	const char **keys;          /* --keys files, argv strings (not ours); batch.keys points here */
-	const char **names;         /* message names, argv strings; batch.names points here */
+	struct batch_name *names;   /* message names, argv strings; batch.names points here */
 	int help, version;
 };
 

@@ -24,6 +24,7 @@ struct report_opts {
 	int multiple;           /* several inputs: label AR output with the file name */
 	int explain;            /* show forensic findings in text output */
 	int redact;             /* JSON without message text: no file path, AAR values or i= */
+	int compact;            /* text: one line per message (batch mode without -v) */
 };
 
 /* Everything known about one message: the run and the evidence gathered on it. */
@@ -35,6 +36,8 @@ struct report_input {
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);
+/* The overall word of a message for one-line output: pass, fail, temperror, none, or error (unreadable). */
+const char *report_overall_word(const struct run_result *r);
 /* JSON schema version written as "schema" in every object. */
 #define REPORT_JSON_SCHEMA 1
 

@@ -1,35 +1,72 @@
-/* batch: inputs -> engine -> reports and evidence -> exit status (see include/batch.h). */
+/*
+ * batch: inputs -> engine -> reports, evidence and totals -> exit status (see
+ * include/batch.h). The status of a run is the first that applies of:
+ *   74 the report could not be written (EX_IOERR), 73 an output file or
+ *   directory could not be made (EX_CANTCREAT), 66 an input could not be read
+ *   (EX_NOINPUT), 65 an input holds no message (EX_DATAERR), 1 a DKIM-Signature
+ *   or an ARC chain did not pass, 75 only temporary errors (EX_TEMPFAIL), 0.
+ * Output problems come first because a truncated report cannot be trusted;
+ * inputs that were not verified come before verdicts because a verdict over
+ * part of a batch must not read as one over all of it.
+ */
 #include "batch.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundle.h"
 #include "compare.h"
 #include "dump.h"
 #include "lookup.h"
+#include "summary.h"
+
+#define PROGRESS_AFTER_MS 1000    /* runs shorter than this never show a progress line */
+#define PROGRESS_EVERY_MS 250
 
 struct batch_state {
 	const struct batch_opts *o;
-	struct report_opts report;   /* o->report, with multiple set from the input count */
+	struct report_opts report;   /* o->report, adjusted for the number of messages */
 	FILE *out, *err;
-	int worst;                   /* run_severity: 0 ok, 1 temperror, 2 fail */
-	int input_failed;
+	size_t total;                /* messages in the run */
 	int numbered;                /* several inputs: dump file names carry the sequence number */
+	/* outcomes */
+	int worst;                   /* run_severity: 0 ok, 1 temperror, 2 fail */
+	int unreadable, not_message, cantcreat, ioerr;
+	size_t failing;              /* messages whose overall word is fail or error */
+	struct summary sum;
+	int summarizing;             /* totals are gathered (--summary or --summary-json) */
+	/* progress line */
+	int progress;
+	int64_t started_ms, shown_ms;
+	int progress_shown;
+	size_t done;
 };
 
-static struct lookup *open_key_source(const struct batch_opts *o, FILE *err)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the key source ---- */
+
+static struct lookup *open_key_source(const struct batch_opts *o, FILE *err, int *status)
 {
 	char why[300];
 	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, why, sizeof why)
 				     : lookup_new_dns(&o->dns, why, sizeof why);
-	if (!lk)
+	if (!lk) {
 		fprintf(err, "arcverify: %s\n", why);
+		*status = o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
+	}
 	return lk;
 }
 
-/* --dump-canon: start capturing the canonical body while it streams. */
+/* ---- --dump-canon hooks (in the workers) ---- */
+
 static int dump_open(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
@@ -42,6 +79,7 @@ static int dump_open(void *ctx, struct engine_result *res)
 	dump_stem(res->item->name, res->seq, st->numbered, stem, sizeof stem);
 	if (dump_begin(d, st->o->dump_dir, stem, &res->run, why, sizeof why) < 0) {
 		run_error(&res->run, "--dump-canon: %s", why);
+		res->hook_status = EXIT_CANTCREAT;
 		free(d);
 		return 0;
 	}
@@ -55,8 +93,10 @@ static void dump_close(struct engine_result *res)
 	char why[300];
 	if (!d)
 		return;
-	if (dump_end(d, &res->run, why, sizeof why) < 0)
+	if (dump_end(d, &res->run, why, sizeof why) < 0) {
 		run_error(&res->run, "--dump-canon: %s", why);
+		res->hook_status = EXIT_CANTCREAT;
+	}
 	free(d);
 	res->hook_data = NULL;
 }
@@ -67,9 +107,40 @@ static void render(void *ctx, struct engine_result *res)
 	struct batch_state *st = ctx;
 	dump_close(res);
 	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
-	if (res->run.input_error && !res->in && st->report.format != REPORT_JSON)
-		return;   /* an input that could not be opened is reported on stderr only, except in JSON */
+	int unopened = res->run.input_error && !res->in;
+	if (unopened && st->report.format != REPORT_JSON && !st->report.compact)
+		return;   /* an input that could not be opened is reported on stderr, and in JSON and one-line output */
 	report_message(&res->out, &in, &st->report);
+}
+
+/* ---- delivery, in input order (the calling thread) ---- */
+
+static void progress_clear(struct batch_state *st)
+{
+	if (st->progress_shown)
+		fprintf(st->err, "\r%*s\r", 79, "");
+	st->progress_shown = 0;
+}
+
+static void progress_show(struct batch_state *st)
+{
+	int64_t now = now_ms();
+	if (!st->progress || now - st->started_ms < PROGRESS_AFTER_MS || now - st->shown_ms < PROGRESS_EVERY_MS)
+		return;
+	st->shown_ms = now;
+	double secs = (double)(now - st->started_ms) / 1000.0;
+	double rate = secs > 0 ? (double)st->done / secs : 0;
+	long eta = rate > 0 ? (long)((double)(st->total - st->done) / rate) : 0;
+	fprintf(st->err, "\rarcverify: %zu/%zu messages, %.0f/s, ETA %ld:%02ld, %zu failing   ", st->done, st->total,
+		rate, eta / 60, eta % 60, st->failing);
+	fflush(st->err);
+	st->progress_shown = 1;
+}
+
+static void tell(struct batch_state *st, const char *name, const char *why)
+{
+	progress_clear(st);
+	fprintf(st->err, "arcverify: %s: %s\n", name, why);
 }
 
 static void write_bundle(struct batch_state *st, struct engine_result *res)
@@ -78,65 +149,168 @@ static void write_bundle(struct batch_state *st, struct engine_result *res)
 	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
 	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report };
 	if (bundle_write(&bo, &in, res->in, res->start, why, sizeof why) < 0) {
-		fprintf(st->err, "arcverify: --bundle: %s\n", why);
-		st->input_failed = 1;
+		tell(st, "--bundle", why);
+		st->cantcreat = 1;
 	}
 }
 
-/* In input order: the report, the bundle, the tally. */
+static int write_out(struct batch_state *st, const struct buf *b)
+{
+	if (b->len && fwrite(b->data, 1, b->len, st->out) != b->len) {
+		tell(st, "cannot write the report", strerror(errno));
+		st->ioerr = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void tally(struct batch_state *st, const struct engine_result *res)
+{
+	const struct run_result *r = &res->run;
+	int not_message = 0;   /* no header field parsed: see run.h */
+	if (r->input_error)
+		st->unreadable = 1;
+	st->not_message |= not_message;
+	if (res->hook_status == EXIT_CANTCREAT)
+		st->cantcreat = 1;
+	int sev = run_severity(r);
+	st->worst = sev > st->worst ? sev : st->worst;
+	const char *w = report_overall_word(r);
+	st->failing += strcmp(w, "fail") == 0 || strcmp(w, "error") == 0;
+	if (st->summarizing && summary_add_run(&st->sum, r, not_message) < 0)
+		st->summarizing = 0;
+}
+
 static int deliver(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	const struct run_result *r = &res->run;
-	if (r->input_error) {
-		st->input_failed = 1;
-		fprintf(st->err, "arcverify: %s: %s\n", res->item->name, r->nerrors ? r->errors[0] : "unreadable");
-	}
+	if (r->input_error)
+		tell(st, res->item->name, r->nerrors ? r->errors[0] : "unreadable");
 	if (st->o->bundle_dir && !r->input_error)
 		write_bundle(st, res);
-	if (res->out.len)
-		fwrite(res->out.data, 1, res->out.len, st->out);
-	fflush(st->out);
-	int sev = run_severity(r);
-	st->worst = sev > st->worst ? sev : st->worst;
+	tally(st, res);
+	st->done++;
+	if (st->progress_shown && res->out.len)
+		progress_clear(st);
+	if (write_out(st, &res->out) < 0)
+		return 1;   /* stop: the rest of the report could not be written either */
+	progress_show(st);
 	return 0;
 }
 
-/* --compare SENT RECEIVED: 0 identical, 1 different, 66 when a copy cannot be read. */
-static int compare_copies(const struct batch_opts *o, struct lookup *lk, FILE *out, FILE *err)
+/* ---- totals ---- */
+
+static int summary_to_file(struct batch_state *st, const char *path)
 {
-	struct compare_opts co = { &o->run, o->report.format == REPORT_JSON, o->report.verbose };
-	struct buf text;
-	char why[400];
-	buf_init(&text, (size_t)1 << 30);
-	int rc = compare_run(o->compare_sent, o->names[0], &co, lk, &text, why, sizeof why);
-	if (text.len)
-		fwrite(text.data, 1, text.len, out);
-	buf_free(&text);
-	if (rc < 0) {
-		fprintf(err, "arcverify: %s\n", why);
-		return EXIT_NOINPUT;
+	struct buf j;
+	buf_init(&j, (size_t)64 << 20);
+	summary_json(&st->sum, NULL, NULL, &j);
+	int rc = 0;
+	if (strcmp(path, "-") == 0) {
+		rc = write_out(st, &j);
+	} else {
+		char why[400];
+		if (buf_write_file(path, j.data, j.len, why, sizeof why) < 0) {
+			tell(st, "--summary-json", why);
+			st->cantcreat = 1;
+			rc = -1;
+		}
 	}
+	buf_free(&j);
 	return rc;
 }
+
+static void print_summary(struct batch_state *st, int wanted)
+{
+	if (wanted) {
+		struct buf t;
+		buf_init(&t, (size_t)64 << 20);
+		summary_text(&st->sum, &t);
+		if (st->report.format == REPORT_TEXT) {
+			write_out(st, &t);
+		} else {
+			progress_clear(st);
+			fwrite(t.data, 1, t.len, st->err);   /* keeps standard output parseable */
+		}
+		buf_free(&t);
+	}
+	if (st->o->summary_json)
+		summary_to_file(st, st->o->summary_json);
+}
+
+/* ---- the exit status ---- */
+
+static int exit_status(const struct batch_state *st)
+{
+	if (st->ioerr)
+		return EXIT_IOERR;
+	if (st->cantcreat)
+		return EXIT_CANTCREAT;
+	if (st->unreadable)
+		return EXIT_NOINPUT;
+	if (st->not_message)
+		return EXIT_DATAERR;
+	if (st->worst == 2)
+		return EXIT_VERIFY_FAIL;
+	if (st->worst == 1)
+		return EXIT_TEMPFAIL;
+	return 0;
+}
+
+static int finish_output(struct batch_state *st)
+{
+	if (fflush(st->out) != 0 || ferror(st->out)) {
+		if (!st->ioerr)
+			tell(st, "cannot write the report", strerror(errno ? errno : EIO));
+		st->ioerr = 1;
+	}
+	return exit_status(st);
+}
+
+/* ---- inputs ---- */
 
 static int collect_inputs(const struct batch_opts *o, struct input_list *l, FILE *err)
 {
 	char why[300];
 	for (size_t i = 0; i < o->nnames; i++)
-		if (input_add(l, o->names[i], o->mbox, &o->input) < 0)
+		if (input_add(l, o->names[i].name, o->names[i].mode, &o->input) < 0)
 			goto oom;
-	if (o->files_from && input_add_files_from(l, o->files_from, o->files_from_nul, o->mbox, &o->input, why,
-						 sizeof why) < 0) {
+	if (o->files_from && input_add_files_from(l, o->files_from, o->files_from_nul, INPUT_MBOX_AUTO, &o->input,
+						 why, sizeof why) < 0) {
 		fprintf(err, "arcverify: %s\n", why);
 		return -1;
 	}
-	if (o->nnames == 0 && !o->files_from && input_add(l, "-", o->mbox, &o->input) < 0)
-		goto oom;
+	if (o->nnames == 0 && !o->files_from) {
+		if (o->in_tty)
+			fprintf(err, "arcverify: reading a message from standard input (end it with Ctrl-D; "
+				     "arcverify --help for usage)\n");
+		if (input_add(l, "-", INPUT_MBOX_AUTO, &o->input) < 0)
+			goto oom;
+	}
 	return 0;
 oom:
 	fprintf(err, "arcverify: out of memory while listing the inputs\n");
 	return -1;
+}
+
+static void state_init(struct batch_state *st, const struct batch_opts *o, size_t total, FILE *out, FILE *err)
+{
+	memset(st, 0, sizeof *st);
+	st->o = o;
+	st->report = o->report;
+	st->out = out;
+	st->err = err;
+	st->total = total;
+	st->report.multiple = st->numbered = total > 1;
+	st->report.compact = total > 1 && o->report.format == REPORT_TEXT && !o->report.verbose && !o->report.explain;
+	st->progress = total > 1 && (o->progress == BATCH_YES || (o->progress == BATCH_AUTO && o->err_tty));
+	st->started_ms = now_ms();
+}
+
+static int summary_wanted(const struct batch_opts *o, size_t total)
+{
+	return o->summary == BATCH_YES || (o->summary == BATCH_AUTO && o->out_tty && total > 1);
 }
 
 static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, FILE *err)
@@ -147,29 +321,122 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 		input_list_free(&l);
 		return EXIT_NOINPUT;
 	}
-	struct batch_state st = { .o = o, .report = o->report, .out = out, .err = err };
-	st.report.multiple = st.numbered = l.n > 1;
+	if (o->bundle_dir && l.n != 1) {
+		fprintf(err, "arcverify: --bundle takes one message (%zu found)\n", l.n);
+		input_list_free(&l);
+		return EXIT_USAGE;
+	}
+	struct batch_state st;
+	state_init(&st, o, l.n, out, err);
+	int want_summary = summary_wanted(o, l.n);
+	st.summarizing = (want_summary || o->summary_json) && summary_init(&st.sum) == 0;
 	struct engine_opts eo = { .run = o->run, .input = o->input, .on_done = render, .ctx = &st };
 	eo.forensics = o->report.explain || o->report.verbose || o->bundle_dir;
 	if (o->dump_dir)
 		eo.on_open = dump_open;
 	engine_run(&l, &eo, lk, o->jobs, deliver, &st);
+	progress_clear(&st);
+	if (st.summarizing)
+		print_summary(&st, want_summary);
+	summary_free(&st.sum);
 	input_list_free(&l);
-	if (st.input_failed)
-		return EXIT_NOINPUT;
-	if (st.worst == 2)
-		return EXIT_VERIFY_FAIL;
-	if (st.worst == 1)
-		return EXIT_TEMPFAIL;
+	return finish_output(&st);
+}
+
+/* ---- --summarize: totals over JSON Lines records of earlier runs ---- */
+
+static int summarize_stream(struct batch_state *st, FILE *f, const char *name)
+{
+	struct buf line;
+	buf_init(&line, JSONIN_TEXT_MAX);
+	int c, rc = 0;
+	size_t lineno = 0;
+	do {
+		c = getc(f);
+		if (c != '\n' && c != EOF) {
+			if (buf_append_byte(&line, (char)c) < 0 && rc == 0)
+				rc = -1;
+			continue;
+		}
+		lineno++;
+		if (line.len == 0)
+			continue;
+		struct jsonin rec;
+		char why[300], where[600];
+		if (jsonin_parse(line.data, line.len, &rec, why, sizeof why) < 0 ||
+		    summary_add_record(&st->sum, &rec, why, sizeof why) < 0) {
+			snprintf(where, sizeof where, "%s:%zu", name, lineno);
+			tell(st, where, why);
+			st->not_message = 1;
+		}
+		jsonin_free(&rec);
+		buf_reset(&line);
+	} while (c != EOF);
+	if (ferror(f) || rc < 0) {
+		tell(st, name, ferror(f) ? "read error" : "a record is larger than the limit");
+		st->unreadable = 1;
+	}
+	buf_free(&line);
 	return 0;
+}
+
+static int summarize(const struct batch_opts *o, FILE *out, FILE *err)
+{
+	struct batch_state st;
+	state_init(&st, o, 0, out, err);
+	if (summary_init(&st.sum) < 0)
+		return EXIT_IOERR;
+	for (size_t i = 0; i < o->nnames || (i == 0 && o->nnames == 0); i++) {
+		const char *name = o->nnames ? o->names[i].name : "-";
+		FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+		if (!f) {
+			tell(&st, name, strerror(errno));
+			st.unreadable = 1;
+			continue;
+		}
+		summarize_stream(&st, f, name);
+		if (f != stdin)
+			fclose(f);
+	}
+	/* the records' verdicts give the status a single run over the same messages would have had */
+	st.worst = st.sum.worst;
+	st.unreadable |= st.sum.unreadable > 0;
+	st.not_message |= st.sum.not_message > 0;
+	st.report.format = REPORT_TEXT;
+	print_summary(&st, o->summary != BATCH_NO);
+	summary_free(&st.sum);
+	return finish_output(&st);
+}
+
+/* ---- --compare ---- */
+
+/* --compare SENT RECEIVED: 0 identical, 1 different, 66 when a copy cannot be read. */
+static int compare_copies(const struct batch_opts *o, struct lookup *lk, FILE *out, FILE *err)
+{
+	struct compare_opts co = { &o->run, o->report.format == REPORT_JSON, o->report.verbose };
+	struct buf text;
+	char why[400];
+	buf_init(&text, (size_t)1 << 30);
+	int rc = compare_run(o->compare_sent, o->names[0].name, &co, lk, &text, why, sizeof why);
+	if (text.len)
+		fwrite(text.data, 1, text.len, out);
+	buf_free(&text);
+	if (rc < 0) {
+		fprintf(err, "arcverify: %s\n", why);
+		return EXIT_NOINPUT;
+	}
+	return rc;
 }
 
 int batch_run(const struct batch_opts *o, FILE *out, FILE *err)
 {
-	struct lookup *lk = open_key_source(o, err);
+	if (o->summarize)
+		return summarize(o, out, err);
+	int status = 0;
+	struct lookup *lk = open_key_source(o, err, &status);
 	if (!lk)
-		return o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
-	int status = o->compare_sent ? compare_copies(o, lk, out, err) : verify_all(o, lk, out, err);
+		return status;
+	status = o->compare_sent ? compare_copies(o, lk, out, err) : verify_all(o, lk, out, err);
 	lookup_free(lk);
 	return status;
 }

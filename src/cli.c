@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "keyrec.h"
 
@@ -14,6 +15,9 @@ enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
+	OPT_FILES_FROM, OPT_MBOX, OPT_MBOX_FORMAT, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SUMMARY, OPT_NO_SUMMARY,
+	OPT_SUMMARY_JSON, OPT_SUMMARIZE,
+	OPT_NAME = 1,   /* getopt_long with "-": a name, in command-line order */
 };
 
 static const struct option long_options[] = {
@@ -34,6 +38,18 @@ static const struct option long_options[] = {
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
+	{ "null", no_argument, NULL, '0' },
+	{ "mbox", required_argument, NULL, OPT_MBOX },
+	{ "mbox-format", required_argument, NULL, OPT_MBOX_FORMAT },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "summary", no_argument, NULL, OPT_SUMMARY },
+	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
+	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
+	{ "summarize", no_argument, NULL, OPT_SUMMARIZE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -42,11 +58,24 @@ static const struct option long_options[] = {
 
 void cli_usage(FILE *f)
 {
-	fputs("Usage: arcverify [OPTIONS] [FILE...]\n"
+	fputs("Usage: arcverify [OPTIONS] [FILE|DIR...]\n"
 	      "       arcverify [OPTIONS] --compare SENT RECEIVED\n"
+	      "       arcverify --summarize [--summary-json OUT] [RECORDS...]\n"
 	      "Verify the DKIM signatures (RFC 6376, RFC 8463) and the ARC chain (RFC 8617)\n"
 	      "of saved messages and explain every result. With no FILE, or with -, read\n"
 	      "standard input. Messages are only read, never written.\n"
+	      "\n"
+	      "Inputs:\n"
+	      "  FILE                    a message, or an mbox (split at its \"From \" lines)\n"
+	      "  DIR                     a Maildir: the messages in cur/ and new/\n"
+	      "  -r, --recursive         walk other directories: every regular file under DIR\n"
+	      "  --files-from FILE       read more names from FILE (- for standard input)\n"
+	      "  -0, --null              --files-from names are NUL-separated (find -print0)\n"
+	      "  --mbox FILE             FILE is an mbox even if it holds one message\n"
+	      "  --mbox-format FORMAT    how >From lines are unquoted: mboxrd (default), mboxo,\n"
+	      "                          mboxcl (not at all)\n"
+	      "  -j, --jobs N            verify with N threads (default: the online CPUs);\n"
+	      "                          output stays in input order\n"
 	      "\n"
 	      "Evaluation:\n"
 	      "  --now EPOCH             evaluate t= and x= at this time (seconds since 1970)\n"
@@ -64,7 +93,16 @@ void cli_usage(FILE *f)
 	      "Output:\n"
 	      "  --explain               when a hash fails, find which known canonicalization\n"
 	      "                          bug or change reproduces it (forensics; also with -v)\n"
-	      "  -v, --verbose           show fields hashed, body hashes, keys and header data\n"
+	      "  -v, --verbose           show fields hashed, body hashes, keys and header data;\n"
+	      "                          with several messages, the full block per message\n"
+	      "  --progress, --no-progress\n"
+	      "                          a progress line on standard error (default: only when\n"
+	      "                          it is a terminal and the run takes over a second)\n"
+	      "  --summary, --no-summary totals after the reports (default: with several\n"
+	      "                          messages and standard output a terminal)\n"
+	      "  --summary-json FILE     write the totals as one JSON object to FILE\n"
+	      "  --summarize             the names are JSON Lines written by --json (shards of a\n"
+	      "                          run): print their totals as --summary does\n"
 	      "\n"
 	      "Evidence:\n"
 	      "  --dump-canon DIR        write the exact bytes hashed per signature into DIR\n"
@@ -149,10 +187,25 @@ static void set_defaults(struct cli_opts *o)
 	o->batch.run.do_dkim = o->batch.run.do_arc = 1;
 	o->batch.report.format = REPORT_TEXT;
 	o->batch.dns.timeout_ms = 5000;
-	o->batch.jobs = 1;
+	o->batch.progress = o->batch.summary = BATCH_AUTO;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	o->batch.jobs = cpus < 1 ? 1 : cpus > ENGINE_JOBS_MAX ? ENGINE_JOBS_MAX : (unsigned)cpus;
 }
 
 #define USAGE_ERROR(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+static int push_name(struct cli_opts *o, const char *name, enum input_mbox_mode mode, char *err, size_t errlen)
+{
+	struct batch_name *l = realloc(o->names, (o->batch.nnames + 1) * sizeof *l);
+	if (!l)
+		USAGE_ERROR("out of memory");
+	l[o->batch.nnames].name = name;
+	l[o->batch.nnames++].mode = mode;
+	o->names = l;
+	o->batch.names = l;
+	return 0;
+}
+
 
 static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, size_t errlen)
 {
@@ -202,6 +255,30 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
 	case OPT_REDACT: o->batch.redact = 1; break;
 	case OPT_COMPARE: o->batch.compare_sent = arg; break;
+	case 'j':
+		if (parse_ulong(arg, ENGINE_JOBS_MAX, &v) < 0 || v == 0)
+			USAGE_ERROR("-j needs a number of threads from 1 to %d, not '%s'", ENGINE_JOBS_MAX, arg);
+		o->batch.jobs = (unsigned)v;
+		break;
+	case 'r': o->batch.input.recursive = 1; break;
+	case OPT_FILES_FROM:
+		if (o->batch.files_from)
+			USAGE_ERROR("--files-from can be given once");
+		o->batch.files_from = arg;
+		break;
+	case '0': o->batch.files_from_nul = 1; break;
+	case OPT_MBOX: return push_name(o, arg, INPUT_MBOX_ALWAYS, err, errlen);
+	case OPT_NAME: return push_name(o, arg, INPUT_MBOX_AUTO, err, errlen);
+	case OPT_MBOX_FORMAT:
+		if (input_mbox_format_parse(arg, &o->batch.input.mbox_format) < 0)
+			USAGE_ERROR("--mbox-format needs mboxrd, mboxo or mboxcl, not '%s'", arg);
+		break;
+	case OPT_PROGRESS: o->batch.progress = BATCH_YES; break;
+	case OPT_NO_PROGRESS: o->batch.progress = BATCH_NO; break;
+	case OPT_SUMMARY: o->batch.summary = BATCH_YES; break;
+	case OPT_NO_SUMMARY: o->batch.summary = BATCH_NO; break;
+	case OPT_SUMMARY_JSON: o->batch.summary_json = arg; break;
+	case OPT_SUMMARIZE: o->batch.summarize = 1; break;
 	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;
@@ -217,7 +294,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, "vh", long_options, NULL);
+		int c = getopt_long(argc, argv, "-vhrj:0", long_options, NULL);
 		if (c == -1)
 			break;
 		if (c == '?') {
@@ -234,10 +311,15 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		USAGE_ERROR("--arc-only and --dkim-only exclude each other");
 	if (o->batch.nkeys && o->batch.dns.nservers)
 		USAGE_ERROR("--keys and --dns-server exclude each other: with --keys, DNS is not consulted");
-	for (int i = optind; i < argc; i++)
-		if (push_arg(&o->names, &o->batch.nnames, argv[i]) < 0)
-			USAGE_ERROR("out of memory");
-	o->batch.names = o->names;
+	for (int i = optind; i < argc; i++)   /* after "--" */
+		if (push_name(o, argv[i], INPUT_MBOX_AUTO, err, errlen) < 0)
+			return -1;
+	if (o->batch.files_from_nul && !o->batch.files_from)
+		USAGE_ERROR("-0 only applies to --files-from");
+	if (o->batch.summarize && (o->batch.compare_sent || o->batch.bundle_dir || o->batch.dump_dir ||
+				   o->batch.files_from))
+		USAGE_ERROR("--summarize reads JSON records; it cannot be combined with --compare, --bundle, "
+			    "--dump-canon or --files-from");
 	if (o->batch.compare_sent && o->batch.nnames != 1)
 		USAGE_ERROR("--compare SENT needs exactly one more file, the copy as received");
 	if (o->batch.compare_sent && (o->batch.bundle_dir || o->batch.dump_dir))
@@ -255,5 +337,6 @@ void cli_free(struct cli_opts *o)
 {
 	free(o->keys);
 	free(o->names);
-	o->keys = o->names = NULL;
+	o->keys = NULL;
+	o->names = NULL;
 }

@@ -5,6 +5,7 @@
  */
 #include "engine.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,10 +72,81 @@ void engine_result_free(struct engine_result *res)
 	buf_free(&res->out);
 }
 
-int engine_run(const struct input_list *l, const struct engine_opts *o, struct lookup *lk, unsigned jobs,
-	       engine_deliver_fn deliver, void *ctx)
+/* ---- a whole list: workers take items in order, the caller delivers results in order ---- */
+
+enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+
+struct engine_slot {
+	struct engine_result res;
+	enum slot_state state;
+};
+
+struct engine_pool {
+	const struct input_list *l;
+	const struct engine_opts *o;
+	struct lookup *lk;
+	pthread_mutex_t mu;
+	pthread_cond_t done;          /* a slot became SLOT_DONE */
+	pthread_cond_t space;         /* a slot became free, or the run stops */
+	size_t next;                  /* the next item a worker takes */
+	size_t delivered;             /* items handed to deliver so far */
+	size_t window;                /* slots: item i lives in slots[i % window] */
+	struct engine_slot *slots;
+	int stop;
+};
+
+/* The next item to verify, or -1 when there is none or the run stops. Item i waits for slot i % window. */
+static long pool_take(struct engine_pool *p)
 {
-	(void)jobs;
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && p->next < p->l->n && p->next >= p->delivered + p->window)
+		pthread_cond_wait(&p->space, &p->mu);
+	long i = -1;
+	if (!p->stop && p->next < p->l->n) {
+		i = (long)p->next++;
+		p->slots[(size_t)i % p->window].state = SLOT_BUSY;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return i;
+}
+
+static void *pool_worker(void *arg)
+{
+	struct engine_pool *p = arg;
+	long i;
+	while ((i = pool_take(p)) >= 0) {
+		struct engine_slot *s = &p->slots[(size_t)i % p->window];
+		engine_message(p->l, &p->l->items[i], (size_t)i + 1, p->o, p->lk, &s->res);
+		pthread_mutex_lock(&p->mu);
+		s->state = SLOT_DONE;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+/* Hand item d to deliver once a worker has finished it, then free its slot. */
+static int pool_deliver_one(struct engine_pool *p, size_t d, engine_deliver_fn deliver, void *ctx)
+{
+	struct engine_slot *s = &p->slots[d % p->window];
+	pthread_mutex_lock(&p->mu);
+	while (s->state != SLOT_DONE)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	int rc = deliver(ctx, &s->res);
+	engine_result_free(&s->res);
+	pthread_mutex_lock(&p->mu);
+	s->state = SLOT_FREE;
+	p->delivered = d + 1;
+	p->stop |= rc != 0;
+	pthread_cond_broadcast(&p->space);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static int run_sequential(const struct input_list *l, const struct engine_opts *o, struct lookup *lk,
+			  engine_deliver_fn deliver, void *ctx)
+{
 	struct engine_result *res = malloc(sizeof *res);
 	if (!res)
 		return -1;
@@ -85,5 +157,64 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 		engine_result_free(res);
 	}
 	free(res);
+	return rc;
+}
+
+static int pool_init(struct engine_pool *p, const struct input_list *l, const struct engine_opts *o,
+		     struct lookup *lk, unsigned jobs)
+{
+	memset(p, 0, sizeof *p);
+	p->l = l;
+	p->o = o;
+	p->lk = lk;
+	p->window = (size_t)jobs * 4;
+	p->slots = calloc(p->window, sizeof *p->slots);
+	if (!p->slots)
+		return -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->done, NULL);
+	pthread_cond_init(&p->space, NULL);
+	return 0;
+}
+
+/* After the workers are joined: results finished but never delivered (the run stopped) are freed. */
+static void pool_free(struct engine_pool *p)
+{
+	for (size_t i = 0; i < p->window; i++)
+		if (p->slots[i].state == SLOT_DONE)
+			engine_result_free(&p->slots[i].res);
+	free(p->slots);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->space);
+}
+
+int engine_run(const struct input_list *l, const struct engine_opts *o, struct lookup *lk, unsigned jobs,
+	       engine_deliver_fn deliver, void *ctx)
+{
+	if (jobs > ENGINE_JOBS_MAX)
+		jobs = ENGINE_JOBS_MAX;
+	if (jobs > l->n)
+		jobs = (unsigned)l->n;
+	struct engine_pool p;
+	if (jobs <= 1 || pool_init(&p, l, o, lk, jobs) < 0)
+		return run_sequential(l, o, lk, deliver, ctx);
+	pthread_t *threads = calloc(jobs, sizeof *threads);
+	unsigned started = 0;
+	while (threads && started < jobs && pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
+		started++;
+	int rc = 0;
+	for (size_t d = 0; started && d < l->n && rc == 0; d++)
+		rc = pool_deliver_one(&p, d, deliver, ctx);
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.space);
+	pthread_mutex_unlock(&p.mu);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pool_free(&p);
+	free(threads);
+	if (!started)
+		return run_sequential(l, o, lk, deliver, ctx);
 	return rc;
 }

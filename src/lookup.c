@@ -7,6 +7,7 @@
 #include "lookup.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct lookup {
 	struct dns *dns;             /* DNS source, or NULL */
 	struct lookup_entry *buckets[LOOKUP_BUCKETS];
 	char zone_label[200];
+	pthread_mutex_t mu;          /* several workers share the cache */
 };
 
 static void normalize_name(const char *name, char *out)
@@ -116,6 +118,7 @@ struct lookup *lookup_new_dns(const struct dns_opts *opts, char *err, size_t err
 		free(lk);
 		return NULL;
 	}
+	pthread_mutex_init(&lk->mu, NULL);
 	return lk;
 }
 
@@ -127,6 +130,7 @@ struct lookup *lookup_new_zone(const char *const *files, size_t nfiles, char *er
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&lk->mu, NULL);
 	size_t used = 0;
 	for (size_t i = 0; i < nfiles; i++) {
 		if (zone_load_file(lk->zone, files[i], err, errlen) < 0) {
@@ -157,6 +161,7 @@ void lookup_free(struct lookup *lk)
 	if (lk->dns)
 		dns_close(lk->dns);
 	zone_free(lk->zone);
+	pthread_mutex_destroy(&lk->mu);
 	free(lk);
 }
 
@@ -226,21 +231,27 @@ static struct lookup_entry *request_entry(struct lookup *lk, const char *name)
 
 void lookup_request(struct lookup *lk, const char *name)
 {
+	pthread_mutex_lock(&lk->mu);
 	request_entry(lk, name);
+	pthread_mutex_unlock(&lk->mu);
 }
 
 const struct lookup_answer *lookup_wait(struct lookup *lk, const char *name)
 {
 	static struct lookup_answer oom = { .status = LOOKUP_ERROR, .detail = "out of memory" };
+	pthread_mutex_lock(&lk->mu);
 	struct lookup_entry *e = request_entry(lk, name);
-	if (!e)
+	if (!e) {
+		pthread_mutex_unlock(&lk->mu);
 		return &oom;
+	}
 	while (e->ans.status == LOOKUP_PENDING && lk->dns && dns_pending(lk->dns) > 0)
 		dns_poll(lk->dns, 200, on_dns_answer, NULL);
 	if (e->ans.status == LOOKUP_PENDING) {
 		e->ans.status = LOOKUP_ERROR;
 		snprintf(e->ans.detail, sizeof e->ans.detail, "query lost");
 	}
+	pthread_mutex_unlock(&lk->mu);
 	return &e->ans;
 }
 
@@ -248,12 +259,16 @@ int lookup_set_record_cache(struct lookup *lk, const char *name, size_t rec, voi
 {
 	char key[LOOKUP_NAME_MAX];
 	normalize_name(name, key);
+	pthread_mutex_lock(&lk->mu);
 	struct lookup_entry *e = find_entry(lk, key);
-	if (!e || rec >= e->ans.nrecords || e->ans.records[rec].cache)
-		return -1;
-	e->ans.records[rec].cache = obj;
-	e->ans.records[rec].cache_free = free_fn;
-	return 0;
+	int rc = -1;
+	if (e && rec < e->ans.nrecords && !e->ans.records[rec].cache) {
+		e->ans.records[rec].cache = obj;
+		e->ans.records[rec].cache_free = free_fn;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lk->mu);
+	return rc;
 }
 
 void lookup_poll(struct lookup *lk, int timeout_ms)

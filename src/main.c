@@ -1,6 +1,8 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -35,7 +37,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	o.batch.report.color = o.batch.report.format == REPORT_TEXT && want_color(o.color);
+	o.batch.in_tty = isatty(STDIN_FILENO);
+	o.batch.out_tty = isatty(STDOUT_FILENO);
+	o.batch.err_tty = isatty(STDERR_FILENO);
+	o.batch.input.tmpdir = getenv("TMPDIR");
 	int status = batch_run(&o.batch, stdout, stderr);
 	cli_free(&o);
+	/* a report that could not be written must not end in 0 (EX_IOERR, sysexits.h) */
+	if (fclose(stdout) != 0 && status != EXIT_USAGE) {
+		fprintf(stderr, "arcverify: cannot write the report: %s\n", strerror(errno));
+		status = EXIT_IOERR;
+	}
 	return status;
 }

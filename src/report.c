@@ -703,8 +703,69 @@ static void report_ar(struct buf *out, const struct run_result *r, const struct 
 	buf_append_byte(out, '\n');
 }
 
+/* ---- one line per message (batch mode) ---- */
+
+const char *report_overall_word(const struct run_result *r)
+{
+	if (r->input_error || !r->msg_open)
+		return "error";
+	int sev = run_severity(r);
+	if (sev)
+		return sev == 2 ? "fail" : "temperror";
+	return r->ndkim || r->arc.result != VERDICT_NONE ? "pass" : "none";
+}
+
+static void compact_sig(struct buf *out, const char *method, const struct dkim_sig *s)
+{
+	buf_printf(out, " %s=%s", method, verdict_word(s->v.result));
+	if (s->v.result != VERDICT_PASS && s->v.code)
+		buf_printf(out, "(%s)", verdict_code_word(s->v.code));
+	buf_append_str(out, " d=");
+	buf_append_printable(out, s->d[0] ? s->d : "-", strlen(s->d[0] ? s->d : "-"));
+}
+
+static void report_compact(struct buf *out, const struct run_result *r, const struct report_opts *o)
+{
+	const char *word = report_overall_word(r);
+	enum verdict_result shade = strcmp(word, "pass") == 0 ? VERDICT_PASS : strcmp(word, "none") == 0 ? VERDICT_NONE
+				  : strcmp(word, "temperror") == 0 ? VERDICT_TEMPERROR : VERDICT_FAIL;
+	if (o->color)
+		buf_printf(out, "%s%-9s\033[0m ", color_of(shade), word);
+	else
+		buf_printf(out, "%-9s ", word);
+	buf_append_printable(out, r->file, strlen(r->file));
+	if (!r->msg_open) {
+		buf_append_str(out, "  ");
+		buf_append_printable(out, r->nerrors ? r->errors[0] : "unreadable",
+				     strlen(r->nerrors ? r->errors[0] : "unreadable"));
+		buf_append_byte(out, '\n');
+		return;
+	}
+	buf_append_byte(out, ' ');
+	for (size_t i = 0; o->show_dkim && i < r->ndkim; i++)
+		compact_sig(out, "dkim", &r->dkim[i]);
+	if (o->show_dkim && r->ndkim == 0)
+		buf_append_str(out, " dkim=none");
+	if (o->show_arc) {
+		const struct arc_chain *c = &r->arc;
+		buf_printf(out, "  arc=%s", verdict_word(c->result));
+		if (c->result == VERDICT_PASS)
+			buf_printf(out, " i=%u oldest-pass=%d", c->n, c->oldest_pass);
+		else if (c->result == VERDICT_FAIL)
+			buf_printf(out, "(%s%s%s)", verdict_code_word(c->code), c->cause ? ":" : "",
+				   c->cause ? verdict_code_word(c->cause) : "");
+	}
+	if (r->nerrors)
+		buf_printf(out, "  errors=%zu", r->nerrors);
+	buf_append_byte(out, '\n');
+}
+
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
+	if (o->format == REPORT_TEXT && o->compact) {
+		report_compact(out, in->run, o);
+		return;
+	}
 	switch (o->format) {
 	case REPORT_JSON:
 		report_json(out, in, o);
