@@ -52,6 +52,7 @@ struct batch_opts {
 	const char *summary_json;   /* --summary-json FILE */
 	int summarize;              /* --summarize: the names are JSON Lines records to total */
 	int in_tty, out_tty, err_tty;   /* stdin / out / err are terminals (set by the caller) */
+	int progress_delay_ms;      /* a progress line appears once the run is this old (default 1000) */
 	const char *dump_dir;       /* --dump-canon DIR */
 	const char *bundle_dir;     /* --bundle DIR */
 	int redact;                 /* --redact */

@@ -22,7 +22,6 @@
 #include "lookup.h"
 #include "summary.h"
 
-#define PROGRESS_AFTER_MS 1000    /* runs shorter than this never show a progress line */
 #define PROGRESS_EVERY_MS 250
 
 struct batch_state {
@@ -125,7 +124,8 @@ static void progress_clear(struct batch_state *st)
 static void progress_show(struct batch_state *st)
 {
 	int64_t now = now_ms();
-	if (!st->progress || now - st->started_ms < PROGRESS_AFTER_MS || now - st->shown_ms < PROGRESS_EVERY_MS)
+	if (!st->progress || now - st->started_ms < st->o->progress_delay_ms ||
+	    (st->progress_shown && now - st->shown_ms < PROGRESS_EVERY_MS))
 		return;
 	st->shown_ms = now;
 	double secs = (double)(now - st->started_ms) / 1000.0;

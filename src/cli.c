@@ -188,6 +188,7 @@ static void set_defaults(struct cli_opts *o)
 	o->batch.report.format = REPORT_TEXT;
 	o->batch.dns.timeout_ms = 5000;
 	o->batch.progress = o->batch.summary = BATCH_AUTO;
+	o->batch.progress_delay_ms = 1000;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	o->batch.jobs = cpus < 1 ? 1 : cpus > ENGINE_JOBS_MAX ? ENGINE_JOBS_MAX : (unsigned)cpus;
 }

@@ -206,13 +206,36 @@ static int scan_push(struct mbox_scan *s, uint64_t off)
 }
 
 /*
- * Every "From " that begins a line after an empty line (LF or CRLF ends) opens a
- * message; the first one is at offset 0. Chunks overlap by a few bytes so a
- * separator split across two reads is still seen.
+ * An envelope line (mbox(5)): "From ", a sender without spaces, then a date,
+ * which has a time of day (HH:MM). A body line such as "From the desk of..."
+ * that a writer failed to quote has no time in it.
+ */
+static int envelope_line(const char *p, size_t avail)
+{
+	const char *end = memchr(p, '\n', avail);
+	size_t len = end ? (size_t)(end - p) : avail;
+	if (len < 7 || len > 1000)
+		return 0;
+	size_t i = 5;
+	while (i < len && p[i] != ' ' && p[i] != '\t')
+		i++;
+	if (i == 5)
+		return 0;
+	for (; i + 4 < len; i++)
+		if (p[i] >= '0' && p[i] <= '9' && p[i + 1] >= '0' && p[i + 1] <= '9' && p[i + 2] == ':' &&
+		    p[i + 3] >= '0' && p[i + 3] <= '9' && p[i + 4] >= '0' && p[i + 4] <= '9')
+			return 1;
+	return 0;
+}
+
+/*
+ * Every envelope line that begins a line after an empty line (LF or CRLF ends)
+ * opens a message; the first one is at offset 0. Chunks overlap so that a
+ * separator and its envelope line split across two reads are still seen.
  */
 static int scan_mbox(int fd, struct mbox_scan *s)
 {
-	static const size_t keep = 8;
+	static const size_t keep = 1100;   /* an envelope line is checked whole (at most 1000 bytes) */
 	char *buf = malloc(SCAN_CHUNK + keep);
 	if (!buf || scan_push(s, 0) < 0) {
 		free(buf);
@@ -227,10 +250,15 @@ static int scan_mbox(int fd, struct mbox_scan *s)
 			return -1;
 		}
 		size_t len = have + (size_t)got;
+		/* near the end of a chunk, the envelope line may continue in the next one: leave it to that one */
+		size_t scan_end = got == 0 ? len : len - (len < keep ? len : keep) + 8;
 		for (const char *p = buf; (p = memmem(p, len - (size_t)(p - buf), "\nFrom ", 6)) != NULL; p++) {
 			size_t at = (size_t)(p - buf);
+			if (at >= scan_end)
+				break;
 			int blank = (at >= 1 && buf[at - 1] == '\n') || (at >= 2 && buf[at - 1] == '\r' && buf[at - 2] == '\n');
-			if (blank && base + at + 1 > s->starts[s->n - 1] && scan_push(s, base + at + 1) < 0) {
+			if (blank && base + at + 1 > s->starts[s->n - 1] && envelope_line(p + 1, len - at - 1) &&
+			    scan_push(s, base + at + 1) < 0) {
 				free(buf);
 				return -1;
 			}
@@ -264,8 +292,9 @@ static uint64_t separator_len(int fd, uint64_t start, uint64_t end)
 
 static int starts_with_from(int fd)
 {
-	char head[5];
-	return read_at(fd, head, 5, 0) == 5 && memcmp(head, "From ", 5) == 0;
+	char head[1024];
+	ssize_t n = read_at(fd, head, sizeof head, 0);
+	return n >= 5 && memcmp(head, "From ", 5) == 0 && envelope_line(head, (size_t)n);
 }
 
 /* Split the file behind fd into messages, or add it whole when it is one message and mode allows. */

@@ -137,7 +137,7 @@ static int string_body(struct jp *j, char **out, size_t *outlen)
 			j->p++;
 			rc = escape(j, &b);
 		} else {
-			size_t n = utf8_seq_len((const unsigned char *)j->p, (size_t)(j->end - j->p));
+			size_t n = c < 0x80 ? 1 : utf8_seq_len((const unsigned char *)j->p, (size_t)(j->end - j->p));
 			rc = n ? buf_append(&b, j->p, n) : jp_fail(j, "invalid UTF-8");
 			j->p += n ? n : 0;
 		}
@@ -162,9 +162,10 @@ static int number(struct jp *j, struct jsonin *v)
 	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
 		return jp_fail(j, "bad number");
 	if (*j->p == '0')
-		j->p++;
-	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-		j->p++;
+		j->p++;   /* no leading zeros: "01" is not a number */
+	else
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
 	if (j->p < j->end && *j->p == '.') {
 		if (++j->p >= j->end || *j->p < '0' || *j->p > '9')
 			return jp_fail(j, "bad fraction");

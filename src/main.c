@@ -41,6 +41,9 @@ int main(int argc, char **argv)
 	o.batch.out_tty = isatty(STDOUT_FILENO);
 	o.batch.err_tty = isatty(STDERR_FILENO);
 	o.batch.input.tmpdir = getenv("TMPDIR");
+	const char *delay = getenv("ARCVERIFY_PROGRESS_DELAY");   /* milliseconds; see ENVIRONMENT */
+	if (delay && *delay)
+		o.batch.progress_delay_ms = atoi(delay);
 	int status = batch_run(&o.batch, stdout, stderr);
 	cli_free(&o);
 	/* a report that could not be written must not end in 0 (EX_IOERR, sysexits.h) */

@@ -1,0 +1,134 @@
+/*
+ * engine: the per-message driver. Results arrive in input order whatever the
+ * number of workers; an unreadable item in the middle is a result like any
+ * other; the open hook runs before the body streams, the done hook after the
+ * evidence; a delivery that stops the run stops it, with nothing leaked.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "fixture.h"
+#include "report.h"
+#include "suites.h"
+
+struct order {
+	size_t seen;
+	size_t stop_after;           /* 0: never stop */
+	char names[600][256];
+	int hashes_seen;             /* the open hook's body hash received the body */
+};
+
+static int record(void *ctx, struct engine_result *res)
+{
+	struct order *o = ctx;
+	ck_assert_uint_eq(res->seq, o->seen + 1);
+	snprintf(o->names[o->seen++], sizeof o->names[0], "%s|%s|%zu", res->item->name,
+		 res->run.input_error ? "error" : verdict_word(res->run.ndkim ? res->run.dkim[0].v.result : VERDICT_NONE),
+		 res->out.len);
+	return o->stop_after && o->seen == o->stop_after;
+}
+
+/* on_open: register one more body hash; on_done: render JSON into res->out. */
+static int add_hash(void *ctx, struct engine_result *res)
+{
+	(void)ctx;
+	ck_assert_ptr_nonnull(hash_body_get(&res->run.reg, CANON_RELAXED, HASH_SHA1, HASH_NO_LIMIT, 0));
+	return 0;
+}
+
+static void render(void *ctx, struct engine_result *res)
+{
+	(void)ctx;
+	if (res->run.msg_open) {
+		struct body_hash *bh = hash_body_get(&res->run.reg, CANON_RELAXED, HASH_SHA1, HASH_NO_LIMIT, 0);
+		ck_assert_msg(bh && bh->finished, "the hook's body hash saw the whole body");
+	}
+	struct report_opts ro = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	report_message(&res->out, &in, &ro);
+}
+
+static void build_list(struct input_list *l, const struct input_opts *io)
+{
+	char dir[512], path[700];
+	static char names[FIXTURE_MAX][128];
+	input_list_init(l);
+	snprintf(dir, sizeof dir, "%s/dkim", fixture_testdata());
+	size_t n = fixture_list(dir, names, FIXTURE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s.eml", dir, names[i]);
+		ck_assert_int_eq(input_add(l, path, INPUT_MBOX_AUTO, io), 0);
+		if (i == n / 2)
+			ck_assert_int_eq(input_add(l, "/nonexistent/in-the-middle", INPUT_MBOX_AUTO, io), 0);
+	}
+}
+
+static struct lookup *open_keys(void)
+{
+	char z[512], err[300];
+	snprintf(z, sizeof z, "%s/keys.zone", fixture_testdata());
+	const char *zones[] = { z };
+	struct lookup *lk = lookup_new_zone(zones, 1, err, sizeof err);
+	ck_assert_msg(lk != NULL, "%s", err);
+	return lk;
+}
+
+START_TEST(test_order_and_hooks)
+{
+	static const unsigned jobs[] = { 1, 2, 3, 8 };
+	struct lookup *lk = open_keys();
+	struct engine_opts eo = { .run = { .policy = { .now = 1764003600, .min_key_bits = 1024 }, .do_dkim = 1,
+					   .do_arc = 1 },
+				  .forensics = 1, .on_open = add_hash, .on_done = render };
+	struct input_list l;
+	build_list(&l, &eo.input);
+	struct order *first = calloc(1, sizeof *first);
+	for (size_t j = 0; j < sizeof jobs / sizeof jobs[0]; j++) {
+		struct order *o = calloc(1, sizeof *o);
+		ck_assert_int_eq(engine_run(&l, &eo, lk, jobs[j], record, o), 0);
+		ck_assert_uint_eq(o->seen, l.n);
+		const char *middle = o->names[(l.n - 1) / 2 + 1];
+		ck_assert_msg(strstr(middle, "in-the-middle|error|"), "%s", middle);
+		if (j == 0)
+			memcpy(first, o, sizeof *o);
+		for (size_t i = 0; i < l.n; i++)
+			ck_assert_msg(strcmp(first->names[i], o->names[i]) == 0, "-j%u item %zu: %s, -j1: %s", jobs[j], i,
+				      o->names[i], first->names[i]);
+		free(o);
+	}
+	free(first);
+	input_list_free(&l);
+	lookup_free(lk);
+}
+END_TEST
+
+START_TEST(test_stop_early)
+{
+	struct lookup *lk = open_keys();
+	struct engine_opts eo = { .run = { .policy = { .now = 1764003600, .min_key_bits = 1024 }, .do_dkim = 1 } };
+	struct input_list l;
+	build_list(&l, &eo.input);
+	for (unsigned jobs = 1; jobs <= 4; jobs += 3) {
+		struct order *o = calloc(1, sizeof *o);
+		o->stop_after = 5;
+		ck_assert_int_eq(engine_run(&l, &eo, lk, jobs, record, o), 1);
+		ck_assert_uint_eq(o->seen, 5);
+		free(o);
+	}
+	input_list_free(&l);
+	lookup_free(lk);
+}
+END_TEST
+
+Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_order_and_hooks);
+	tcase_add_test(tc, test_stop_early);
+	suite_add_tcase(s, tc);
+	return s;
+}
