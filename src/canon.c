@@ -205,6 +205,85 @@ static size_t plain_run(const struct canon_body *cb, const char *data, size_t le
 	return i;
 }
 
+/* Bytes the relaxed rules look at: WSP runs (§3.4.4 a) and CR, which may end a line. */
+static int relaxed_special(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CANON_SWAR 1
+#define LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* The high bit of every byte of x that equals c, exactly (no borrow between bytes). */
+static uint64_t eq_bytes(uint64_t x, unsigned char c)
+{
+	uint64_t t = x ^ (0x0101010101010101ULL * c);
+	return ~(((t & LOW7) + LOW7) | t | LOW7);
+}
+
+static uint64_t wsp_or_cr(uint64_t x)
+{
+	return eq_bytes(x, ' ') | eq_bytes(x, '\t') | eq_bytes(x, '\r');
+}
+#endif
+
+/*
+ * Bytes at p that relaxed canonicalization (§3.4.4 a) leaves as they are: no
+ * TAB, no CR, and no SP followed by WSP or CR. Eight bytes at a time where
+ * the machine allows; an SP at the very end is left for the caller (what
+ * follows it is not known yet).
+ */
+static size_t relaxed_clean_prefix(const char *p, size_t len)
+{
+	size_t i = 0;
+#ifdef CANON_SWAR
+	while (i + 9 <= len) {
+		uint64_t x, y;
+		memcpy(&x, p + i, 8);
+		memcpy(&y, p + i + 1, 8);
+		uint64_t bad = eq_bytes(x, '\t') | eq_bytes(x, '\r') | (eq_bytes(x, ' ') & wsp_or_cr(y));
+		if (bad)
+			return i + ((size_t)__builtin_ctzll(bad) >> 3);
+		i += 8;
+	}
+#endif
+	for (; i < len; i++) {
+		if (p[i] == '\t' || p[i] == '\r')
+			return i;
+		if (p[i] == ' ' && (i + 1 == len || relaxed_special(p[i + 1])))
+			return i;
+	}
+	return i;
+}
+
+/*
+ * The longest run at data (which starts with a content byte) that RFC 6376
+ * §3.4.3/§3.4.4 pass through unchanged, so it can go to the hash whole: under
+ * relaxed, content with single SPs between content bytes; under simple,
+ * anything but CR. With cross_lines, a CRLF followed by a content byte is
+ * unchanged too (the line was not a trailing empty one), so a run spans lines.
+ * The run ends on a content byte, which leaves the state as a content byte does.
+ */
+static size_t unchanged_run(const struct canon_body *cb, const char *data, size_t len, int cross_lines)
+{
+	size_t i = 0;
+	for (;;) {
+		if (cb->alg == CANON_SIMPLE) {
+			const char *cr = memchr(data + i, '\r', len - i);
+			i = cr ? (size_t)(cr - data) : len;
+		} else {
+			i += relaxed_clean_prefix(data + i, len - i);
+		}
+		if (cross_lines && i + 2 < len && data[i] == '\r' && data[i + 1] == '\n' && data[i + 2] != '\r' &&
+		    (cb->alg == CANON_SIMPLE || !relaxed_special(data[i + 2]))) {
+			i += 3;
+			continue;
+		}
+		return i;
+	}
+}
+
 /* Forensics watches every line end: flush first, so the sink has seen every byte before it. */
 static void body_line_end_hook(struct canon_body *cb, uint64_t in_pos)
 {
@@ -236,7 +315,9 @@ void canon_body_feed(struct canon_body *cb, const char *data, size_t len)
 			body_wsp(cb, c);
 			i++;
 		} else {
-			size_t n = plain_run(cb, data + i, len - i);
+			/* quirks change what counts as unchanged, and forensics watches each line end */
+			size_t n = cb->quirks ? plain_run(cb, data + i, len - i)
+					      : unchanged_run(cb, data + i, len - i, !cb->on_line_end);
 			body_content(cb, data + i, n);
 			i += n;
 		}

@@ -17,9 +17,8 @@ static int convert_append(struct msg *m, const char *src, size_t n, struct buf *
 			m->prev_cr = src[n - 1] == '\r';
 		return buf_append(dst, src, n);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (src[i] != '\n')
-			continue;
+	for (const char *lf = src; (lf = memchr(lf, '\n', n - (size_t)(lf - src))) != NULL; lf++) {
+		size_t i = (size_t)(lf - src);
 		int after_cr = i > 0 ? src[i - 1] == '\r' : m->prev_cr;
 		if (after_cr)
 			continue;
@@ -31,6 +30,27 @@ static int convert_append(struct msg *m, const char *src, size_t n, struct buf *
 	if (n)
 		m->prev_cr = src[n - 1] == '\r';
 	return buf_append(dst, src + start, n - start);
+}
+
+/* The bare LFs of the n bytes at p, each turned into CRLF in place (p has room for 2n); the new length. */
+static size_t expand_lf(struct msg *m, char *p, size_t n)
+{
+	size_t bare = 0;
+	int prev = m->prev_cr;
+	for (const char *lf = p; (lf = memchr(lf, '\n', n - (size_t)(lf - p))) != NULL; lf++)
+		bare += !(lf > p ? lf[-1] == '\r' : prev);
+	if (n)
+		m->prev_cr = p[n - 1] == '\r';
+	if (!bare)
+		return n;
+	m->lf_converted += bare;
+	size_t out = n + bare;
+	for (size_t i = n; i-- > 0;) {     /* from the end, so nothing is overwritten before it is read */
+		p[--out] = p[i];
+		if (p[i] == '\n' && !(i > 0 ? p[i - 1] == '\r' : prev))
+			p[--out] = '\r';
+	}
+	return n + bare;
 }
 
 static size_t read_raw(struct msg *m, char *dst, size_t cap)
@@ -224,18 +244,20 @@ long msg_read_body(struct msg *m, char *dst, size_t cap)
 	}
 	if (!m->has_separator || cap == 0)
 		return 0;
-	/* converted bytes go to pending first (an LF may become two bytes), so any cap works */
-	char raw[MSG_CHUNK / 2];
-	size_t got = read_raw(m, raw, sizeof raw);
+	if (m->opts.no_crlf || cap < 2) {
+		size_t got = read_raw(m, dst, cap);
+		if (got)
+			m->prev_cr = dst[got - 1] == '\r';
+		m->body_bytes += got;
+		return m->read_error ? -1 : (long)got;
+	}
+	/* half the room: each bare LF becomes CRLF in place, so the converted bytes always fit */
+	size_t got = read_raw(m, dst, cap / 2);
 	if (m->read_error)
 		return -1;
-	buf_reset(&m->pending);
-	m->pending_off = 0;
-	if (convert_append(m, raw, got, &m->pending) < 0)
-		return -1;
-	if (m->pending.len == 0)
-		return 0;
-	return msg_read_body(m, dst, cap);
+	size_t n = expand_lf(m, dst, got);
+	m->body_bytes += n;
+	return (long)n;
 }
 
 void msg_close(struct msg *m)

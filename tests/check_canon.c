@@ -393,6 +393,81 @@ START_TEST(test_split_invariance_random)
 }
 END_TEST
 
+/*
+ * A reference reading of RFC 6376 §3.4.3 and §3.4.4, written from the text on
+ * whole strings (lines split at CRLF), against which the streaming state
+ * machine and its whole-run fast paths are checked on random bodies.
+ */
+static void ref_simple(const char *in, size_t len, struct buf *out)
+{
+	buf_append(out, in, len);
+	while (out->len >= 4 && memcmp(out->data + out->len - 4, "\r\n\r\n", 4) == 0)
+		out->len -= 2;   /* "ignores all empty lines at the end of the message body" */
+	if (out->len < 2 || memcmp(out->data + out->len - 2, "\r\n", 2) != 0)
+		buf_append(out, "\r\n", 2);   /* "If there is no body or no CRLFs at the end ..., a CRLF is added" */
+}
+
+static void ref_relaxed(const char *in, size_t len, struct buf *out)
+{
+	size_t start = 0;
+	while (start < len) {
+		const char *crlf = NULL;
+		for (size_t k = start; k + 1 < len && !crlf; k++)
+			if (in[k] == '\r' && in[k + 1] == '\n')
+				crlf = in + k;
+		size_t end = crlf ? (size_t)(crlf - in) : len;
+		size_t line_start = out->len;
+		for (size_t k = start; k < end; k++) {   /* a: WSP runs become one SP ... */
+			int wsp = in[k] == ' ' || in[k] == '\t';
+			if (!wsp || k == start || !(in[k - 1] == ' ' || in[k - 1] == '\t'))
+				buf_append_byte(out, wsp ? ' ' : in[k]);
+		}
+		if (out->len > line_start && out->data[out->len - 1] == ' ')
+			out->len--;                        /* ... and WSP at the end of a line goes */
+		buf_append(out, "\r\n", 2);
+		start = crlf ? end + 2 : len;
+	}
+	while (out->len >= 2 && (out->len == 2 || memcmp(out->data + out->len - 4, "\r\n\r\n", 4) == 0) &&
+	       memcmp(out->data + out->len - 2, "\r\n", 2) == 0)
+		out->len -= 2;   /* b: empty lines at the end go; a non-empty body keeps its final CRLF */
+}
+
+START_TEST(test_reference_model)
+{
+	static const char *const tokens[] = { "\r", "\n", "\r\n", " ", "\t", "word", "x", "  ", "\r\n\r\n", " \r\n",
+					      "\r\n ", "\r\r\n", "long line of prose with single spaces" };
+	unsigned seed = 7u + (unsigned)_i * 7919u;
+	char in[600];
+	size_t len = 0;
+	while (len < sizeof in - 40) {
+		seed = seed * 1103515245u + 12345u;
+		const char *t = tokens[(seed >> 16) % (sizeof tokens / sizeof tokens[0])];
+		memcpy(in + len, t, strlen(t));
+		len += strlen(t);
+		if ((seed >> 8) % 80 == 0)
+			break;
+	}
+	for (int alg = CANON_SIMPLE; alg <= CANON_RELAXED; alg++) {
+		struct buf want, got;
+		buf_init(&want, 1 << 16);
+		buf_init(&got, 1 << 16);
+		if (alg == CANON_SIMPLE)
+			ref_simple(in, len, &want);
+		else
+			ref_relaxed(in, len, &want);
+		for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
+			buf_reset(&got);
+			run_body((enum canon_alg)alg, 0, in, len, (enum split_mode)mode, seed, &got);
+			ck_assert_msg(got.len == want.len && (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
+				      "%s mode %d on '%s': '%s', the RFC text gives '%s'", canon_name((enum canon_alg)alg),
+				      mode, show(in, len), show(got.data, got.len), show(want.data, want.len));
+		}
+		buf_free(&want);
+		buf_free(&got);
+	}
+}
+END_TEST
+
 /* The forensic line-end hook: called once per input CRLF with the input offset just past it. */
 struct hook_ctx {
 	uint64_t pos[64];
@@ -562,6 +637,7 @@ Suite *canon_suite(void)
 	tcase_add_loop_test(tc, test_body_relaxed, 0, NBODY);
 	tcase_add_test(tc, test_body_long);
 	tcase_add_test(tc, test_line_end_hook);
+	tcase_add_loop_test(tc, test_reference_model, 0, 400);
 	tcase_add_loop_test(tc, test_split_invariance_random, 0, 40);
 	suite_add_tcase(s, tc);
 
