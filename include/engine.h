@@ -59,6 +59,7 @@ struct engine_result {
 	int body_full;                    /* keep_body: the body was larger than body_max */
 	struct buf out;                   /* free for the hooks: rendered output, say */
 	int hook_status;                  /* free for the hooks: their own outcome */
+	char hook_error[400];             /* free for the hooks: a problem of the tool, not of the message */
 	void *hook_data;                  /* free for the hooks: per-message state (they free it) */
 };
 

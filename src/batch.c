@@ -72,12 +72,13 @@ static int dump_open(void *ctx, struct engine_result *res)
 	struct dump *d = malloc(sizeof *d);
 	char stem[256], why[300];
 	if (!d) {
-		run_error(&res->run, "--dump-canon: out of memory");
+		snprintf(res->hook_error, sizeof res->hook_error, "--dump-canon: out of memory");
+		res->hook_status = EXIT_CANTCREAT;
 		return 0;
 	}
 	dump_stem(res->item->name, res->seq, st->numbered, stem, sizeof stem);
 	if (dump_begin(d, st->o->dump_dir, stem, &res->run, why, sizeof why) < 0) {
-		run_error(&res->run, "--dump-canon: %s", why);
+		snprintf(res->hook_error, sizeof res->hook_error, "--dump-canon: %s", why);
 		res->hook_status = EXIT_CANTCREAT;
 		free(d);
 		return 0;
@@ -93,7 +94,7 @@ static void dump_close(struct engine_result *res)
 	if (!d)
 		return;
 	if (dump_end(d, &res->run, why, sizeof why) < 0) {
-		run_error(&res->run, "--dump-canon: %s", why);
+		snprintf(res->hook_error, sizeof res->hook_error, "--dump-canon: %s", why);
 		res->hook_status = EXIT_CANTCREAT;
 	}
 	free(d);
@@ -187,6 +188,8 @@ static int deliver(void *ctx, struct engine_result *res)
 	const struct run_result *r = &res->run;
 	if (r->input_error)
 		tell(st, res->item->name, r->nerrors ? r->errors[0] : "unreadable");
+	if (res->hook_error[0])
+		tell(st, res->item->name, res->hook_error);
 	if (st->o->bundle_dir && !r->input_error)
 		write_bundle(st, res);
 	tally(st, res);
