@@ -23,7 +23,7 @@
 #include "run.h"
 
 #define ENGINE_JOBS_MAX 256
-#define ENGINE_WINDOW_MIN 64     /* messages whose keys are requested ahead of the one being verified */
+#define ENGINE_READ_AHEAD 1024   /* messages whose keys are requested ahead of the oldest one not delivered */
 
 struct engine_result;
 

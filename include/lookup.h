@@ -67,6 +67,8 @@ void lookup_free(struct lookup *lk);
 void lookup_request(struct lookup *lk, const char *name);
 /* The answer for name, waiting for it if needed; never NULL (failures are answers). */
 const struct lookup_answer *lookup_wait(struct lookup *lk, const char *name);
+/* 1 when answers arrive later (DNS), so asking early pays; 0 when they are there at once (zone files). */
+int lookup_async(const struct lookup *lk);
 /* Give in-flight queries up to timeout_ms to progress (batch use). */
 void lookup_poll(struct lookup *lk, int timeout_ms);
 const char *lookup_status_word(enum lookup_status st);

@@ -43,6 +43,9 @@ struct run_result {
 
 /* Phase 1: header block, signatures, key requests. 0, or -1 if the message could not be read. */
 int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk);
+/* Request the key of every DKIM-Signature, AMS and AS of an open message, and nothing else: the
+ * read-ahead of a batch, which asks for the keys of messages before a worker reaches them. */
+void run_request_keys(const struct msg *m, const struct run_opts *o, struct lookup *lk);
 /* Phase 2: the body through every registered body hash. 0 or -1 (read error, recorded). */
 int run_body(struct run_result *r);
 /* The same, also keeping the (converted) body in copy, up to copy's cap: *full is set when it did

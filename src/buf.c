@@ -55,6 +55,11 @@ int buf_append_str(struct buf *b, const char *s)
 
 int buf_append_byte(struct buf *b, char c)
 {
+	if (b->len + 1 < b->cap && b->len < b->max) {   /* room already: the common case */
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_append(b, &c, 1);
 }
 

@@ -144,6 +144,38 @@ static int pool_deliver_one(struct engine_pool *p, size_t d, engine_deliver_fn d
 	return rc;
 }
 
+/* Read-ahead: open item it only to request its keys (asynchronous key sources answer meanwhile). */
+static void request_keys_of(struct engine_pool *p, const struct input_item *it)
+{
+	char why[300];
+	FILE *in = input_open(p->l, it, &p->o->input, why, sizeof why);
+	struct msg m;
+	if (!in)
+		return;
+	if (msg_open(&m, in, &p->o->run.msg, why, sizeof why) == 0) {
+		run_request_keys(&m, &p->o->run, p->lk);
+		msg_close(&m);
+	}
+	fclose(in);
+}
+
+/* The read-ahead thread: keys are asked for up to ENGINE_READ_AHEAD messages past the delivery point. */
+static void *pool_reader(void *arg)
+{
+	struct engine_pool *p = arg;
+	for (size_t i = 0; i < p->l->n; i++) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && i >= p->delivered + ENGINE_READ_AHEAD)
+			pthread_cond_wait(&p->space, &p->mu);
+		int stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		request_keys_of(p, &p->l->items[i]);
+	}
+	return NULL;
+}
+
 static int run_sequential(const struct input_list *l, const struct engine_opts *o, struct lookup *lk,
 			  engine_deliver_fn deliver, void *ctx)
 {
@@ -196,10 +228,14 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 		jobs = ENGINE_JOBS_MAX;
 	if (jobs > l->n)
 		jobs = (unsigned)l->n;
+	int read_ahead = l->n > 1 && lookup_async(lk);
 	struct engine_pool p;
-	if (jobs <= 1 || pool_init(&p, l, o, lk, jobs) < 0)
+	if ((jobs <= 1 && !read_ahead) || pool_init(&p, l, o, lk, jobs ? jobs : 1) < 0)
 		return run_sequential(l, o, lk, deliver, ctx);
+	jobs = jobs ? jobs : 1;
 	pthread_t *threads = calloc(jobs, sizeof *threads);
+	pthread_t reader;
+	int reading = read_ahead && pthread_create(&reader, NULL, pool_reader, &p) == 0;
 	unsigned started = 0;
 	while (threads && started < jobs && pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
 		started++;
@@ -212,6 +248,8 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 	pthread_mutex_unlock(&p.mu);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+	if (reading)
+		pthread_join(reader, NULL);
 	pool_free(&p);
 	free(threads);
 	if (!started)

@@ -57,13 +57,25 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
+/* Printable ASCII that JSON strings carry as it is. */
+static int json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void json_escape(struct json *j, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	buf_append_byte(j->out, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = p[i];
-		if (c == '"' || c == '\\') {
+		if (json_plain(c)) {
+			size_t run = i + 1;
+			while (run < len && json_plain(p[run]))
+				run++;
+			buf_append(j->out, s + i, run - i);   /* a whole run at once */
+			i = run;
+		} else if (c == '"' || c == '\\') {
 			char esc[2] = { '\\', (char)c };
 			buf_append(j->out, esc, 2);
 			i++;

@@ -271,6 +271,11 @@ int lookup_set_record_cache(struct lookup *lk, const char *name, size_t rec, voi
 	return rc;
 }
 
+int lookup_async(const struct lookup *lk)
+{
+	return lk->dns != NULL;
+}
+
 void lookup_poll(struct lookup *lk, int timeout_ms)
 {
 	if (lk->dns && dns_pending(lk->dns) > 0)
