@@ -13,6 +13,9 @@
 #include "b64.h"
 #include "version.h"
 
+/* Text that can come from a message, a key record or a file name is written printable (buf.h). */
+#define say buf_printf_printable
+
 /* ---- small file helpers ---- */
 
 static int bundle_path(const struct bundle_opts *o, const char *name, char *out, size_t outlen)
@@ -40,15 +43,10 @@ static void iso_time(time_t t, char *out, size_t outlen)
 		snprintf(out, outlen, "%lld", (long long)t);
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-	out[2 * n] = '\0';
-}
+#define SHA_B64_LEN 45   /* a SHA-256 in base64, as bh= writes digests, with its NUL */
 
-/* Copy the message bytes exactly as read, and hash them on the way. */
-static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha_hex,
+/* Copy the message bytes exactly as read, and hash them on the way (sha: SHA_B64_LEN bytes). */
+static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha,
 			unsigned long long *size, char *err, size_t errlen)
 {
 	char path[1024];
@@ -71,7 +69,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	unsigned char d[32];
 	unsigned n = 0;
 	if (rc == 0 && EVP_DigestFinal_ex(md, d, &n) == 1)
-		hex(d, n, sha_hex);
+		b64_encode_to(d, n, sha, SHA_B64_LEN);
 	EVP_MD_CTX_free(md);
 	if (out && fclose(out) != 0)
 		rc = -1;
@@ -144,31 +142,37 @@ static void zone_key(struct buf *z, const struct key_use *k)
 	const struct lookup_answer *a = k->a;
 	char when[40];
 	iso_time(a->fetched, when, sizeof when);
-	buf_printf(z, "\n; %s\n", a->name);
+	/* comments are printable text, so nothing in a name, a file name or a detail can end a comment line */
+	buf_append_str(z, "\n; ");
+	say(z, "%s", a->name);
+	buf_append_byte(z, '\n');
 	if (a->source == LOOKUP_SRC_DNS)
-		buf_printf(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s\n", when,
-			   a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
-			   lookup_status_word(a->status));
+		say(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s", when,
+		    a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
+		    lookup_status_word(a->status));
 	else
-		buf_printf(z, "; read %s from key file %s; answer: %s\n", when,
-			   a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server,
-			   lookup_status_word(a->status));
+		say(z, "; read %s from key file %s; answer: %s", when,
+		    a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server, lookup_status_word(a->status));
+	buf_append_byte(z, '\n');
 	if (k->s->has_key && k->s->key.has_fingerprint) {
-		char fp[80];
-		hex(k->s->key.fingerprint, 32, fp);
+		char fp[64];
+		b64_encode_to(k->s->key.fingerprint, 32, fp, sizeof fp);
 		buf_printf(z, "; key used: record %ld, %s %u bits, SPKI SHA-256 %s\n", k->s->record_used + 1,
 			   keyrec_type_name(k->s->key.type), k->s->key.bits, fp);
 	}
 	if (a->status != LOOKUP_OK) {
-		buf_printf(z, "; no record: %s%s\n", a->detail,
-			   a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
-				   ? " (absent here too, so the offline run also finds no key)"
-				   : " (a temporary failure; offline, the name is simply absent)");
+		say(z, "; no record: %s%s", a->detail,
+		    a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
+			    ? " (absent here too, so the offline run also finds no key)"
+			    : " (a temporary failure; offline, the name is simply absent)");
+		buf_append_byte(z, '\n');
 		return;
 	}
 	for (size_t i = 0; i < a->nrecords; i++) {
-		if (a->records[i].when[0])
-			buf_printf(z, "; valid: %s\n", a->records[i].when);
+		if (a->records[i].when[0]) {
+			say(z, "; valid: %s", a->records[i].when);
+			buf_append_byte(z, '\n');
+		}
 		zone_txt(z, a->name, a->source == LOOKUP_SRC_DNS ? a->ttl : 3600, &a->records[i]);
 	}
 }
@@ -179,7 +183,8 @@ static int write_keys(const struct bundle_opts *o, const struct run_result *r, c
 	size_t n = collect_keys(r, keys, 256);
 	struct buf z;
 	buf_init(&z, (size_t)16 << 20);
-	buf_printf(&z, "; keys used to verify %s, written by arcverify %s\n", r->file, ARCVERIFY_VERSION);
+	say(&z, "; keys used to verify %s, written by arcverify %s", r->file, ARCVERIFY_VERSION);
+	buf_append_byte(&z, '\n');
 	buf_append_str(&z, "; zone-file form: arcverify --keys keys.zone reads it, and so does a DNS server\n");
 	for (size_t i = 0; i < n; i++)
 		zone_key(&z, &keys[i]);
@@ -204,11 +209,12 @@ static int write_structure(const struct bundle_opts *o, const struct run_result 
 		const struct msg_field *f = &r->msg.fields[i];
 		unsigned char d[32];
 		unsigned n = 0;
-		char h[65] = "";
+		char h[64] = "";
 		if (hash_digest(HASH_SHA256, f->raw.ptr, f->raw.len, d, &n) == 0)
-			hex(d, n, h);
-		buf_printf(&s, "%5zu %7zu %7zu  %s  %.*s\n", i + 1, (size_t)(f->raw.ptr - r->msg.header.data), f->raw.len,
-			   h, (int)(f->name.len > 64 ? 64 : f->name.len), f->name.ptr);
+			b64_encode_to(d, n, h, sizeof h);
+		say(&s, "%5zu %7zu %7zu  %s  %.*s", i + 1, (size_t)(f->raw.ptr - r->msg.header.data), f->raw.len, h,
+		    (int)(f->name.len > 64 ? 64 : f->name.len), f->name.ptr);
+		buf_append_byte(&s, '\n');
 	}
 	int rc = write_buf(o, "structure.txt", &s, err, errlen);
 	buf_free(&s);
@@ -217,15 +223,20 @@ static int write_structure(const struct bundle_opts *o, const struct run_result 
 
 /* ---- report.md ---- */
 
+/* A table cell: printable text (buf_append_printable), with '|' escaped for Markdown. */
 static void md_cell(struct buf *b, const char *text)
 {
+	struct buf t;
+	buf_init(&t, 8 * strlen(text) + 1);
+	buf_append_printable(&t, text, strlen(text));
 	buf_append_str(b, " ");
-	for (; *text; text++) {
-		if (*text == '|')
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.data[i] == '|')
 			buf_append_byte(b, '\\');
-		buf_append_byte(b, *text == '\n' || *text == '\r' ? ' ' : *text);
+		buf_append_byte(b, t.data[i]);
 	}
 	buf_append_str(b, " |");
+	buf_free(&t);
 }
 
 static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *s)
@@ -246,28 +257,36 @@ static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *
 	buf_append_byte(b, '\n');
 }
 
+static void md_finding(struct buf *b, const char *label, const char *verb, const struct forensic_finding *f)
+{
+	say(b, "- **%s**: %s `%s`: %s. Breaks %s.%s%s", label, verb, f->id, f->what, f->rule, f->seen_in[0] ? " Seen in: " : "",
+	    f->seen_in);
+	buf_append_byte(b, '\n');
+}
+
 static void md_findings(struct buf *b, const char *label, const struct forensic_report *fr)
 {
 	if (!fr)
 		return;
 	for (size_t i = 0; i < fr->nbody; i++)
-		buf_printf(b, "- **%s**: the body hash is reproduced by `%s`: %s. Breaks %s.%s%s\n", label, fr->body[i].id,
-			   fr->body[i].what, fr->body[i].rule, fr->body[i].seen_in[0] ? " Seen in: " : "",
-			   fr->body[i].seen_in);
-	if (fr->prefix_found)
-		buf_printf(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after "
-			   "signing.\n", label, (unsigned long long)fr->prefix_bytes,
-			   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-	if (fr->body_examined && !fr->nbody && !fr->prefix_found)
-		buf_printf(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.\n", label, fr->body_tried,
-			   fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		md_finding(b, label, "the body hash is reproduced by", &fr->body[i]);
+	if (fr->prefix_found) {
+		say(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after signing.",
+		    label, (unsigned long long)fr->prefix_bytes, (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+		buf_append_byte(b, '\n');
+	}
+	if (fr->body_examined && !fr->nbody && !fr->prefix_found) {
+		say(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.", label, fr->body_tried,
+		    fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		buf_append_byte(b, '\n');
+	}
 	for (size_t i = 0; i < fr->nheader; i++)
-		buf_printf(b, "- **%s**: `b=` verifies with `%s`: %s. Breaks %s.%s%s\n", label, fr->header[i].id,
-			   fr->header[i].what, fr->header[i].rule, fr->header[i].seen_in[0] ? " Seen in: " : "",
-			   fr->header[i].seen_in);
-	if (fr->header_examined && !fr->nheader)
-		buf_printf(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.\n", label,
-			   fr->header_tried, fr->header_notes);
+		md_finding(b, label, "`b=` verifies with", &fr->header[i]);
+	if (fr->header_examined && !fr->nheader) {
+		say(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.", label,
+		    fr->header_tried, fr->header_notes);
+		buf_append_byte(b, '\n');
+	}
 }
 
 static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struct run_result *r)
@@ -292,10 +311,11 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 {
 	char when[40];
 	iso_time(r->evaluated_at, when, sizeof when);
-	buf_printf(b, "# arcverify evidence: %s\n\n", o->redact ? "(redacted)" : r->file);
+	say(b, "# arcverify evidence: %s", o->redact ? "(redacted)" : r->file);
+	buf_append_str(b, "\n\n");
 	buf_printf(b, "- Tool: arcverify %s with %s\n", ARCVERIFY_VERSION, OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "- Evaluated at: %s (`--now %lld`)\n", when, (long long)r->evaluated_at);
-	buf_printf(b, "- Message: %llu bytes, SHA-256 `%s`%s\n", size, sha,
+	buf_printf(b, "- Message: %llu bytes, SHA-256 (base64) `%s`%s\n", size, sha,
 		   o->redact ? " (not included: redacted bundle; see structure.txt)" : " (`message.eml`)");
 	buf_printf(b, "- Keys: `keys.zone` (every record used, with where and when it was fetched)\n");
 	buf_printf(b, "- Machine-readable result: `result.json`\n");
@@ -327,7 +347,8 @@ static void md_dkim(struct buf *b, const struct report_input *in)
 static void md_arc(struct buf *b, const struct report_input *in)
 {
 	const struct arc_chain *c = &in->run->arc;
-	buf_printf(b, "## ARC chain (RFC 8617): %s\n\n%s", verdict_word(c->result), c->reason);
+	buf_printf(b, "## ARC chain (RFC 8617): %s\n\n", verdict_word(c->result));
+	say(b, "%s", c->reason);
 	if (c->result == VERDICT_PASS)
 		buf_printf(b, " (`header.oldest-pass=%d`)", c->oldest_pass);
 	buf_append_str(b, "\n\n");
@@ -353,8 +374,8 @@ static void md_arc(struct buf *b, const struct report_input *in)
 		buf_append_printable(b, set->aar.authserv_id.ptr, set->aar.authserv_id.len);
 		buf_append_byte(b, ':');
 		for (size_t k = 0; k < set->aar.nmethods; k++)
-			buf_printf(b, " %.*s=%.*s", (int)set->aar.methods[k].method.len, set->aar.methods[k].method.ptr,
-				   (int)set->aar.methods[k].result.len, set->aar.methods[k].result.ptr);
+			say(b, " %.*s=%.*s", (int)set->aar.methods[k].method.len, set->aar.methods[k].method.ptr,
+			    (int)set->aar.methods[k].result.len, set->aar.methods[k].result.ptr);
 		buf_append_str(b, set->aar_field < 0 ? " (missing)\n" : "\n");
 	}
 	buf_append_str(b, "\n");
@@ -395,15 +416,18 @@ static void md_evidence(struct buf *b, const struct report_input *in)
 				snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
 			else
 				snprintf(src, sizeof src, "Authentication-Results");
-			buf_printf(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s\n", src, cl->authserv_id, cl->method,
-				   cl->said, cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+			say(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s", src, cl->authserv_id, cl->method, cl->said,
+			    cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+			buf_append_byte(b, '\n');
 		}
 		buf_append_str(b, "\n");
 	}
 	if (in->lint && in->lint->n) {
 		buf_append_str(b, "## Warnings (they do not change any result)\n\n");
-		for (size_t i = 0; i < in->lint->n; i++)
-			buf_printf(b, "- %s: %s (`%s`)\n", in->lint->v[i].where, in->lint->v[i].text, in->lint->v[i].code);
+		for (size_t i = 0; i < in->lint->n; i++) {
+			say(b, "- %s: %s (`%s`)", in->lint->v[i].where, in->lint->v[i].text, in->lint->v[i].code);
+			buf_append_byte(b, '\n');
+		}
 		buf_append_str(b, "\n");
 	}
 }
@@ -414,9 +438,10 @@ static int write_report_md(const struct bundle_opts *o, const struct report_inpu
 	struct buf b;
 	buf_init(&b, (size_t)16 << 20);
 	md_header(&b, o, in->run, sha, size);
-	if (in->run->nerrors)
-		for (size_t i = 0; i < in->run->nerrors; i++)
-			buf_printf(&b, "**Error:** %s\n\n", in->run->errors[i]);
+	for (size_t i = 0; i < in->run->nerrors; i++) {
+		say(&b, "**Error:** %s", in->run->errors[i]);
+		buf_append_str(&b, "\n\n");
+	}
 	if (o->run->do_dkim)
 		md_dkim(&b, in);
 	if (o->run->do_arc)
@@ -447,7 +472,7 @@ int bundle_write(const struct bundle_opts *o, const struct report_input *in, FIL
 		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
 		return -1;
 	}
-	char sha[65] = "";
+	char sha[SHA_B64_LEN] = "";
 	unsigned long long size = 0;
 	if (copy_message(o, msg, start, !o->redact, sha, &size, err, errlen) < 0 ||
 	    write_keys(o, in->run, err, errlen) < 0 || write_result_json(o, in, err, errlen) < 0 ||

@@ -61,6 +61,17 @@ static void put_visible(struct buf *out, const char *data, size_t len, const cha
 
 /* ---- text ---- */
 
+/*
+ * Every text that can come from a message, a key record, a file name or the command line goes
+ * through buf_printf_printable (buf.h), pieces of a line at a time; line ends are ours (nl).
+ */
+#define say buf_printf_printable
+
+static void nl(struct buf *out)
+{
+	buf_append_byte(out, '\n');
+}
+
 static void text_key_brief(struct buf *out, const struct dkim_sig *s)
 {
 	if (s->has_key)
@@ -72,26 +83,44 @@ static void text_sig_line(struct buf *out, const char *prefix, const char *label
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
-	buf_printf(out, "%s%s ", prefix, label);
+	say(out, "%s%s ", prefix, label);
 	put_result(out, s->v.result, 9, o);
-	buf_printf(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
+	say(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
 	if (s->kind != DKIM_KIND_SEAL)
-		buf_printf(out, " c=%s", c);
+		say(out, " c=%s", c);
 	text_key_brief(out, s);
-	buf_printf(out, "  %s\n", s->v.reason);
+	say(out, "  %s", s->v.reason);
+	nl(out);
 }
 
 static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
 	if (s->kind == DKIM_KIND_SEAL || !s->usable)
 		return;
-	buf_printf(out, "%ssigned fields:", ind);
+	say(out, "%ssigned fields:", ind);
 	for (size_t i = 0; i < s->nh; i++) {
-		buf_printf(out, " %.*s", (int)s->h[i].len, s->h[i].ptr);
+		say(out, " %.*s", (int)s->h[i].len, s->h[i].ptr);
 		if (s->selected[i] < 0)
 			buf_append_str(out, "(absent)");
 	}
-	buf_append_byte(out, '\n');
+	nl(out);
+}
+
+static void text_key_records(struct buf *out, const struct dkim_sig *s, const struct lookup_answer *a,
+			     const char *ind)
+{
+	for (size_t r = 0; r < a->nrecords; r++) {
+		const struct lookup_txt *t = &a->records[r];
+		say(out, "%s  record %zu%s%s%s: \"", ind, r + 1, (long)r == s->record_used ? " (used)" : "",
+		    t->when[0] ? " valid " : "", t->when);
+		buf_append_printable(out, t->text, t->len);
+		buf_append_byte(out, '"');
+		nl(out);
+		if (t->origin[0]) {
+			say(out, "%s    at %s", ind, t->origin);
+			nl(out);
+		}
+	}
 }
 
 static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
@@ -99,33 +128,26 @@ static void text_key_detail(struct buf *out, const struct dkim_sig *s, const cha
 	const struct lookup_answer *a = s->answer;
 	if (!a)
 		return;
-	buf_printf(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a),
-		   a->server[0] ? a->server : "resolver");
+	say(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a), a->server[0] ? a->server : "resolver");
 	if (a->status != LOOKUP_OK) {
-		buf_printf(out, ": %s %s\n", lookup_status_word(a->status), a->detail);
+		say(out, ": %s %s", lookup_status_word(a->status), a->detail);
+		nl(out);
 		return;
 	}
 	if (a->source == LOOKUP_SRC_DNS)
 		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
-	buf_append_byte(out, '\n');
-	for (size_t r = 0; r < a->nrecords; r++) {
-		const struct lookup_txt *t = &a->records[r];
-		buf_printf(out, "%s  record %zu%s%s%s%s: \"%s\"\n", ind, r + 1,
-			   (long)r == s->record_used ? " (used)" : "", t->when[0] ? " valid " : "", t->when,
-			   t->origin[0] ? "" : "", t->text);
-		if (t->origin[0])
-			buf_printf(out, "%s    at %s\n", ind, t->origin);
-	}
+	nl(out);
+	text_key_records(out, s, a, ind);
 	if (s->has_key) {
-		buf_printf(out, "%s  %s %u bits%s%s%s", ind, keyrec_type_name(s->key.type), s->key.bits,
-			   s->key.pkcs1 ? ", PKCS#1 form" : "", s->key.testing ? ", t=y (testing)" : "",
-			   s->key.strict ? ", t=s" : "");
+		say(out, "%s  %s %u bits%s%s%s", ind, keyrec_type_name(s->key.type), s->key.bits,
+		    s->key.pkcs1 ? ", PKCS#1 form" : "", s->key.testing ? ", t=y (testing)" : "",
+		    s->key.strict ? ", t=s" : "");
 		if (s->key.has_fingerprint) {
 			char fp[64];
 			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
 			buf_printf(out, ", SPKI sha256 %s", fp);
 		}
-		buf_append_byte(out, '\n');
+		nl(out);
 	}
 }
 
@@ -133,20 +155,25 @@ static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const cha
 {
 	text_signed_fields(out, s, ind);
 	if (s->body) {
-		buf_printf(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
+		say(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
 		if (s->has_l)
 			buf_printf(out, " l=%llu", (unsigned long long)s->l);
 		buf_printf(out, ", canonical body %llu bytes, %llu hashed\n",
 			   (unsigned long long)s->body->canon_len, (unsigned long long)s->body->hashed);
-		buf_printf(out, "%sbh expected: %s\n%sbh computed: %s%s\n", ind, s->bh_expected, ind,
-			   s->bh_computed[0] ? s->bh_computed : "-",
-			   s->body_ok == 1 ? " (match)" : s->body_ok == 0 ? " (MISMATCH)" : "");
+		say(out, "%sbh expected: %s", ind, s->bh_expected);
+		nl(out);
+		say(out, "%sbh computed: %s%s", ind, s->bh_computed[0] ? s->bh_computed : "-",
+		    s->body_ok == 1 ? " (match)" : s->body_ok == 0 ? " (MISMATCH)" : "");
+		nl(out);
 	}
-	if (s->header_ok >= 0)
-		buf_printf(out, "%sheader signature: %s\n", ind, s->header_ok ? "verifies" : "does not verify");
+	if (s->header_ok >= 0) {
+		say(out, "%sheader signature: %s", ind, s->header_ok ? "verifies" : "does not verify");
+		nl(out);
+	}
 	text_key_detail(out, s, ind);
 	if (s->hdata.len) {
-		buf_printf(out, "%sheader data hashed (%zu bytes):\n", ind, s->hdata.len);
+		say(out, "%sheader data hashed (%zu bytes):", ind, s->hdata.len);
+		nl(out);
 		char deeper[32];
 		snprintf(deeper, sizeof deeper, "%s  | ", ind);
 		put_visible(out, s->hdata.data, s->hdata.len, deeper);
@@ -155,11 +182,29 @@ static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const cha
 
 static void text_finding(struct buf *out, const char *ind, const char *kind, const struct forensic_finding *f)
 {
-	buf_printf(out, "%s%s: %s [%s]\n", ind, kind, f->what, f->id);
-	buf_printf(out, "%s  breaks %s", ind, f->rule);
+	say(out, "%s%s: %s [%s]", ind, kind, f->what, f->id);
+	nl(out);
+	say(out, "%s  breaks %s", ind, f->rule);
 	if (f->seen_in[0])
-		buf_printf(out, "; seen in %s", f->seen_in);
-	buf_append_byte(out, '\n');
+		say(out, "; seen in %s", f->seen_in);
+	nl(out);
+}
+
+static void text_body_findings(struct buf *out, const struct forensic_report *fr, const char *ind)
+{
+	for (size_t i = 0; i < fr->nbody; i++)
+		text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
+	if (fr->prefix_found) {
+		say(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
+		    "after signing (typical of a list footer)", ind, (unsigned long long)fr->prefix_bytes,
+		    (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+		nl(out);
+	}
+	if (fr->nbody == 0 && !fr->prefix_found) {
+		say(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s", ind,
+		    fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		nl(out);
+	}
 }
 
 /* What forensics found for one signature (text). */
@@ -167,92 +212,86 @@ static void text_forensics(struct buf *out, const struct forensic_report *fr, co
 {
 	if (!fr)
 		return;
-	if (fr->body_examined) {
-		for (size_t i = 0; i < fr->nbody; i++)
-			text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
-		if (fr->prefix_found)
-			buf_printf(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
-				   "after signing (typical of a list footer)\n", ind,
-				   (unsigned long long)fr->prefix_bytes,
-				   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-		if (fr->nbody == 0 && !fr->prefix_found)
-			buf_printf(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s\n",
-				   ind, fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
-	}
+	if (fr->body_examined)
+		text_body_findings(out, fr, ind);
 	if (fr->header_examined) {
 		for (size_t i = 0; i < fr->nheader; i++)
 			text_finding(out, ind, "explained: b= verifies with", &fr->header[i]);
-		if (fr->nheader == 0)
-			buf_printf(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s\n", ind,
-				   fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+		if (fr->nheader == 0) {
+			say(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s", ind,
+			    fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+			nl(out);
+		}
 	}
 }
 
 static void text_aar(struct buf *out, const struct arc_set *set, const char *ind)
 {
 	if (set->aar_field < 0) {
-		buf_printf(out, "%sAAR (missing)\n", ind);
+		say(out, "%sAAR (missing)", ind);
+		nl(out);
 		return;
 	}
 	const struct authres *ar = &set->aar;
-	buf_printf(out, "%sAAR ", ind);
-	buf_append_printable(out, ar->authserv_id.ptr, ar->authserv_id.len);
-	buf_append_byte(out, ':');
+	say(out, "%sAAR %.*s:", ind, (int)ar->authserv_id.len, ar->authserv_id.ptr);
 	if (ar->none)
 		buf_append_str(out, " none");
 	for (size_t k = 0; k < ar->nmethods; k++) {
 		const struct authres_method *me = &ar->methods[k];
-		buf_printf(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len,
-			   me->result.ptr);
-		if (me->comment.len) {
-			buf_append_str(out, " (");
-			buf_append_printable(out, me->comment.ptr, me->comment.len > 60 ? 60 : me->comment.len);
-			buf_append_byte(out, ')');
-		}
+		say(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len, me->result.ptr);
+		if (me->comment.len)
+			say(out, " (%.*s)", (int)(me->comment.len > 60 ? 60 : me->comment.len), me->comment.ptr);
 	}
-	buf_append_byte(out, '\n');
+	nl(out);
+}
+
+static void text_arc_set(struct buf *out, const struct report_input *in, const struct arc_set *set, unsigned i,
+			 const struct report_opts *o)
+{
+	static const char pad[] = "                   ";   /* as wide as first */
+	static const char fx_ind[] = "                         ";
+	static const char detail_ind[] = "                        ";
+	char first[64];
+	snprintf(first, sizeof first, "    i=%-3u cv=%-5.5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
+	if (set->has_as) {
+		text_sig_line(out, first, "AS ", &set->as, o);
+	} else {
+		say(out, "%sAS  (missing)", first);
+		nl(out);
+	}
+	if (set->has_as && (o->explain || o->verbose))
+		text_forensics(out, forensics_for(in->forensics, &set->as), fx_ind);
+	if (set->has_ams)
+		text_sig_line(out, pad, "AMS", &set->ams, o);
+	else
+		buf_printf(out, "%sAMS (missing)\n", pad);
+	if (set->has_ams && (o->explain || o->verbose))
+		text_forensics(out, forensics_for(in->forensics, &set->ams), fx_ind);
+	text_aar(out, set, pad);
+	if (!o->verbose)
+		return;
+	if (set->has_ams) {
+		buf_printf(out, "%s    AMS detail:\n", pad);
+		text_sig_detail(out, &set->ams, detail_ind);
+	}
+	if (set->has_as) {
+		buf_printf(out, "%s    AS detail:\n", pad);
+		text_sig_detail(out, &set->as, detail_ind);
+	}
 }
 
 static void text_arc(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
-	const struct run_result *r = in->run;
-	const struct arc_chain *c = &r->arc;
+	const struct arc_chain *c = &in->run->arc;
 	buf_append_str(out, "  ARC      ");
 	put_result(out, c->result, 9, o);
 	if (c->result == VERDICT_PASS)
 		buf_printf(out, " i=%u oldest-pass=%d ", c->n, c->oldest_pass);
-	buf_printf(out, " %s\n", c->reason);
-	for (unsigned i = c->n; i >= 1; i--) {
-		const struct arc_set *set = &c->sets[i - 1];
-		char first[64];
-		const char *pad = "                   ";   /* as wide as first */
-		snprintf(first, sizeof first, "    i=%-3u cv=%-5.5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
-		if (set->has_as)
-			text_sig_line(out, first, "AS ", &set->as, o);
-		else
-			buf_printf(out, "%sAS  (missing)\n", first);
-		if (set->has_as && (o->explain || o->verbose))
-			text_forensics(out, forensics_for(in->forensics, &set->as), "                         ");
-		if (set->has_ams)
-			text_sig_line(out, pad, "AMS", &set->ams, o);
-		else
-			buf_printf(out, "%sAMS (missing)\n", pad);
-		if (set->has_ams && (o->explain || o->verbose))
-			text_forensics(out, forensics_for(in->forensics, &set->ams), "                         ");
-		text_aar(out, set, pad);
-		if (o->verbose) {
-			if (set->has_ams) {
-				buf_printf(out, "%s    AMS detail:\n", pad);
-				text_sig_detail(out, &set->ams, "                        ");
-			}
-			if (set->has_as) {
-				buf_printf(out, "%s    AS detail:\n", pad);
-				text_sig_detail(out, &set->as, "                        ");
-			}
-		}
-	}
+	say(out, " %s", c->reason);
+	nl(out);
+	for (unsigned i = c->n; i >= 1; i--)
+		text_arc_set(out, in, &c->sets[i - 1], i, o);
 }
-
 static void text_notes(struct buf *out, const struct run_result *r)
 {
 	if (!r->msg_open)
@@ -266,58 +305,75 @@ static void text_notes(struct buf *out, const struct run_result *r)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
+static void text_claim(struct buf *out, const struct claim *cl, const struct report_opts *o)
+{
+	char src[64];
+	if (cl->from_aar)
+		snprintf(src, sizeof src, "AAR i=%u", cl->instance);
+	else
+		snprintf(src, sizeof src, "A-R");
+	say(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s", src, cl->authserv_id, cl->method, cl->said, cl->subject,
+	    cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
+	nl(out);
+	if (cl->note[0] && (!cl->agree || o->verbose)) {
+		say(out, "              %s", cl->note);
+		nl(out);
+	}
+}
+
 static void text_claims(struct buf *out, const struct claims *c, const struct report_opts *o)
 {
 	if (!c)
 		return;
 	size_t shown = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		const struct claim *cl = &c->v[i];
-		if (cl->agree && !o->verbose)
+		if (c->v[i].agree && !o->verbose)
 			continue;
 		if (shown++ == 0)
 			buf_append_str(out, "  what the hops recorded, beside arcverify:\n");
-		char src[64];
-		if (cl->from_aar)
-			snprintf(src, sizeof src, "AAR i=%u", cl->instance);
-		else
-			snprintf(src, sizeof src, "A-R");
-		buf_printf(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s\n", src, cl->authserv_id, cl->method, cl->said,
-			   cl->subject, cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
-		if (cl->note[0] && (!cl->agree || o->verbose))
-			buf_printf(out, "              %s\n", cl->note);
+		text_claim(out, &c->v[i], o);
 	}
 }
 
 static void text_lint(struct buf *out, const struct lint *l)
 {
-	for (size_t i = 0; l && i < l->n; i++)
-		buf_printf(out, "  warning: %s: %s [%s]\n", l->v[i].where, l->v[i].text, l->v[i].code);
+	for (size_t i = 0; l && i < l->n; i++) {
+		say(out, "  warning: %s: %s [%s]", l->v[i].where, l->v[i].text, l->v[i].code);
+		nl(out);
+	}
+}
+
+static void text_dkim(struct buf *out, const struct report_input *in, const struct report_opts *o)
+{
+	const struct run_result *r = in->run;
+	if (r->ndkim == 0)
+		buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
+	for (size_t i = 0; i < r->ndkim; i++) {
+		char label[32];
+		snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
+		text_sig_line(out, "  ", label, &r->dkim[i], o);
+		if (o->explain || o->verbose)
+			text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
+		if (o->verbose)
+			text_sig_detail(out, &r->dkim[i], "      ");
+	}
 }
 
 static void report_text(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
-	buf_printf(out, "%s\n", r->file);
-	for (size_t i = 0; i < r->nerrors; i++)
-		buf_printf(out, "  error: %s\n", r->errors[i]);
+	say(out, "%s", r->file);
+	nl(out);
+	for (size_t i = 0; i < r->nerrors; i++) {
+		say(out, "  error: %s", r->errors[i]);
+		nl(out);
+	}
 	if (o->verbose)
 		text_notes(out, r);
 	if (!r->msg_open)
 		return;
-	if (o->show_dkim) {
-		if (r->ndkim == 0)
-			buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
-		for (size_t i = 0; i < r->ndkim; i++) {
-			char label[32];
-			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
-			text_sig_line(out, "  ", label, &r->dkim[i], o);
-			if (o->explain || o->verbose)
-				text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
-			if (o->verbose)
-				text_sig_detail(out, &r->dkim[i], "      ");
-		}
-	}
+	if (o->show_dkim)
+		text_dkim(out, in, o);
 	if (o->show_arc)
 		text_arc(out, in, o);
 	text_claims(out, in->claims, o);

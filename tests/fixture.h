@@ -39,6 +39,10 @@ void fixture_run_free(struct fixture_run *fr);
 /* Record a skipped test (loudly on stderr, and in the runner's skip log so the closing summary
  * counts it): call instead of asserting when a test cannot run here. */
 void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Offset of the first thing in text output that a terminal would act on or a reader could be
+ * fooled by: a C0 control but LF, DEL, a C1 control (raw byte or UTF-8), a Unicode Bidi_Control
+ * character, bytes that are not UTF-8. -1 when there is none. */
+long fixture_find_raw_control(const char *s, size_t len);
 /* Read a whole file into a buf; 0 or -1. */
 int fixture_read_file(const char *path, struct buf *out);
 
