@@ -210,6 +210,76 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	return 0;
 }
 
+/* ---- option errors, in getopt_long's words (glibc's messages), the option shown printable ---- */
+
+static void printable_arg(const char *s, size_t len, char *dst, size_t dstlen)
+{
+	struct buf b;
+	buf_init(&b, dstlen);
+	buf_append_printable(&b, s, len);
+	snprintf(dst, dstlen, "%s", b.data ? b.data : "");
+	buf_free(&b);
+}
+
+static const struct option *long_option_by_val(int val)
+{
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (lo->val == val)
+			return lo;
+	return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "(--dkim-only, --dns-server, ...)": every long option that starts with name, sorted; 0 when fewer than two. */
+static int ambiguous_candidates(const char *name, size_t len, char *dst, size_t dstlen)
+{
+	const char *match[sizeof long_options / sizeof long_options[0]];
+	size_t n = 0, used = 0;
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (strncmp(lo->name, name, len) == 0)
+			match[n++] = lo->name;
+	qsort(match, n, sizeof match[0], name_cmp);
+	dst[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(dst + used, dstlen - used, "%s--%s%s", i ? ", " : "(", match[i], i + 1 == n ? ")" : "");
+		used += w > 0 && (size_t)w < dstlen - used ? (size_t)w : 0;
+	}
+	return n > 1;
+}
+
+static int long_option_error(const char *arg, int c, char *err, size_t errlen)
+{
+	size_t namelen = strcspn(arg, "=");
+	char name[160], all[160], cands[400];
+	printable_arg(arg, namelen, name, sizeof name);
+	printable_arg(arg, strlen(arg), all, sizeof all);
+	const struct option *lo = optopt ? long_option_by_val(optopt) : NULL;
+	if (lo && c == ':')
+		USAGE_ERROR("option '%s' requires an argument", name);
+	if (lo)
+		USAGE_ERROR("option '%s' doesn't allow an argument", name);
+	if (namelen > 2 && ambiguous_candidates(arg + 2, namelen - 2, cands, sizeof cands))
+		USAGE_ERROR("option '%s' is ambiguous %s", name, cands);
+	USAGE_ERROR("unrecognized option '%s'", all);
+}
+
+/* getopt_long returned '?' or ':'. optopt is 0 for an unknown long option, the option's val for a
+ * long option's argument problem, and the character for a short option. */
+static int option_error(char **argv, int c, char *err, size_t errlen)
+{
+	if (optopt == 0 || long_option_by_val(optopt))
+		return long_option_error(argv[optind - 1], c, err, errlen);
+	char ch = (char)optopt, shown[16];
+	printable_arg(&ch, 1, shown, sizeof shown);
+	if (c == ':')
+		USAGE_ERROR("option requires an argument -- '%s'", shown);
+	USAGE_ERROR("invalid option -- '%s'", shown);
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	set_defaults(o);
@@ -217,14 +287,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, "vh", long_options, NULL);
+		int c = getopt_long(argc, argv, ":vh", long_options, NULL);
 		if (c == -1)
 			break;
-		if (c == '?') {
-			if (optopt)
-				USAGE_ERROR("option -%c is unknown or needs an argument (see arcverify --help)", optopt);
-			USAGE_ERROR("option %s is unknown or needs an argument (see arcverify --help)", argv[optind - 1]);
-		}
+		if (c == '?' || c == ':')
+			return option_error(argv, c, err, errlen);
 		if (c == OPT_ARC_ONLY || c == OPT_DKIM_ONLY)
 			only_flags |= c == OPT_ARC_ONLY ? 1 : 2;
 		if (apply_option(o, c, optarg, err, errlen) < 0)

@@ -83,6 +83,44 @@ START_TEST(test_exit_usage)
 }
 END_TEST
 
+/* Option errors say what getopt_long found, in its words, with the option shown safely. */
+struct option_error_case {
+	const char *arg;
+	const char *message;
+};
+
+static const struct option_error_case option_error_cases[] = {
+	{ "--now", "arcverify: option '--now' requires an argument" },
+	{ "--json=yes", "arcverify: option '--json' doesn't allow an argument" },
+	{ "--verbose=1", "arcverify: option '--verbose' doesn't allow an argument" },
+	{ "--help=me", "arcverify: option '--help' doesn't allow an argument" },
+	{ "--d", "arcverify: option '--d' is ambiguous (--dkim-only, --dns-server, " },
+	{ "--x", "arcverify: unrecognized option '--x'" },
+	{ "--no-such-option=1", "arcverify: unrecognized option '--no-such-option=1'" },
+	{ "-q", "arcverify: invalid option -- 'q'" },
+	{ "-vq", "arcverify: invalid option -- 'q'" },
+	{ "-\x01", "arcverify: invalid option -- '\\x01'" },
+	{ "--\x1b[31m\xc2\x9b", "arcverify: unrecognized option '--\\x1b[31m\\u009b'" },
+	{ "--json=\x07", "arcverify: option '--json' doesn't allow an argument" },
+};
+
+START_TEST(test_option_errors)
+{
+	const struct option_error_case *c = &option_error_cases[_i];
+	const char *argv[] = { "arcverify", "--keys", zone, c->arg, pass_eml, NULL };
+	if (strcmp(c->arg, "--now") == 0)
+		argv[4] = NULL;    /* the option is last: nothing follows it */
+	struct buf out, err;
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 64);
+	ck_assert_msg(strncmp(err.data, c->message, strlen(c->message)) == 0, "%s: got '%s', want '%s'", c->arg,
+		      err.data, c->message);
+	ck_assert_msg(fixture_find_raw_control(err.data, err.len) < 0, "%s: a raw control byte on stderr", c->arg);
+	ck_assert_msg(out.len == 0, "%s: nothing on stdout", c->arg);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
 START_TEST(test_exit_noinput)
 {
 	struct buf out;
@@ -368,6 +406,7 @@ Suite *cli_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_pass_and_fail);
 	tcase_add_test(tc, test_exit_usage);
+	tcase_add_loop_test(tc, test_option_errors, 0, (int)(sizeof option_error_cases / sizeof option_error_cases[0]));
 	tcase_add_test(tc, test_exit_noinput);
 	tcase_add_test(tc, test_exit_tempfail);
 	tcase_add_test(tc, test_stdin_matches_file);
