@@ -16,6 +16,7 @@ struct batch_state {
 	FILE *out, *err;
 	int worst;                   /* run_severity: 0 ok, 1 temperror, 2 fail */
 	int input_failed;
+	int not_message;             /* an input held no message (exit 65) */
 	int numbered;                /* several inputs: dump file names carry the sequence number */
 };
 
@@ -88,11 +89,12 @@ static int deliver(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	const struct run_result *r = &res->run;
-	if (r->input_error) {
-		st->input_failed = 1;
+	if (r->input_error || r->not_message) {
+		st->input_failed |= r->input_error;
+		st->not_message |= r->not_message;
 		fprintf(st->err, "arcverify: %s: %s\n", res->item->name, r->nerrors ? r->errors[0] : "unreadable");
 	}
-	if (st->o->bundle_dir && !r->input_error)
+	if (st->o->bundle_dir && run_evaluated(r))
 		write_bundle(st, res);
 	if (res->out.len)
 		fwrite(res->out.data, 1, res->out.len, st->out);
@@ -157,6 +159,8 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	input_list_free(&l);
 	if (st.input_failed)
 		return EXIT_NOINPUT;
+	if (st.not_message)
+		return EXIT_DATAERR;
 	if (st.worst == 2)
 		return EXIT_VERIFY_FAIL;
 	if (st.worst == 1)

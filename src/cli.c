@@ -85,7 +85,8 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 every signature and chain passed (or none was found),\n"
 	      "1 any fail or permerror, 75 only temperrors, 64 usage error,\n"
-	      "66 an input could not be read. With --compare: 0 the copies are identical,\n"
+	      "65 an input is not a message (no header field), 66 an input could not be\n"
+	      "read. With --compare: 0 the copies are identical,\n"
 	      "1 they differ.\n", f);
 }
 

@@ -314,6 +314,8 @@ static int add_stream(struct input_list *l, const char *name, int fd, enum input
 		      const struct input_opts *o)
 {
 	int sp = make_spool(l, fd, o);
+	if (sp < 0 && fd == STDIN_FILENO && errno == EBADF)
+		return add_error(l, name, 0, "standard input is closed");
 	if (sp < 0)
 		return add_error(l, name, 0, errno ? strerror(errno) : "cannot spool the input");
 	return add_maybe_mbox(l, name, NULL, sp, l->spools[sp], mode);

@@ -1,4 +1,6 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,8 +19,28 @@ static int want_color(enum cli_color c)
 	return !(no && *no) && isatty(STDOUT_FILENO);
 }
 
+/*
+ * A descriptor 0-2 that the caller closed (arcverify <&-, >&-) would be handed to the next file
+ * opened, and a spool or a key file would be read as the message, or output written into a
+ * bundle. Hold each with /dev/null opened the wrong way round, so that reading a closed standard
+ * input or writing a closed standard output still fails with EBADF, as it would have.
+ */
+static void hold_closed_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	hold_closed_std_fds();
 	struct cli_opts o;
 	char err[300];
 	if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {

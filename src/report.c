@@ -292,9 +292,13 @@ static void text_arc(struct buf *out, const struct report_input *in, const struc
 	for (unsigned i = c->n; i >= 1; i--)
 		text_arc_set(out, in, &c->sets[i - 1], i, o);
 }
-static void text_notes(struct buf *out, const struct run_result *r)
+static void text_notes(struct buf *out, const struct run_result *r, int verbose)
 {
 	if (!r->msg_open)
+		return;
+	if (r->msg.bom_skipped)   /* always said: the input was edited */
+		buf_append_str(out, "  note: a UTF-8 byte order mark before the first field was skipped\n");
+	if (!verbose)
 		return;
 	if (r->msg.mbox_from)
 		buf_append_str(out, "  note: skipped a leading mbox \"From \" envelope line\n");
@@ -368,10 +372,10 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 		say(out, "  error: %s", r->errors[i]);
 		nl(out);
 	}
-	if (o->verbose)
-		text_notes(out, r);
-	if (!r->msg_open)
-		return;
+	if (o->verbose || (r->msg_open && r->msg.bom_skipped))
+		text_notes(out, r, o->verbose);
+	if (!run_evaluated(r))
+		return;   /* nothing was verified: no result may be printed */
 	if (o->show_dkim)
 		text_dkim(out, in, o);
 	if (o->show_arc)

@@ -398,6 +398,140 @@ START_TEST(test_man_page_lint)
 }
 END_TEST
 
+/* ------------------------------------------------------ input that is not a message ---- */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert(len == 0 || fwrite(data, 1, len, f) == len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* path gets prefix, then the fixture file's bytes (each line indented when indent). */
+static void write_edited(const char *path, const char *prefix, size_t plen, const char *fixture, int indent)
+{
+	struct buf in, outb;
+	ck_assert_int_eq(fixture_read_file(fixture, &in), 0);
+	buf_init(&outb, 2 * in.len + plen + 16);
+	buf_append(&outb, prefix, plen);
+	for (size_t i = 0; i < in.len; i++) {
+		if (indent && (i == 0 || in.data[i - 1] == '\n'))
+			buf_append_str(&outb, "    ");
+		buf_append_byte(&outb, in.data[i]);
+	}
+	write_file(path, outb.data, outb.len);
+	buf_free(&in);
+	buf_free(&outb);
+}
+
+struct not_message_case {
+	const char *name;
+	const char *why;        /* on stderr and in the text report */
+};
+
+static const struct not_message_case not_message_cases[] = {
+	{ "empty", "not a message: the input is empty" },
+	{ "binary", "not a message: the input looks like binary data" },
+	{ "zone", "not a message: the input looks like a zone file" },
+	{ "blank-first", "not a message: the input starts with a blank line: the whole message was read as body" },
+	{ "indented", "not a message: every line of the header block is indented" },
+	{ "prose", "not a message: no header field" },
+	{ "huge-header", "header block larger than" },
+	{ "bom-only", "not a message: the input is empty" },
+};
+
+/* Each is reported for what it is, and exits 65 (EX_DATAERR): no header field parses. */
+START_TEST(test_not_a_message)
+{
+	const struct not_message_case *c = &not_message_cases[_i];
+	char dir[] = "/tmp/arcverify-notmsg-XXXXXX", path[600];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/%s.eml", dir, c->name);
+	if (strcmp(c->name, "empty") == 0) {
+		write_file(path, "", 0);
+	} else if (strcmp(c->name, "binary") == 0) {
+		unsigned char bin[3000];
+		for (size_t i = 0; i < sizeof bin; i++)
+			bin[i] = (unsigned char)(i * 7 + (i >> 3));
+		write_file(path, bin, sizeof bin);
+	} else if (strcmp(c->name, "zone") == 0) {
+		write_edited(path, "", 0, zone, 0);
+	} else if (strcmp(c->name, "blank-first") == 0) {
+		write_edited(path, "\r\n", 2, pass_eml, 0);
+	} else if (strcmp(c->name, "indented") == 0) {
+		write_edited(path, "", 0, pass_eml, 1);
+	} else if (strcmp(c->name, "prose") == 0) {
+		static const char prose[] = "Dear operator,\nplease find the message below\nthanks\n";
+		write_file(path, prose, sizeof prose - 1);
+	} else if (strcmp(c->name, "huge-header") == 0) {
+		size_t n = (5u << 20);
+		char *big = malloc(n);
+		ck_assert_ptr_nonnull(big);
+		memcpy(big, "X-Big: ", 7);
+		memset(big + 7, 'a', n - 7);
+		write_file(path, big, n);
+		free(big);
+	} else {
+		write_file(path, "\xef\xbb\xbf", 3);
+	}
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", path, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 65);
+	ck_assert_msg(strstr(err.data, c->why), "%s: stderr says '%s'", c->name, err.data);
+	ck_assert_msg(strstr(out.data, c->why), "%s: report says '%s'", c->name, out.data);
+	ck_assert_msg(!strstr(out.data, "DKIM     none"), "%s: a DKIM result for what is not a message", c->name);
+	ck_assert_msg(!strstr(out.data, "ARC      none"), "%s: an ARC result for what is not a message", c->name);
+	buf_free(&out);
+	buf_free(&err);
+	/* a message beside it does not hide it */
+	const char *two[] = { "arcverify", "--keys", zone, "--now", "1764003600", pass_eml, path, NULL };
+	ck_assert_int_eq(fixture_exec(two, &out, &err, NULL), 65);
+	buf_free(&out);
+	buf_free(&err);
+	remove(path);
+	remove(dir);
+}
+END_TEST
+
+/* Standard input closed (arcverify <&-): it cannot be read (66, like a missing file), and that is said;
+ * nothing opened later may take its descriptor and be read as the message. */
+START_TEST(test_closed_stdin)
+{
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, FIXTURE_STDIN_CLOSED), 66);
+	ck_assert_msg(strstr(err.data, "standard input is closed"), "stderr: %s", err.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *dash[] = { "arcverify", "--keys", zone, "--now", "1764003600", "-", pass_eml, NULL };
+	ck_assert_int_eq(fixture_exec(dash, &out, &err, FIXTURE_STDIN_CLOSED), 66);
+	ck_assert_msg(strstr(out.data, "DKIM #1  pass"), "the file after it is still verified: %s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
+/* A byte order mark before the first field is skipped, with a note; the message verifies. */
+START_TEST(test_bom_skipped_with_note)
+{
+	char dir[] = "/tmp/arcverify-bom-XXXXXX", path[600];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bom.eml", dir);
+	write_edited(path, "\xef\xbb\xbf", 3, pass_eml, 0);
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", path, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "note: a UTF-8 byte order mark before the first field was skipped"), "%s",
+		      out.data);
+	ck_assert_msg(strstr(out.data, "DKIM #1  pass"), "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	remove(path);
+	remove(dir);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	setup_paths();
@@ -418,6 +552,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_no_escape_sequences_from_messages);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
+	tcase_add_loop_test(tc, test_not_a_message, 0, (int)(sizeof not_message_cases / sizeof not_message_cases[0]));
+	tcase_add_test(tc, test_closed_stdin);
+	tcase_add_test(tc, test_bom_skipped_with_note);
 	suite_add_tcase(s, tc);
 	return s;
 }

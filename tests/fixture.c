@@ -476,8 +476,12 @@ int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, cons
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int in = stdin_file ? open(stdin_file, O_RDONLY) : open("/dev/null", O_RDONLY);
-		dup2(in, 0);
+		if (stdin_file && !*stdin_file) {
+			close(0);
+		} else {
+			int in = stdin_file ? open(stdin_file, O_RDONLY) : open("/dev/null", O_RDONLY);
+			dup2(in, 0);
+		}
 		dup2(pipefd[1], 1);
 		dup2(errfd, 2);
 		close(pipefd[0]);

@@ -24,7 +24,9 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 const char *fixture_testdata(void);
 /* Directory of ../shared (ARCVERIFY_SHARED), or NULL when absent (print a loud skip). */
 const char *fixture_shared(void);
-/* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Returns exit status. */
+/* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Standard
+ * input is stdin_file, /dev/null when NULL, closed when "" (FIXTURE_STDIN_CLOSED). Returns exit status. */
+#define FIXTURE_STDIN_CLOSED ""
 int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
 /* One message through the engine, as every caller verifies messages. */
 struct fixture_run {
