@@ -24,7 +24,10 @@ struct report_opts {
 	int multiple;           /* several inputs: label AR output with the file name */
 	int explain;            /* show forensic findings in text output */
 	int redact;             /* JSON without message text: no file path, AAR values or i= */
+	const char *authserv_id; /* --authserv-id: A-R authserv-id (a token; not ours), NULL for REPORT_AUTHSERV_ID */
 };
+
+#define REPORT_AUTHSERV_ID "arcverify"
 
 /* Everything known about one message: the run and the evidence gathered on it. */
 struct report_input {
@@ -35,6 +38,8 @@ struct report_input {
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);
+/* An RFC 2045 token (RFC 8601 §2.2 value, the form accepted for --authserv-id): 1 or 0. */
+int report_ar_is_token(const char *s);
 /* JSON schema version written as "schema" in every object. */
 #define REPORT_JSON_SCHEMA 1
 

@@ -14,6 +14,7 @@ enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
+	OPT_AUTHSERV_ID,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV_ID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -78,6 +80,8 @@ void cli_usage(FILE *f)
 	      "  --format FORMAT         text (default), json (JSON Lines) or ar\n"
 	      "                          (an RFC 8601 Authentication-Results field)\n"
 	      "  --json                  the same as --format json\n"
+	      "  --authserv-id NAME      the authserv-id of --format ar fields (default\n"
+	      "                          arcverify; a token, such as a host name)\n"
 	      "  --color WHEN            colour text output: auto (default), always, never;\n"
 	      "                          NO_COLOR in the environment means never\n"
 	      "  -h, --help              show this help\n"
@@ -153,6 +157,8 @@ static void set_defaults(struct cli_opts *o)
 	o->batch.jobs = 1;
 }
 
+static void printable_arg(const char *s, size_t len, char *dst, size_t dstlen);
+
 #define USAGE_ERROR(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
 static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, size_t errlen)
@@ -203,6 +209,15 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
 	case OPT_REDACT: o->batch.redact = 1; break;
 	case OPT_COMPARE: o->batch.compare_sent = arg; break;
+	case OPT_AUTHSERV_ID:
+		if (strlen(arg) > 255 || !report_ar_is_token(arg)) {
+			char shown[300];
+			printable_arg(arg, strlen(arg), shown, sizeof shown);
+			USAGE_ERROR("--authserv-id needs a token (RFC 8601 section 2.2: printable US-ASCII without space "
+				    "or ()<>@,;:\\\"/[]?=, at most 255 characters), not '%s'", shown);
+		}
+		o->batch.report.authserv_id = arg;
+		break;
 	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;

@@ -1,6 +1,7 @@
 /* report: text, JSON Lines and Authentication-Results output of a run_result. */
 #include "report.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "b64.h"
@@ -697,16 +698,73 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 
 /* ---- Authentication-Results (RFC 8601; header.b per RFC 6008) ---- */
 
-/* An RFC 2045 quoted-string, as RFC 8601 reason= values are written. */
+/* RFC 2045 §5.1 token: printable US-ASCII but SPACE and tspecials (RFC 8601 §2.2 value). */
+static int ar_token_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"/[]?=", c);
+}
+
+int report_ar_is_token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!ar_token_char((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* [local-part] "@" domain-name (RFC 8601 §2.2 pvalue): a dot-atom local part (RFC 5322 §3.2.3
+ * atext), a domain of letters, digits, hyphens and dots. */
+static int ar_is_address(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	if (!at || !at[1])
+		return 0;
+	for (const char *p = s; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-/=?^_`{|}~", *p) &&
+		    !(*p == '.' && p > s && p[-1] != '.' && p + 1 < at))
+			return 0;
+	for (const char *p = at + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+/* An RFC 5322 quoted-string, kept 7-bit: '"' and '\' as quoted-pairs, "§" as "section ", white
+ * space and line ends as one space, any other byte that is not printable US-ASCII as '?'. */
 static void ar_quoted(struct buf *out, const char *text)
 {
 	buf_append_byte(out, '"');
-	for (; *text; text++) {
-		if (*text == '"' || *text == '\\')
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (p[0] == 0xc2 && p[1] == 0xa7) {
+			buf_append_str(out, "section ");
+			p++;
+			while (p[1] == ' ')
+				p++;
+		} else if (*p == '"' || *p == '\\') {
 			buf_append_byte(out, '\\');
-		buf_append_byte(out, *text);
+			buf_append_byte(out, (char)*p);
+		} else if (*p == '\t' || *p == '\r' || *p == '\n') {
+			if (out->len && out->data[out->len - 1] != ' ')
+				buf_append_byte(out, ' ');
+		} else {
+			buf_append_byte(out, *p >= 0x20 && *p < 0x7f ? (char)*p : '?');
+		}
 	}
 	buf_append_byte(out, '"');
+}
+
+/* " ptype.property=pvalue": a token or an address as it is, anything else quoted (RFC 8601 §2.2).
+ * header.b is quoted when it holds '/' or '+', as receivers (Gmail) write it. */
+static void ar_prop(struct buf *out, const char *prop, const char *value, int quote_b64)
+{
+	buf_printf(out, " %s=", prop);
+	int bare = report_ar_is_token(value) || ar_is_address(value);
+	if (bare && !(quote_b64 && strpbrk(value, "/+")))
+		buf_append_str(out, value);
+	else
+		ar_quoted(out, value);
 }
 
 static void ar_dkim(struct buf *out, const struct dkim_sig *s)
@@ -714,48 +772,60 @@ static void ar_dkim(struct buf *out, const struct dkim_sig *s)
 	buf_printf(out, ";\n\tdkim=%s reason=", verdict_word(s->v.result));
 	ar_quoted(out, s->v.reason);
 	if (s->d[0])
-		buf_printf(out, " header.d=%s", s->d);
+		ar_prop(out, "header.d", s->d, 0);
 	if (s->identity[0])
-		buf_printf(out, " header.i=%s", s->identity);
+		ar_prop(out, "header.i", s->identity, 0);
 	if (s->s[0])
-		buf_printf(out, " header.s=%s", s->s);
+		ar_prop(out, "header.s", s->s, 0);
 	if (s->a[0])
-		buf_printf(out, " header.a=%s", s->a);
+		ar_prop(out, "header.a", s->a, 0);
 	const struct tag *b = tags_find(&s->tags, "b");
 	if (b) {
 		struct buf nofws;
 		buf_init(&nofws, 16);
 		tags_value_nofws(slice_make(b->value.ptr, b->value.len < 16 ? b->value.len : 16), &nofws);
-		if (nofws.len)
-			buf_printf(out, " header.b=%.8s", nofws.data);
+		if (nofws.len) {
+			char first[9];
+			snprintf(first, sizeof first, "%.8s", nofws.data);
+			ar_prop(out, "header.b", first, 1);
+		}
 		buf_free(&nofws);
 	}
 }
 
+static void ar_arc(struct buf *out, const struct arc_chain *c)
+{
+	buf_printf(out, ";\n\tarc=%s", verdict_word(c->result));
+	if (c->result == VERDICT_PASS) {
+		buf_printf(out, " (i=%u) header.oldest-pass=%d", c->n, c->oldest_pass);
+	} else if (c->result == VERDICT_FAIL) {
+		buf_append_str(out, " reason=");
+		ar_quoted(out, c->reason);
+	}
+}
+
+/* One field per evaluated message; nothing at all for an input that was not (the error is on
+ * stderr): a pasted "none" would say that nothing was signed. */
 static void report_ar(struct buf *out, const struct run_result *r, const struct report_opts *o)
 {
-	if (o->multiple)
-		buf_printf(out, "%s: ", r->file);
-	buf_append_str(out, "Authentication-Results: arcverify");
+	if (!run_evaluated(r))
+		return;
+	if (o->multiple) {
+		buf_printf_printable(out, "%s", r->file);
+		buf_append_str(out, ": ");
+	}
+	buf_printf(out, "Authentication-Results: %s", o->authserv_id ? o->authserv_id : REPORT_AUTHSERV_ID);
 	size_t methods = 0;
 	if (o->show_dkim) {
 		for (size_t i = 0; i < r->ndkim; i++, methods++)
 			ar_dkim(out, &r->dkim[i]);
-		if (r->ndkim == 0 && r->msg_open) {
+		if (r->ndkim == 0) {
 			buf_append_str(out, ";\n\tdkim=none");
 			methods++;
 		}
 	}
-	if (o->show_arc && r->msg_open) {
-		const struct arc_chain *c = &r->arc;
-		buf_printf(out, ";\n\tarc=%s", verdict_word(c->result));
-		if (c->result == VERDICT_PASS)
-			buf_printf(out, " (i=%u) header.oldest-pass=%d", c->n, c->oldest_pass);
-		else if (c->result == VERDICT_FAIL)
-		{
-			buf_append_str(out, " reason=");
-			ar_quoted(out, c->reason);
-		}
+	if (o->show_arc) {
+		ar_arc(out, &r->arc);
 		methods++;
 	}
 	if (methods == 0)
