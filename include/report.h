@@ -38,9 +38,13 @@ struct report_input {
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);
+/* The JSON "lookup" word of a key lookup state: "ok", "nxdomain", "nodata", ... (static). */
+const char *report_json_lookup_word(enum lookup_status st);
 /* An RFC 2045 token (RFC 8601 §2.2 value, the form accepted for --authserv-id): 1 or 0. */
 int report_ar_is_token(const char *s);
-/* JSON schema version written as "schema" in every object. */
-#define REPORT_JSON_SCHEMA 1
+/* JSON schema version written as "schema" in every object (arcverify-json(5)); it changes when a
+ * field changes meaning or a documented value or key goes away. 2: "input", "bom_skipped", token
+ * "lookup" states, reason codes; unreadable inputs have every key. */
+#define REPORT_JSON_SCHEMA 2
 
 #endif

@@ -386,7 +386,32 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 		text_lint(out, in->lint);
 }
 
-/* ---- JSON ---- */
+/* ---- JSON (schema: man/arcverify-json.5) ---- */
+
+static void json_kv_bool_or_null(struct json *j, const char *key, int known, int v)
+{
+	json_key(j, key);
+	if (known)
+		json_bool(j, v);
+	else
+		json_null(j);
+}
+
+/* "lookup": the answer's state as a token (arcverify-json(5)); no default, so that a new state
+ * is a compiler warning until it is given a word and documented. */
+const char *report_json_lookup_word(enum lookup_status st)
+{
+	switch (st) {
+	case LOOKUP_PENDING: return "pending";
+	case LOOKUP_OK: return "ok";
+	case LOOKUP_NXDOMAIN: return "nxdomain";
+	case LOOKUP_NODATA: return "nodata";
+	case LOOKUP_SERVFAIL: return "servfail";
+	case LOOKUP_TIMEOUT: return "timeout";
+	case LOOKUP_ERROR: return "error";
+	}
+	return "error";
+}
 
 static void json_key_obj(struct json *j, const struct dkim_sig *s)
 {
@@ -399,26 +424,25 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_obj_begin(j);
 	json_kv_str(j, "name", s->keyname);
 	json_kv_str(j, "source", key_source_word(a));
-	json_kv_str(j, "lookup", lookup_status_word(a->status));
+	json_kv_str(j, "lookup", report_json_lookup_word(a->status));
 	/* where the key came from: the DNS server, or the key file and line of the record used */
 	long rec = s->record_used >= 0 ? s->record_used : 0;
 	json_kv_str(j, "origin", a->source == LOOKUP_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
 					 ? a->records[rec].origin : a->server);
-	if (s->has_key) {
-		json_kv_str(j, "type", keyrec_type_name(s->key.type));
-		json_kv_int(j, "bits", s->key.bits);
-		json_kv_bool(j, "testing", s->key.testing);
-		json_kv_bool(j, "strict", s->key.strict);
-		json_kv_bool(j, "pkcs1", s->key.pkcs1);
-		char fp[64] = "";
-		if (s->key.has_fingerprint)
-			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
-		json_kv_str(j, "spki_sha256", s->key.has_fingerprint ? fp : NULL);
-	} else {
-		json_kv_str(j, "type", NULL);
-		json_key(j, "bits");
+	int k = s->has_key;   /* without a usable key, the key's facts are null (same keys either way) */
+	json_kv_str(j, "type", k ? keyrec_type_name(s->key.type) : NULL);
+	json_key(j, "bits");
+	if (k)
+		json_uint(j, s->key.bits);
+	else
 		json_null(j);
-	}
+	json_kv_bool_or_null(j, "testing", k, s->key.testing);
+	json_kv_bool_or_null(j, "strict", k, s->key.strict);
+	json_kv_bool_or_null(j, "pkcs1", k, s->key.pkcs1);
+	char fp[64] = "";
+	if (k && s->key.has_fingerprint)
+		b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
+	json_kv_str(j, "spki_sha256", fp[0] ? fp : NULL);
 	json_key(j, "records");
 	json_arr_begin(j);
 	for (size_t r = 0; r < a->nrecords; r++)
@@ -429,10 +453,13 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_int(j, s->record_used + 1);
 	else
 		json_null(j);
-	if (a->source == LOOKUP_SRC_DNS) {
-		json_kv_int(j, "ttl", a->ttl);
-		json_kv_bool(j, "ad", a->ad);
-	}
+	int dns = a->source == LOOKUP_SRC_DNS;   /* a key file has neither */
+	json_key(j, "ttl");
+	if (dns)
+		json_uint(j, a->ttl);
+	else
+		json_null(j);
+	json_kv_bool_or_null(j, "ad", dns, a->ad);
 	json_obj_end(j);
 }
 
@@ -521,10 +548,11 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 			json_bool(j, s->body_ok);
 		else
 			json_null(j);
-		if (s->body) {
-			json_key(j, "canonical_length");
+		json_key(j, "canonical_length");
+		if (s->body)
 			json_uint(j, s->body->canon_len);
-		}
+		else
+			json_null(j);
 		json_obj_end(j);
 	}
 	json_key(j, "t");
@@ -637,8 +665,11 @@ static void json_claims(struct json *j, const struct claims *c)
 		const struct claim *cl = &c->v[i];
 		json_obj_begin(j);
 		json_kv_str(j, "source", cl->from_aar ? "aar" : "authentication-results");
+		json_key(j, "instance");
 		if (cl->from_aar)
-			json_kv_int(j, "instance", cl->instance);
+			json_uint(j, cl->instance);
+		else
+			json_null(j);
 		json_kv_str(j, "authserv_id", cl->authserv_id);
 		json_kv_str(j, "method", cl->method);
 		json_kv_str(j, "subject", cl->subject);
@@ -665,28 +696,72 @@ static void json_lint(struct json *j, const struct lint *l)
 	json_arr_end(j);
 }
 
+/* "input": whether the record's verdicts mean anything (arcverify-json(5)). */
+static const char *json_input_word(const struct run_result *r)
+{
+	return r->input_error ? "unreadable" : r->not_message ? "not-message" : "ok";
+}
+
+/* What reading the message found; null when the header block was not read. */
+static void json_msg_facts(struct json *j, const struct run_result *r)
+{
+	int read = r->msg_open;
+	json_key(j, "lf_converted");
+	if (read)
+		json_uint(j, r->msg.lf_converted);
+	else
+		json_null(j);
+	json_kv_bool_or_null(j, "mbox_from_line", read, r->msg.mbox_from);
+	json_kv_bool_or_null(j, "bom_skipped", read, r->msg.bom_skipped);
+	json_kv_bool_or_null(j, "has_body_separator", read, r->msg.has_separator);
+	json_key(j, "body_bytes");
+	if (read)
+		json_uint(j, r->msg.body_bytes);
+	else
+		json_null(j);
+}
+
+/* The chain of an input that was not evaluated: the same keys, nothing determined. */
+static void json_arc_unevaluated(struct json *j)
+{
+	json_key(j, "arc");
+	json_obj_begin(j);
+	static const char *const keys[] = { "result", "code", "cause", "reason", "temporary", "oldest_pass" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		json_key(j, keys[i]);
+		json_null(j);
+	}
+	json_key(j, "instances");
+	json_arr_begin(j);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 static void report_json(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
+	int evaluated = run_evaluated(r);
 	struct json j;
 	json_init(&j, out);
 	json_obj_begin(&j);
 	json_kv_int(&j, "schema", REPORT_JSON_SCHEMA);
 	json_kv_str(&j, "file", o->redact ? "(redacted)" : r->file);
+	json_kv_str(&j, "input", json_input_word(r));
 	json_kv_int(&j, "evaluated_at", (int64_t)r->evaluated_at);
-	if (r->msg_open) {
-		json_kv_int(&j, "lf_converted", (int64_t)r->msg.lf_converted);
-		json_kv_bool(&j, "mbox_from_line", r->msg.mbox_from);
-		json_kv_bool(&j, "has_body_separator", r->msg.has_separator);
-		json_key(&j, "body_bytes");
-		json_uint(&j, r->msg.body_bytes);
-	}
-	if (o->show_dkim)
+	json_msg_facts(&j, r);
+	if (o->show_dkim && evaluated) {
 		json_dkim(&j, r, in->forensics, o->redact);
-	if (o->show_arc)
+	} else if (o->show_dkim) {
+		json_key(&j, "dkim");
+		json_arr_begin(&j);
+		json_arr_end(&j);
+	}
+	if (o->show_arc && evaluated)
 		json_arc(&j, r, in->forensics, o->redact);
-	json_claims(&j, in->claims);
-	json_lint(&j, in->lint);
+	else if (o->show_arc)
+		json_arc_unevaluated(&j);
+	json_claims(&j, evaluated ? in->claims : NULL);
+	json_lint(&j, evaluated ? in->lint : NULL);
 	json_key(&j, "errors");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->nerrors; i++)

@@ -194,7 +194,7 @@ START_TEST(test_formats)
 	const char *json[] = { "arcverify", "--json", "--keys", zone, "--now", "1764003600", pass_eml, fail_eml, NULL };
 	ck_assert_int_eq(run(json, &out), 1);
 	ck_assert_int_eq(count_lines(out.data), 2);          /* JSON Lines: one object per message */
-	ck_assert_ptr_nonnull(strstr(out.data, "\"schema\":1"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"schema\":2"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"result\":\"pass\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"match\":false"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"source\":\"keys\""));
