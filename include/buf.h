@@ -31,6 +31,10 @@ int buf_printf(struct buf *b, const char *fmt, ...)           /* formatted appen
 	__attribute__((format(printf, 2, 3)));
 /* Write len bytes to a new file at path (replacing it). 0, or -1 with "path: why" in err. */
 int buf_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Write len bytes to a file created for it (O_EXCL: never into an existing file, never through a
+ * symbolic link). With replace, whatever is at path is unlinked first; without, an existing path
+ * is an error. 0, or -1 with "path: why" in err. */
+int buf_write_new_file(const char *path, const void *data, size_t len, int replace, char *err, size_t errlen);
 void buf_reset(struct buf *b);                                 /* len = 0, keeps the memory */
 void buf_free(struct buf *b);
 char *buf_steal(struct buf *b);                                /* hand the data to the caller (free()) */

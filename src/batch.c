@@ -41,7 +41,7 @@ static int dump_open(void *ctx, struct engine_result *res)
 		return 0;
 	}
 	dump_stem(res->item->name, res->seq, st->numbered, stem, sizeof stem);
-	if (dump_begin(d, st->o->dump_dir, stem, &res->run, why, sizeof why) < 0) {
+	if (dump_begin(d, st->o->dump_dir, stem, &res->run, st->o->force, why, sizeof why) < 0) {
 		run_error(&res->run, "--dump-canon: %s", why);
 		free(d);
 		return 0;
@@ -77,7 +77,7 @@ static void write_bundle(struct batch_state *st, struct engine_result *res)
 {
 	char why[300];
 	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
-	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report };
+	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report, st->o->force };
 	if (bundle_write(&bo, &in, res->in, res->start, why, sizeof why) < 0) {
 		fprintf(st->err, "arcverify: --bundle: %s\n", why);
 		st->input_failed = 1;

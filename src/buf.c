@@ -2,11 +2,13 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -85,6 +87,35 @@ int buf_write_file(const char *path, const void *data, size_t len, char *err, si
 	if (!ok)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
 	return ok ? 0 : -1;
+}
+
+int buf_write_new_file(const char *path, const void *data, size_t len, int replace, char *err, size_t errlen)
+{
+	if (replace && unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	const char *p = data;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	int e = done == len ? 0 : (errno ? errno : EIO);
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (e)
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+	return e ? -1 : 0;
 }
 
 void buf_reset(struct buf *b)

@@ -1,11 +1,14 @@
 /* bundle: a reproducible evidence directory for one message (see include/bundle.h). */
 #include "bundle.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,6 +27,7 @@ static int bundle_path(const struct bundle_opts *o, const char *name, char *out,
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+/* Files are created in the new directory only (O_EXCL): nothing there can be overwritten or followed. */
 static int write_buf(const struct bundle_opts *o, const char *name, const struct buf *b, char *err, size_t errlen)
 {
 	char path[1024];
@@ -31,7 +35,7 @@ static int write_buf(const struct bundle_opts *o, const char *name, const struct
 		snprintf(err, errlen, "%s/%s: path too long", o->dir, name);
 		return -1;
 	}
-	return buf_write_file(path, b->data ? b->data : "", b->len, err, errlen);
+	return buf_write_new_file(path, b->data ? b->data : "", b->len, 0, err, errlen);
 }
 
 static void iso_time(time_t t, char *out, size_t outlen)
@@ -51,7 +55,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 {
 	char path[1024];
 	FILE *out = NULL;
-	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wb")))) {
+	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wbx")))) {
 		snprintf(err, errlen, "%s/message.eml: %s", o->dir, strerror(errno));
 		return -1;
 	}
@@ -66,6 +70,8 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 		if (out && fwrite(chunk, 1, got, out) != got)
 			rc = -1;
 	}
+	if (ferror(msg))
+		rc = -1;   /* a short copy is not the message */
 	unsigned char d[32];
 	unsigned n = 0;
 	if (rc == 0 && EVP_DigestFinal_ex(md, d, &n) == 1)
@@ -465,13 +471,199 @@ static int write_result_json(const struct bundle_opts *o, const struct report_in
 	return rc;
 }
 
-int bundle_write(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start,
-		 char *err, size_t errlen)
+/* ---- the directory: written beside DIR, renamed into place ---- */
+
+const char *const bundle_file_names[] = { "message.eml", "keys.zone", "result.json", "report.md", "structure.txt",
+					  NULL };
+
+static int is_bundle_file(const char *name)
 {
-	if (mkdir(o->dir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+	for (size_t i = 0; bundle_file_names[i]; i++)
+		if (strcmp(name, bundle_file_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct place {
+	char target[1024];   /* DIR without trailing slashes */
+	char parent[1024];   /* the directory that holds it */
+	char base[256];      /* its last component */
+	char tmp[1400];      /* the new bundle, beside it */
+	char old[1400];      /* a previous bundle moved aside (--force) */
+};
+
+static int place_split(const char *dir, struct place *p, char *err, size_t errlen)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n >= sizeof p->target) {
+		snprintf(err, errlen, "--bundle directory name too long");
 		return -1;
 	}
+	snprintf(p->target, sizeof p->target, "%.*s", (int)n, dir);
+	const char *slash = strrchr(p->target, '/');
+	const char *base = slash ? slash + 1 : p->target;
+	snprintf(p->base, sizeof p->base, "%.*s", (int)(sizeof p->base - 1), base);
+	if (slash)
+		snprintf(p->parent, sizeof p->parent, "%.*s", slash == p->target ? 1 : (int)(slash - p->target), p->target);
+	else
+		snprintf(p->parent, sizeof p->parent, ".");
+	if (!*p->base || strcmp(p->base, ".") == 0 || strcmp(p->base, "..") == 0 || strlen(base) >= sizeof p->base) {
+		snprintf(err, errlen, "%s: name a directory to create (not ., .. or /)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+enum target_state { TARGET_ABSENT, TARGET_EMPTY, TARGET_BUNDLE };
+
+/* A previous bundle: nothing but bundle files, report.md among them, written by arcverify. */
+static int holds_our_report(const char *dir)
+{
+	char path[1100], head[32] = "";
+	snprintf(path, sizeof path, "%s/report.md", dir);
+	FILE *f = fopen(path, "rb");
+	size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+	if (f)
+		fclose(f);
+	head[got] = '\0';
+	return strncmp(head, "# arcverify evidence", 20) == 0;
+}
+
+/* The first entry of dir that is not a regular bundle file ("" if none); *n counts the entries. */
+static int scan_target(const char *dir, char *foreign, size_t flen, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	*n = 0;
+	foreign[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		(*n)++;
+		char path[1400];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (!foreign[0] && (!is_bundle_file(e->d_name) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+			snprintf(foreign, flen, "%s", e->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* What DIR holds now. A bundle goes into a new or empty directory, or (--force) over a previous
+ * bundle; anything else in DIR is the user's and is never touched. */
+static int target_check(const struct place *p, int force, enum target_state *state, char *err, size_t errlen)
+{
+	struct stat st;
+	char foreign[256];
+	size_t n;
+	if (lstat(p->target, &st) != 0) {
+		*state = TARGET_ABSENT;
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", p->target, strerror(errno)), -1);
+	}
+	if (!S_ISDIR(st.st_mode) || scan_target(p->target, foreign, sizeof foreign, &n) < 0) {
+		snprintf(err, errlen, "%s: %s", p->target, S_ISDIR(st.st_mode) ? strerror(errno) : "exists and is not a directory");
+		return -1;
+	}
+	*state = n == 0 ? TARGET_EMPTY : TARGET_BUNDLE;
+	if (n && foreign[0]) {
+		struct buf shown;
+		buf_init(&shown, 1024);
+		buf_append_printable(&shown, foreign, strlen(foreign));
+		snprintf(err, errlen, "%s is not empty: it holds %s, which is not a bundle file; nothing is replaced, even "
+			 "with --force (give a new directory)", p->target, shown.data ? shown.data : "");
+		buf_free(&shown);
+		return -1;
+	}
+	if (n && (!force || !holds_our_report(p->target))) {
+		snprintf(err, errlen, "%s is not empty%s; give a new directory%s", p->target,
+			 force ? " and holds no arcverify report.md" : " (a previous bundle)", force ? "" : ", or --force to replace it");
+		return -1;
+	}
+	return 0;
+}
+
+/* A new directory beside the target, with a name nobody else holds (mkdir is exclusive). */
+static int make_beside(const struct place *p, const char *what, char *out, size_t outlen, int create, char *err,
+		       size_t errlen)
+{
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(out, outlen, "%s/.%s.%s-%ld-%u", p->parent, p->base, what, (long)getpid(), i);
+		struct stat st;
+		if (create ? mkdir(out, 0777) == 0 : lstat(out, &st) != 0 && errno == ENOENT)
+			return 0;
+		if (create && errno != EEXIST)
+			break;
+	}
+	snprintf(err, errlen, "%s: cannot make a directory beside it: %s", p->target, strerror(errno));
+	return -1;
+}
+
+static void remove_bundle_dir(const char *dir)
+{
+	char path[1400];
+	for (size_t i = 0; bundle_file_names[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, bundle_file_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* Flush the files and the directory to disk before the rename makes them the bundle. */
+static int sync_dir(const char *dir)
+{
+	char path[1400];
+	int rc = 0;
+	for (size_t i = 0; bundle_file_names[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, bundle_file_names[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			rc |= fsync(fd);
+			close(fd);
+		}
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc |= fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
+
+/* rename(2) is atomic: DIR is the old state or the new bundle, never a mix. An empty DIR is
+ * replaced by the rename itself; a previous bundle is first moved aside, then removed. */
+static int place_into(struct place *p, enum target_state state, char *err, size_t errlen)
+{
+	if (state == TARGET_BUNDLE && (make_beside(p, "old", p->old, sizeof p->old, 0, err, errlen) < 0 ||
+				       rename(p->target, p->old) != 0)) {
+		snprintf(err, errlen, "%s: cannot move the previous bundle aside: %s", p->target, strerror(errno));
+		return -1;
+	}
+	if (rename(p->tmp, p->target) != 0) {
+		int e = errno;
+		if (state == TARGET_BUNDLE)
+			rename(p->old, p->target);
+		snprintf(err, errlen, "%s: %s", p->target,
+			 e == ENOTEMPTY || e == EEXIST ? "no longer empty (something was written into it meanwhile)" : strerror(e));
+		return -1;
+	}
+	if (state == TARGET_BUNDLE)
+		remove_bundle_dir(p->old);
+	int fd = open(p->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static int write_files(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start, char *err,
+		       size_t errlen)
+{
 	char sha[SHA_B64_LEN] = "";
 	unsigned long long size = 0;
 	if (copy_message(o, msg, start, !o->redact, sha, &size, err, errlen) < 0 ||
@@ -481,4 +673,28 @@ int bundle_write(const struct bundle_opts *o, const struct report_input *in, FIL
 	if (o->redact && in->run->msg_open && write_structure(o, in->run, sha, size, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int bundle_write(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start,
+		 char *err, size_t errlen)
+{
+	struct place *p = calloc(1, sizeof *p);
+	enum target_state state;
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = place_split(o->dir, p, err, errlen) < 0 || target_check(p, o->force, &state, err, errlen) < 0 ||
+		 make_beside(p, "partial", p->tmp, sizeof p->tmp, 1, err, errlen) < 0 ? -1 : 0;
+	if (rc == 0) {
+		struct bundle_opts w = *o;
+		w.dir = p->tmp;
+		if (write_files(&w, in, msg, start, err, errlen) < 0 || (sync_dir(p->tmp) != 0 &&
+		    (snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno)), 1)) || place_into(p, state, err, errlen) < 0) {
+			remove_bundle_dir(p->tmp);
+			rc = -1;
+		}
+	}
+	free(p);
+	return rc;
 }

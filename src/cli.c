@@ -14,7 +14,7 @@ enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
-	OPT_AUTHSERV_ID,
+	OPT_AUTHSERV_ID, OPT_FORCE,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +34,7 @@ static const struct option long_options[] = {
 	{ "dump-canon", required_argument, NULL, OPT_DUMP_CANON },
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV_ID },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -74,6 +75,8 @@ void cli_usage(FILE *f)
 	      "                          message.eml, keys.zone, result.json, report.md\n"
 	      "  --redact                with --bundle: no message text, only structure,\n"
 	      "                          lengths, offsets and hashes\n"
+	      "  --force                 --bundle may replace a previous bundle in DIR (and\n"
+	      "                          nothing else); --dump-canon may replace its files\n"
 	      "  --compare SENT          compare the copy as sent with the one FILE given\n"
 	      "                          (as received): header and body changes, and whether\n"
 	      "                          they explain each signature's failure\n"
@@ -208,6 +211,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_DUMP_CANON: o->batch.dump_dir = arg; break;
 	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
 	case OPT_REDACT: o->batch.redact = 1; break;
+	case OPT_FORCE: o->batch.force = 1; break;
 	case OPT_COMPARE: o->batch.compare_sent = arg; break;
 	case OPT_AUTHSERV_ID:
 		if (strlen(arg) > 255 || !report_ar_is_token(arg)) {
@@ -327,6 +331,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		USAGE_ERROR("--compare cannot be combined with --bundle or --dump-canon");
 	if (o->batch.redact && !o->batch.bundle_dir)
 		USAGE_ERROR("--redact only applies to --bundle");
+	if (o->batch.force && !o->batch.bundle_dir && !o->batch.dump_dir)
+		USAGE_ERROR("--force only applies to --bundle and --dump-canon");
 	if (o->batch.bundle_dir && o->batch.nnames > 1)
 		USAGE_ERROR("--bundle takes one message (%zu given)", o->batch.nnames);
 	o->batch.report.show_dkim = o->batch.run.do_dkim;

@@ -6,8 +6,11 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "suites.h"
@@ -360,6 +363,44 @@ START_TEST(test_printf_printable)
 }
 END_TEST
 
+/* buf_write_new_file: never into an existing file, never through a symbolic link. */
+START_TEST(test_write_new_file)
+{
+	char dir[] = "/tmp/arcverify-buf-XXXXXX", path[100], victim[100], err[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	ck_assert_int_eq(buf_write_new_file(path, "one", 3, 0, err, sizeof err), 0);
+	ck_assert_int_eq(buf_write_new_file(path, "two", 3, 0, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, path) && strstr(err, "exists"), "%s", err);
+	ck_assert_int_eq(buf_write_new_file(path, "three", 5, 1, err, sizeof err), 0);
+	FILE *f = fopen(path, "r");
+	char got[16] = "";
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fread(got, 1, sizeof got - 1, f), 5);
+	fclose(f);
+	ck_assert_str_eq(got, "three");
+	ck_assert_int_eq(buf_write_file(victim, "precious", 8, err, sizeof err), 0);
+	unlink(path);
+	ck_assert_int_eq(symlink(victim, path), 0);
+	ck_assert_int_eq(buf_write_new_file(path, "x", 1, 0, err, sizeof err), -1);   /* the link exists */
+	ck_assert_int_eq(buf_write_new_file(path, "x", 1, 1, err, sizeof err), 0);    /* replaced, not followed */
+	f = fopen(victim, "r");
+	memset(got, 0, sizeof got);
+	ck_assert_int_eq(fread(got, 1, sizeof got - 1, f), 8);
+	fclose(f);
+	ck_assert_str_eq(got, "precious");
+	struct stat st;
+	ck_assert(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+	char missing[120];
+	snprintf(missing, sizeof missing, "%s/no/such/dir", dir);
+	ck_assert_int_eq(buf_write_new_file(missing, "x", 1, 1, err, sizeof err), -1);
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -373,6 +414,7 @@ Suite *buf_suite(void)
 	tcase_add_test(tc, test_reset_and_steal);
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_embedded_nul);
+	tcase_add_test(tc, test_write_new_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("printable");
