@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -16,7 +17,8 @@ static int want_color(enum cli_color c)
 	if (c == CLI_COLOR_NEVER)
 		return 0;
 	const char *no = getenv("NO_COLOR");   /* https://no-color.org: any non-empty value */
-	return !(no && *no) && isatty(STDOUT_FILENO);
+	const char *term = getenv("TERM");     /* terminfo's name for a terminal without attributes */
+	return !(no && *no) && !(term && strcmp(term, "dumb") == 0) && isatty(STDOUT_FILENO);
 }
 
 /*
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	o.batch.report.color = o.batch.report.format == REPORT_TEXT && want_color(o.color);
+	o.batch.input.tmpdir = getenv("TMPDIR");   /* spools of standard input and pipes */
 	int status = batch_run(&o.batch, stdout, stderr);
 	cli_free(&o);
 	return status;

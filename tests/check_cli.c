@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -271,8 +272,8 @@ START_TEST(test_compare_exit_status)
 }
 END_TEST
 
-/* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not. */
-static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)
+/* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not, TERM as given. */
+static void run_on_terminal_term(const char *no_color, const char *term, const char *color_opt, struct buf *out)
 {
 	const char *bin = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
 	int master;
@@ -283,6 +284,7 @@ static void run_on_terminal(const char *no_color, const char *color_opt, struct 
 			setenv("NO_COLOR", no_color, 1);
 		else
 			unsetenv("NO_COLOR");
+		setenv("TERM", term, 1);
 		execl(bin, "arcverify", "--keys", zone, "--now", "1764003600", color_opt, pass_eml, (char *)NULL);
 		_exit(127);
 	}
@@ -295,6 +297,11 @@ static void run_on_terminal(const char *no_color, const char *color_opt, struct 
 		buf_append(out, "", 0);
 	close(master);
 	waitpid(pid, NULL, 0);
+}
+
+static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)
+{
+	run_on_terminal_term(no_color, "xterm", color_opt, out);
 }
 
 START_TEST(test_color_on_terminal)
@@ -312,6 +319,35 @@ START_TEST(test_color_on_terminal)
 	run_on_terminal("1", "--color=always", &out);
 	ck_assert(strstr(out.data, "\033[32m"));
 	buf_free(&out);
+	/* a terminal that says it cannot do colour */
+	run_on_terminal_term(NULL, "dumb", "--color=auto", &out);
+	ck_assert_msg(!strstr(out.data, "\033["), "colour on TERM=dumb");
+	ck_assert_msg(strstr(out.data, "pass"), "%s", out.data);
+	buf_free(&out);
+	run_on_terminal_term(NULL, "dumb", "--color=always", &out);
+	ck_assert(strstr(out.data, "\033[32m"));
+	buf_free(&out);
+}
+END_TEST
+
+/* Standard input is spooled in TMPDIR: a TMPDIR that does not exist is an error naming it. */
+START_TEST(test_tmpdir_for_spools)
+{
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", "-", NULL };
+	setenv("TMPDIR", "/nonexistent/arcverify-tmp", 1);
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, pass_eml), 66);
+	ck_assert_msg(strstr(err.data, "/nonexistent/arcverify-tmp"), "stderr: %s", err.data);
+	buf_free(&out);
+	buf_free(&err);
+	char dir[] = "/tmp/arcverify-tmpdir-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, pass_eml), 0);
+	buf_free(&out);
+	buf_free(&err);
+	unsetenv("TMPDIR");
+	ck_assert_int_eq(rmdir(dir), 0);   /* the spool was unlinked at once: nothing left behind */
 }
 END_TEST
 
@@ -532,6 +568,97 @@ START_TEST(test_bom_skipped_with_note)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ install ---- */
+
+static int make_quiet(const char *args)
+{
+	char cmd[1200];
+	/* the test may run under make: do not inherit its jobserver */
+	snprintf(cmd, sizeof cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s %s >/dev/null 2>&1", args);
+	return system(cmd);
+}
+
+static void assert_installed(const char *root, const char *rel, mode_t mode)
+{
+	char path[900];
+	struct stat st;
+	snprintf(path, sizeof path, "%s%s", root, rel);
+	ck_assert_msg(stat(path, &st) == 0, "%s was not installed", path);
+	ck_assert_msg((st.st_mode & 0777) == mode, "%s: mode %o, want %o", path, st.st_mode & 0777, mode);
+}
+
+static void assert_gone(const char *root, const char *rel)
+{
+	char path[900];
+	struct stat st;
+	snprintf(path, sizeof path, "%s%s", root, rel);
+	ck_assert_msg(stat(path, &st) != 0, "%s is still there after uninstall", path);
+}
+
+/* make install honours DESTDIR, PREFIX, BINDIR and MANDIR, installs both man pages, README and LICENSE;
+ * install-strip strips; uninstall removes what install wrote. */
+START_TEST(test_make_install)
+{
+	char root[] = "/tmp/arcverify-install-XXXXXX", args[1000];
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(args, sizeof args, "install DESTDIR=%s PREFIX=/usr/local", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_installed(root, "/usr/local/bin/arcverify", 0755);
+	assert_installed(root, "/usr/local/share/man/man1/arcverify.1", 0644);
+	assert_installed(root, "/usr/local/share/man/man5/arcverify-json.5", 0644);
+	assert_installed(root, "/usr/local/share/doc/arcverify/README.md", 0644);
+	assert_installed(root, "/usr/local/share/doc/arcverify/LICENSE", 0644);
+	char bin[900];
+	snprintf(bin, sizeof bin, "%s/usr/local/bin/arcverify --version | grep -q '^arcverify '", root);
+	ck_assert_msg(system(bin) == 0, "the installed binary does not run");
+	snprintf(args, sizeof args, "uninstall DESTDIR=%s PREFIX=/usr/local", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_gone(root, "/usr/local/bin/arcverify");
+	assert_gone(root, "/usr/local/share/man/man1/arcverify.1");
+	assert_gone(root, "/usr/local/share/man/man5/arcverify-json.5");
+	assert_gone(root, "/usr/local/share/doc/arcverify");
+	/* the directories given one by one, and a stripped binary */
+	snprintf(args, sizeof args, "install-strip DESTDIR=%s PREFIX=/opt/av BINDIR=/opt/av/sbin MANDIR=/opt/av/man", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_installed(root, "/opt/av/sbin/arcverify", 0755);
+	assert_installed(root, "/opt/av/man/man1/arcverify.1", 0644);
+	assert_installed(root, "/opt/av/man/man5/arcverify-json.5", 0644);
+	assert_installed(root, "/opt/av/share/doc/arcverify/LICENSE", 0644);
+	struct stat built, stripped;
+	snprintf(bin, sizeof bin, "%s/opt/av/sbin/arcverify", root);
+	const char *me = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
+	ck_assert(stat(me, &built) == 0 && stat(bin, &stripped) == 0);
+	ck_assert_msg(stripped.st_size < built.st_size, "install-strip did not strip (%lld >= %lld bytes)",
+		      (long long)stripped.st_size, (long long)built.st_size);
+	snprintf(args, sizeof args, "uninstall DESTDIR=%s PREFIX=/opt/av BINDIR=/opt/av/sbin MANDIR=/opt/av/man", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_gone(root, "/opt/av/sbin/arcverify");
+	assert_gone(root, "/opt/av/man/man5/arcverify-json.5");
+	char rm[300];
+	snprintf(rm, sizeof rm, "rm -rf '%s'", root);
+	ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
+/* The man page's ENVIRONMENT section lists every variable the program reads. */
+START_TEST(test_man_environment)
+{
+	struct buf man;
+	ck_assert_int_eq(fixture_read_file("man/arcverify.1", &man), 0);
+	const char *env = strstr(man.data, "\n.Sh ENVIRONMENT\n");
+	ck_assert_msg(env != NULL, "no ENVIRONMENT section");
+	const char *end = strstr(env + 1, "\n.Sh ");
+	static const char *const vars[] = { "NO_COLOR", "TERM", "TMPDIR", "RES_OPTIONS", "LOCALDOMAIN" };
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		char item[64];
+		snprintf(item, sizeof item, "\n.It Ev %s\n", vars[i]);
+		const char *hit = strstr(env, item);
+		ck_assert_msg(hit && (!end || hit < end), "ENVIRONMENT does not list %s", vars[i]);
+	}
+	buf_free(&man);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	setup_paths();
@@ -549,12 +676,18 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_compare_exit_status);
 	tcase_add_test(tc, test_color_on_terminal);
+	tcase_add_test(tc, test_tmpdir_for_spools);
+	tcase_add_test(tc, test_man_environment);
 	tcase_add_test(tc, test_no_escape_sequences_from_messages);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
 	tcase_add_loop_test(tc, test_not_a_message, 0, (int)(sizeof not_message_cases / sizeof not_message_cases[0]));
 	tcase_add_test(tc, test_closed_stdin);
 	tcase_add_test(tc, test_bom_skipped_with_note);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("install");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_make_install);
 	suite_add_tcase(s, tc);
 	return s;
 }
