@@ -991,6 +991,35 @@ START_TEST(test_man_json_lint)
 }
 END_TEST
 
+/* The text report of every fixture, plain and -v --explain: printable, and it names the file. */
+START_TEST(test_text_fixtures_printable)
+{
+	static const char *const dirs[] = { "dkim", "arc", "forensics" };
+	struct report_opts plain = format(REPORT_TEXT), verbose = plain;
+	verbose.verbose = verbose.explain = 1;
+	size_t n_total = 0;
+	for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+		char dir[400];
+		static char names[FIXTURE_MAX][128];
+		snprintf(dir, sizeof dir, "%s/%s", fixture_testdata(), dirs[d]);
+		size_t n = fixture_list(dir, names, FIXTURE_MAX);
+		for (size_t i = 0; i < n; i++, n_total++) {
+			char path[1200];
+			snprintf(path, sizeof path, "%s/%.127s.eml", dir, names[i]);
+			const struct report_opts *variants[] = { &plain, &verbose };
+			for (size_t v = 0; v < 2; v++) {
+				struct buf out;
+				render(names[i], path, NULL, 0, variants[v], &out);
+				assert_no_raw_control(&out, names[i]);
+				ck_assert_msg(strncmp(out.data, names[i], strlen(names[i])) == 0, "%s: %s", names[i], out.data);
+				buf_free(&out);
+			}
+		}
+	}
+	ck_assert_msg(n_total > 100, "only %zu fixtures", n_total);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -998,6 +1027,7 @@ Suite *report_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_text_escapes_message_text);
 	tcase_add_test(tc, test_text_escapes_key_records);
+	tcase_add_test(tc, test_text_fixtures_printable);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("authentication-results");
 	tcase_set_timeout(tc, 120);
