@@ -86,7 +86,7 @@ void cli_usage(FILE *f)
 	      "  --authserv-id NAME      the authserv-id of --format ar fields (default\n"
 	      "                          arcverify; a token, such as a host name)\n"
 	      "  --color WHEN            colour text output: auto (default), always, never;\n"
-	      "                          NO_COLOR in the environment means never\n"
+	      "                          NO_COLOR, or TERM=dumb, in the environment: never\n"
 	      "  -h, --help              show this help\n"
 	      "  --version               show the version\n"
 	      "\n"
