@@ -1,9 +1,11 @@
 /*
  * report: a run_result rendered for people and for scripts: a text block per
  * message (one line per DKIM signature, a hop table for ARC; -v adds what was
- * hashed and which key was used), JSON Lines with a stable schema, or an
- * RFC 8601 Authentication-Results field. Output goes to a buf, so callers
- * decide where it is written and nothing here touches stdout directly.
+ * hashed and which key was used), JSON Lines with a stable schema
+ * (man/arcverify-json.5; tests/check_report.c holds the page to every key and
+ * code emitted), or an RFC 8601 Authentication-Results field (§2.2 pvalues,
+ * 7-bit). Text from messages goes through buf_append_printable. Output goes to
+ * a buf, so callers decide where it is written and nothing here touches stdout.
  */
 #ifndef ARCVERIFY_REPORT_H
 #define ARCVERIFY_REPORT_H
