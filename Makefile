@@ -66,12 +66,33 @@ bench: arcverify
 	@sh tests/bench.sh
 
 lint-man:
-	mandoc -Tlint -W warning man/arcverify.1
-
-install: arcverify
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 arcverify $(DESTDIR)$(PREFIX)/bin/arcverify
-	install -m 644 man/arcverify.1 $(DESTDIR)$(PREFIX)/share/man/man1/arcverify.1
+	mandoc -Tlint -W warning man/arcverify.1 man/arcverify-json.5
 
 clean:
 	rm -rf build arcverify tests/run-tests
+
+# ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR (GNU conventions) ----
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/arcverify
+INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 755
+INSTALL_DATA ?= $(INSTALL) -m 644
+INSTALLED = $(BINDIR)/arcverify $(MANDIR)/man1/arcverify.1 $(MANDIR)/man5/arcverify-json.5 \
+	$(DOCDIR)/README.md $(DOCDIR)/LICENSE
+
+.PHONY: install install-strip uninstall
+
+install: arcverify
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" "$(DESTDIR)$(DOCDIR)"
+	$(INSTALL_PROGRAM) arcverify "$(DESTDIR)$(BINDIR)/arcverify"
+	$(INSTALL_DATA) man/arcverify.1 "$(DESTDIR)$(MANDIR)/man1/arcverify.1"
+	$(INSTALL_DATA) man/arcverify-json.5 "$(DESTDIR)$(MANDIR)/man5/arcverify-json.5"
+	$(INSTALL_DATA) README.md LICENSE "$(DESTDIR)$(DOCDIR)"
+
+install-strip:
+	$(MAKE) INSTALL_PROGRAM='$(INSTALL_PROGRAM) -s' install
+
+uninstall:
+	rm -f $(INSTALLED:%="$(DESTDIR)%")
+	-rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null

@@ -56,6 +56,7 @@ struct batch_opts {
 	const char *dump_dir;       /* --dump-canon DIR */
 	const char *bundle_dir;     /* --bundle DIR */
 	int redact;                 /* --redact */
+	int force;                  /* --force: --bundle may replace a previous bundle, --dump-canon its files */
 	const char *compare_sent;   /* --compare SENT: the one name is the received copy */
 };
 

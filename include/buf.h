@@ -31,6 +31,10 @@ int buf_printf(struct buf *b, const char *fmt, ...)           /* formatted appen
 	__attribute__((format(printf, 2, 3)));
 /* Write len bytes to a new file at path (replacing it). 0, or -1 with "path: why" in err. */
 int buf_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Write len bytes to a file created for it (O_EXCL: never into an existing file, never through a
+ * symbolic link). With replace, whatever is at path is unlinked first; without, an existing path
+ * is an error. 0, or -1 with "path: why" in err. */
+int buf_write_new_file(const char *path, const void *data, size_t len, int replace, char *err, size_t errlen);
 void buf_reset(struct buf *b);                                 /* len = 0, keeps the memory */
 void buf_free(struct buf *b);
 char *buf_steal(struct buf *b);                                /* hand the data to the caller (free()) */
@@ -38,9 +42,14 @@ char *buf_steal(struct buf *b);                                /* hand the data 
 /* Length of the valid UTF-8 sequence (RFC 3629) at p, or 0 when the bytes are not one
  * (overlong forms, surrogates and code points above U+10FFFF are not). */
 size_t utf8_seq_len(const unsigned char *p, size_t avail);
-/* Append message text for a terminal or a report: CR, LF and TAB as \r \n \t, other control
- * bytes and bytes that are not UTF-8 as \xNN, so hostile input cannot send escape sequences. */
+/* Append message text for a terminal or a report: CR, LF and TAB as \r \n \t, other C0 control
+ * bytes, DEL and bytes that are not UTF-8 as \xNN, C1 controls (U+0080-U+009F) and the Unicode
+ * Bidi_Control characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) as \uNNNN, so
+ * hostile input can neither send escape sequences nor reorder what the reader sees. */
 int buf_append_printable(struct buf *b, const char *s, size_t len);
+/* Formatted append escaped as a whole like buf_append_printable (a newline in fmt too: end lines
+ * with buf_append_byte); 0, or -1 past the cap. */
+int buf_printf_printable(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct slice slice_make(const char *p, size_t len);
 struct slice slice_cstr(const char *s);

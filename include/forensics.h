@@ -57,5 +57,8 @@ int forensics_run(struct forensics *f, const struct run_result *r, FILE *in, lon
 /* The report for a signature, or NULL. */
 const struct forensic_report *forensics_for(const struct forensics *f, const struct dkim_sig *s);
 void forensics_free(struct forensics *f);
+/* The i-th finding of the catalogue (body variants, then header variants; static), NULL past the
+ * last: for documentation checks. */
+const struct forensic_finding *forensics_known(size_t i);
 
 #endif

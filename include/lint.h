@@ -26,5 +26,7 @@ struct lint {
 /* Every warning for the message of r. 0, or -1 when out of memory. */
 int lint_build(struct lint *l, const struct run_result *r);
 void lint_free(struct lint *l);
+/* The i-th warning code lint can emit (static), NULL past the last: for documentation checks. */
+const char *lint_code(size_t i);
 
 #endif

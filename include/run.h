@@ -18,6 +18,7 @@
 #include "msg.h"
 
 #define RUN_ERRORS_MAX 8
+#define RUN_ERROR_MAX 256     /* bytes of one error text */
 
 struct run_opts {
 	struct dkim_policy policy;
@@ -29,7 +30,9 @@ struct run_opts {
 struct run_result {
 	const char *file;                 /* not ours: the name to report */
 	int input_error;                  /* the input could not be read (exit 66) */
-	char errors[RUN_ERRORS_MAX][256];
+	int not_message;                  /* read, but not a message: no header field parses, or the header
+					   * block is over the limits (exit 65); errors[0] says what was found */
+	char errors[RUN_ERRORS_MAX][RUN_ERROR_MAX];
 	size_t nerrors;
 	struct msg msg;
 	int msg_open;
@@ -41,7 +44,9 @@ struct run_result {
 	time_t evaluated_at;              /* the --now used */
 };
 
-/* Phase 1: header block, signatures, key requests. 0, or -1 if the message could not be read. */
+/* Phase 1: header block, signatures, key requests. 0 (with not_message set when no header field
+ * parses: nothing to verify), or -1 when the header block could not be read (input_error) or is over
+ * the limits (not_message); the reason is in errors. */
 int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk);
 /* Request the key of every DKIM-Signature, AMS and AS of an open message, and nothing else: the
  * read-ahead of a batch, which asks for the keys of messages before a worker reaches them. */
@@ -54,6 +59,8 @@ int run_body_copy(struct run_result *r, struct buf *copy, int *full);
 /* Phase 3: keys, hashes and signatures to verdicts. */
 void run_evaluate(struct run_result *r, const struct run_opts *o, struct lookup *lk);
 void run_free(struct run_result *r);
+/* The message was read and evaluated: a verdict means something (not input_error, not not_message). */
+int run_evaluated(const struct run_result *r);
 /* 0 all pass / nothing found, 1 only temperrors, 2 any fail or permerror (and ARC fail). */
 int run_severity(const struct run_result *r);
 void run_error(struct run_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

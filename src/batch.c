@@ -77,7 +77,7 @@ static int dump_open(void *ctx, struct engine_result *res)
 		return 0;
 	}
 	dump_stem(res->item->name, res->seq, st->numbered, stem, sizeof stem);
-	if (dump_begin(d, st->o->dump_dir, stem, &res->run, why, sizeof why) < 0) {
+	if (dump_begin(d, st->o->dump_dir, stem, &res->run, st->o->force, why, sizeof why) < 0) {
 		snprintf(res->hook_error, sizeof res->hook_error, "--dump-canon: %s", why);
 		res->hook_status = EXIT_CANTCREAT;
 		free(d);
@@ -138,17 +138,27 @@ static void progress_show(struct batch_state *st)
 	st->progress_shown = 1;
 }
 
+/* A problem on stderr; names and reasons come from the inputs, so they are escaped like report text. */
 static void tell(struct batch_state *st, const char *name, const char *why)
 {
+	struct buf line;
+	buf_init(&line, 16384);
+	buf_append_str(&line, "arcverify: ");
+	buf_append_printable(&line, name, strlen(name));
+	buf_append_str(&line, ": ");
+	buf_append_printable(&line, why, strlen(why));
+	buf_append_byte(&line, '\n');
 	progress_clear(st);
-	fprintf(st->err, "arcverify: %s: %s\n", name, why);
+	if (line.data)
+		fputs(line.data, st->err);
+	buf_free(&line);
 }
 
 static void write_bundle(struct batch_state *st, struct engine_result *res)
 {
 	char why[300];
 	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
-	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report };
+	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report, st->o->force };
 	if (bundle_write(&bo, &in, res->in, res->start, why, sizeof why) < 0) {
 		tell(st, "--bundle", why);
 		st->cantcreat = 1;
@@ -168,7 +178,7 @@ static int write_out(struct batch_state *st, const struct buf *b)
 static void tally(struct batch_state *st, const struct engine_result *res)
 {
 	const struct run_result *r = &res->run;
-	int not_message = 0;   /* no header field parsed: see run.h */
+	int not_message = r->not_message;   /* no header field parsed (run.h) */
 	if (r->input_error)
 		st->unreadable = 1;
 	st->not_message |= not_message;
@@ -186,11 +196,11 @@ static int deliver(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	const struct run_result *r = &res->run;
-	if (r->input_error)
+	if (r->input_error || r->not_message)
 		tell(st, res->item->name, r->nerrors ? r->errors[0] : "unreadable");
 	if (res->hook_error[0])
 		tell(st, res->item->name, res->hook_error);
-	if (st->o->bundle_dir && !r->input_error)
+	if (st->o->bundle_dir && run_evaluated(r))
 		write_bundle(st, res);
 	tally(st, res);
 	st->done++;

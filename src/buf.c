@@ -2,11 +2,13 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -92,6 +94,35 @@ int buf_write_file(const char *path, const void *data, size_t len, char *err, si
 	return ok ? 0 : -1;
 }
 
+int buf_write_new_file(const char *path, const void *data, size_t len, int replace, char *err, size_t errlen)
+{
+	if (replace && unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	const char *p = data;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	int e = done == len ? 0 : (errno ? errno : EIO);
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (e)
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+	return e ? -1 : 0;
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
@@ -138,6 +169,23 @@ size_t utf8_seq_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* The code point of a valid UTF-8 sequence of n bytes (n from utf8_seq_len). */
+static unsigned utf8_code_point(const unsigned char *p, size_t n)
+{
+	unsigned cp = p[0] & (0x7fu >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (p[i] & 0x3f);
+	return cp;
+}
+
+/* C1 controls (ECMA-48: CSI, OSC, ... as code points) and Unicode's Bidi_Control characters
+ * (UAX #9: embeddings, overrides, isolates and marks reorder the text a reader sees). */
+static int is_hidden_control(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int buf_append_printable(struct buf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -149,11 +197,32 @@ int buf_append_printable(struct buf *b, const char *s, size_t len)
 			rc |= buf_append_str(b, c == '\r' ? "\\r" : c == '\n' ? "\\n" : "\\t");
 		else if (c < 0x20 || c == 0x7f || n == 0)
 			rc |= buf_printf(b, "\\x%02x", c);
+		else if (n > 1 && is_hidden_control(utf8_code_point(p + i, n)))
+			rc |= buf_printf(b, "\\u%04x", utf8_code_point(p + i, n));
 		else
 			rc |= buf_append(b, p + i, n);
 		i += n ? n : 1;
 	}
 	return rc ? -1 : 0;
+}
+
+int buf_printf_printable(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char small[512];
+	char *text = n >= 0 && (size_t)n < sizeof small ? small : malloc(n >= 0 ? (size_t)n + 1 : 1);
+	if (n < 0 || !text)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(text, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int rc = buf_append_printable(b, text, (size_t)n);
+	if (text != small)
+		free(text);
+	return rc;
 }
 
 struct slice slice_make(const char *p, size_t len)

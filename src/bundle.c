@@ -1,17 +1,23 @@
 /* bundle: a reproducible evidence directory for one message (see include/bundle.h). */
 #include "bundle.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "b64.h"
 #include "version.h"
+
+/* Text that can come from a message, a key record or a file name is written printable (buf.h). */
+#define say buf_printf_printable
 
 /* ---- small file helpers ---- */
 
@@ -21,6 +27,7 @@ static int bundle_path(const struct bundle_opts *o, const char *name, char *out,
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+/* Files are created in the new directory only (O_EXCL): nothing there can be overwritten or followed. */
 static int write_buf(const struct bundle_opts *o, const char *name, const struct buf *b, char *err, size_t errlen)
 {
 	char path[1024];
@@ -28,7 +35,7 @@ static int write_buf(const struct bundle_opts *o, const char *name, const struct
 		snprintf(err, errlen, "%s/%s: path too long", o->dir, name);
 		return -1;
 	}
-	return buf_write_file(path, b->data ? b->data : "", b->len, err, errlen);
+	return buf_write_new_file(path, b->data ? b->data : "", b->len, 0, err, errlen);
 }
 
 static void iso_time(time_t t, char *out, size_t outlen)
@@ -40,20 +47,15 @@ static void iso_time(time_t t, char *out, size_t outlen)
 		snprintf(out, outlen, "%lld", (long long)t);
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-	out[2 * n] = '\0';
-}
+#define SHA_B64_LEN 45   /* a SHA-256 in base64, as bh= writes digests, with its NUL */
 
-/* Copy the message bytes exactly as read, and hash them on the way. */
-static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha_hex,
+/* Copy the message bytes exactly as read, and hash them on the way (sha: SHA_B64_LEN bytes). */
+static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha,
 			unsigned long long *size, char *err, size_t errlen)
 {
 	char path[1024];
 	FILE *out = NULL;
-	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wb")))) {
+	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wbx")))) {
 		snprintf(err, errlen, "%s/message.eml: %s", o->dir, strerror(errno));
 		return -1;
 	}
@@ -68,10 +70,12 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 		if (out && fwrite(chunk, 1, got, out) != got)
 			rc = -1;
 	}
+	if (ferror(msg))
+		rc = -1;   /* a short copy is not the message */
 	unsigned char d[32];
 	unsigned n = 0;
 	if (rc == 0 && EVP_DigestFinal_ex(md, d, &n) == 1)
-		hex(d, n, sha_hex);
+		b64_encode_to(d, n, sha, SHA_B64_LEN);
 	EVP_MD_CTX_free(md);
 	if (out && fclose(out) != 0)
 		rc = -1;
@@ -144,31 +148,37 @@ static void zone_key(struct buf *z, const struct key_use *k)
 	const struct lookup_answer *a = k->a;
 	char when[40];
 	iso_time(a->fetched, when, sizeof when);
-	buf_printf(z, "\n; %s\n", a->name);
+	/* comments are printable text, so nothing in a name, a file name or a detail can end a comment line */
+	buf_append_str(z, "\n; ");
+	say(z, "%s", a->name);
+	buf_append_byte(z, '\n');
 	if (a->source == LOOKUP_SRC_DNS)
-		buf_printf(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s\n", when,
-			   a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
-			   lookup_status_word(a->status));
+		say(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s", when,
+		    a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
+		    lookup_status_word(a->status));
 	else
-		buf_printf(z, "; read %s from key file %s; answer: %s\n", when,
-			   a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server,
-			   lookup_status_word(a->status));
+		say(z, "; read %s from key file %s; answer: %s", when,
+		    a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server, lookup_status_word(a->status));
+	buf_append_byte(z, '\n');
 	if (k->s->has_key && k->s->key.has_fingerprint) {
-		char fp[80];
-		hex(k->s->key.fingerprint, 32, fp);
+		char fp[64];
+		b64_encode_to(k->s->key.fingerprint, 32, fp, sizeof fp);
 		buf_printf(z, "; key used: record %ld, %s %u bits, SPKI SHA-256 %s\n", k->s->record_used + 1,
 			   keyrec_type_name(k->s->key.type), k->s->key.bits, fp);
 	}
 	if (a->status != LOOKUP_OK) {
-		buf_printf(z, "; no record: %s%s\n", a->detail,
-			   a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
-				   ? " (absent here too, so the offline run also finds no key)"
-				   : " (a temporary failure; offline, the name is simply absent)");
+		say(z, "; no record: %s%s", a->detail,
+		    a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
+			    ? " (absent here too, so the offline run also finds no key)"
+			    : " (a temporary failure; offline, the name is simply absent)");
+		buf_append_byte(z, '\n');
 		return;
 	}
 	for (size_t i = 0; i < a->nrecords; i++) {
-		if (a->records[i].when[0])
-			buf_printf(z, "; valid: %s\n", a->records[i].when);
+		if (a->records[i].when[0]) {
+			say(z, "; valid: %s", a->records[i].when);
+			buf_append_byte(z, '\n');
+		}
 		zone_txt(z, a->name, a->source == LOOKUP_SRC_DNS ? a->ttl : 3600, &a->records[i]);
 	}
 }
@@ -179,7 +189,8 @@ static int write_keys(const struct bundle_opts *o, const struct run_result *r, c
 	size_t n = collect_keys(r, keys, 256);
 	struct buf z;
 	buf_init(&z, (size_t)16 << 20);
-	buf_printf(&z, "; keys used to verify %s, written by arcverify %s\n", r->file, ARCVERIFY_VERSION);
+	say(&z, "; keys used to verify %s, written by arcverify %s", r->file, ARCVERIFY_VERSION);
+	buf_append_byte(&z, '\n');
 	buf_append_str(&z, "; zone-file form: arcverify --keys keys.zone reads it, and so does a DNS server\n");
 	for (size_t i = 0; i < n; i++)
 		zone_key(&z, &keys[i]);
@@ -204,11 +215,12 @@ static int write_structure(const struct bundle_opts *o, const struct run_result 
 		const struct msg_field *f = &r->msg.fields[i];
 		unsigned char d[32];
 		unsigned n = 0;
-		char h[65] = "";
+		char h[64] = "";
 		if (hash_digest(HASH_SHA256, f->raw.ptr, f->raw.len, d, &n) == 0)
-			hex(d, n, h);
-		buf_printf(&s, "%5zu %7zu %7zu  %s  %.*s\n", i + 1, (size_t)(f->raw.ptr - r->msg.header.data), f->raw.len,
-			   h, (int)(f->name.len > 64 ? 64 : f->name.len), f->name.ptr);
+			b64_encode_to(d, n, h, sizeof h);
+		say(&s, "%5zu %7zu %7zu  %s  %.*s", i + 1, (size_t)(f->raw.ptr - r->msg.header.data), f->raw.len, h,
+		    (int)(f->name.len > 64 ? 64 : f->name.len), f->name.ptr);
+		buf_append_byte(&s, '\n');
 	}
 	int rc = write_buf(o, "structure.txt", &s, err, errlen);
 	buf_free(&s);
@@ -217,15 +229,20 @@ static int write_structure(const struct bundle_opts *o, const struct run_result 
 
 /* ---- report.md ---- */
 
+/* A table cell: printable text (buf_append_printable), with '|' escaped for Markdown. */
 static void md_cell(struct buf *b, const char *text)
 {
+	struct buf t;
+	buf_init(&t, 8 * strlen(text) + 1);
+	buf_append_printable(&t, text, strlen(text));
 	buf_append_str(b, " ");
-	for (; *text; text++) {
-		if (*text == '|')
+	for (size_t i = 0; i < t.len; i++) {
+		if (t.data[i] == '|')
 			buf_append_byte(b, '\\');
-		buf_append_byte(b, *text == '\n' || *text == '\r' ? ' ' : *text);
+		buf_append_byte(b, t.data[i]);
 	}
 	buf_append_str(b, " |");
+	buf_free(&t);
 }
 
 static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *s)
@@ -246,28 +263,36 @@ static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *
 	buf_append_byte(b, '\n');
 }
 
+static void md_finding(struct buf *b, const char *label, const char *verb, const struct forensic_finding *f)
+{
+	say(b, "- **%s**: %s `%s`: %s. Breaks %s.%s%s", label, verb, f->id, f->what, f->rule, f->seen_in[0] ? " Seen in: " : "",
+	    f->seen_in);
+	buf_append_byte(b, '\n');
+}
+
 static void md_findings(struct buf *b, const char *label, const struct forensic_report *fr)
 {
 	if (!fr)
 		return;
 	for (size_t i = 0; i < fr->nbody; i++)
-		buf_printf(b, "- **%s**: the body hash is reproduced by `%s`: %s. Breaks %s.%s%s\n", label, fr->body[i].id,
-			   fr->body[i].what, fr->body[i].rule, fr->body[i].seen_in[0] ? " Seen in: " : "",
-			   fr->body[i].seen_in);
-	if (fr->prefix_found)
-		buf_printf(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after "
-			   "signing.\n", label, (unsigned long long)fr->prefix_bytes,
-			   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-	if (fr->body_examined && !fr->nbody && !fr->prefix_found)
-		buf_printf(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.\n", label, fr->body_tried,
-			   fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		md_finding(b, label, "the body hash is reproduced by", &fr->body[i]);
+	if (fr->prefix_found) {
+		say(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after signing.",
+		    label, (unsigned long long)fr->prefix_bytes, (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+		buf_append_byte(b, '\n');
+	}
+	if (fr->body_examined && !fr->nbody && !fr->prefix_found) {
+		say(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.", label, fr->body_tried,
+		    fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		buf_append_byte(b, '\n');
+	}
 	for (size_t i = 0; i < fr->nheader; i++)
-		buf_printf(b, "- **%s**: `b=` verifies with `%s`: %s. Breaks %s.%s%s\n", label, fr->header[i].id,
-			   fr->header[i].what, fr->header[i].rule, fr->header[i].seen_in[0] ? " Seen in: " : "",
-			   fr->header[i].seen_in);
-	if (fr->header_examined && !fr->nheader)
-		buf_printf(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.\n", label,
-			   fr->header_tried, fr->header_notes);
+		md_finding(b, label, "`b=` verifies with", &fr->header[i]);
+	if (fr->header_examined && !fr->nheader) {
+		say(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.", label,
+		    fr->header_tried, fr->header_notes);
+		buf_append_byte(b, '\n');
+	}
 }
 
 static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struct run_result *r)
@@ -292,10 +317,11 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 {
 	char when[40];
 	iso_time(r->evaluated_at, when, sizeof when);
-	buf_printf(b, "# arcverify evidence: %s\n\n", o->redact ? "(redacted)" : r->file);
+	say(b, "# arcverify evidence: %s", o->redact ? "(redacted)" : r->file);
+	buf_append_str(b, "\n\n");
 	buf_printf(b, "- Tool: arcverify %s with %s\n", ARCVERIFY_VERSION, OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "- Evaluated at: %s (`--now %lld`)\n", when, (long long)r->evaluated_at);
-	buf_printf(b, "- Message: %llu bytes, SHA-256 `%s`%s\n", size, sha,
+	buf_printf(b, "- Message: %llu bytes, SHA-256 (base64) `%s`%s\n", size, sha,
 		   o->redact ? " (not included: redacted bundle; see structure.txt)" : " (`message.eml`)");
 	buf_printf(b, "- Keys: `keys.zone` (every record used, with where and when it was fetched)\n");
 	buf_printf(b, "- Machine-readable result: `result.json`\n");
@@ -327,7 +353,8 @@ static void md_dkim(struct buf *b, const struct report_input *in)
 static void md_arc(struct buf *b, const struct report_input *in)
 {
 	const struct arc_chain *c = &in->run->arc;
-	buf_printf(b, "## ARC chain (RFC 8617): %s\n\n%s", verdict_word(c->result), c->reason);
+	buf_printf(b, "## ARC chain (RFC 8617): %s\n\n", verdict_word(c->result));
+	say(b, "%s", c->reason);
 	if (c->result == VERDICT_PASS)
 		buf_printf(b, " (`header.oldest-pass=%d`)", c->oldest_pass);
 	buf_append_str(b, "\n\n");
@@ -353,8 +380,8 @@ static void md_arc(struct buf *b, const struct report_input *in)
 		buf_append_printable(b, set->aar.authserv_id.ptr, set->aar.authserv_id.len);
 		buf_append_byte(b, ':');
 		for (size_t k = 0; k < set->aar.nmethods; k++)
-			buf_printf(b, " %.*s=%.*s", (int)set->aar.methods[k].method.len, set->aar.methods[k].method.ptr,
-				   (int)set->aar.methods[k].result.len, set->aar.methods[k].result.ptr);
+			say(b, " %.*s=%.*s", (int)set->aar.methods[k].method.len, set->aar.methods[k].method.ptr,
+			    (int)set->aar.methods[k].result.len, set->aar.methods[k].result.ptr);
 		buf_append_str(b, set->aar_field < 0 ? " (missing)\n" : "\n");
 	}
 	buf_append_str(b, "\n");
@@ -395,15 +422,18 @@ static void md_evidence(struct buf *b, const struct report_input *in)
 				snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
 			else
 				snprintf(src, sizeof src, "Authentication-Results");
-			buf_printf(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s\n", src, cl->authserv_id, cl->method,
-				   cl->said, cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+			say(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s", src, cl->authserv_id, cl->method, cl->said,
+			    cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+			buf_append_byte(b, '\n');
 		}
 		buf_append_str(b, "\n");
 	}
 	if (in->lint && in->lint->n) {
 		buf_append_str(b, "## Warnings (they do not change any result)\n\n");
-		for (size_t i = 0; i < in->lint->n; i++)
-			buf_printf(b, "- %s: %s (`%s`)\n", in->lint->v[i].where, in->lint->v[i].text, in->lint->v[i].code);
+		for (size_t i = 0; i < in->lint->n; i++) {
+			say(b, "- %s: %s (`%s`)", in->lint->v[i].where, in->lint->v[i].text, in->lint->v[i].code);
+			buf_append_byte(b, '\n');
+		}
 		buf_append_str(b, "\n");
 	}
 }
@@ -414,9 +444,10 @@ static int write_report_md(const struct bundle_opts *o, const struct report_inpu
 	struct buf b;
 	buf_init(&b, (size_t)16 << 20);
 	md_header(&b, o, in->run, sha, size);
-	if (in->run->nerrors)
-		for (size_t i = 0; i < in->run->nerrors; i++)
-			buf_printf(&b, "**Error:** %s\n\n", in->run->errors[i]);
+	for (size_t i = 0; i < in->run->nerrors; i++) {
+		say(&b, "**Error:** %s", in->run->errors[i]);
+		buf_append_str(&b, "\n\n");
+	}
 	if (o->run->do_dkim)
 		md_dkim(&b, in);
 	if (o->run->do_arc)
@@ -440,14 +471,200 @@ static int write_result_json(const struct bundle_opts *o, const struct report_in
 	return rc;
 }
 
-int bundle_write(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start,
-		 char *err, size_t errlen)
+/* ---- the directory: written beside DIR, renamed into place ---- */
+
+const char *const bundle_file_names[] = { "message.eml", "keys.zone", "result.json", "report.md", "structure.txt",
+					  NULL };
+
+static int is_bundle_file(const char *name)
 {
-	if (mkdir(o->dir, 0777) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+	for (size_t i = 0; bundle_file_names[i]; i++)
+		if (strcmp(name, bundle_file_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct place {
+	char target[1024];   /* DIR without trailing slashes */
+	char parent[1024];   /* the directory that holds it */
+	char base[256];      /* its last component */
+	char tmp[1400];      /* the new bundle, beside it */
+	char old[1400];      /* a previous bundle moved aside (--force) */
+};
+
+static int place_split(const char *dir, struct place *p, char *err, size_t errlen)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n >= sizeof p->target) {
+		snprintf(err, errlen, "--bundle directory name too long");
 		return -1;
 	}
-	char sha[65] = "";
+	snprintf(p->target, sizeof p->target, "%.*s", (int)n, dir);
+	const char *slash = strrchr(p->target, '/');
+	const char *base = slash ? slash + 1 : p->target;
+	snprintf(p->base, sizeof p->base, "%.*s", (int)(sizeof p->base - 1), base);
+	if (slash)
+		snprintf(p->parent, sizeof p->parent, "%.*s", slash == p->target ? 1 : (int)(slash - p->target), p->target);
+	else
+		snprintf(p->parent, sizeof p->parent, ".");
+	if (!*p->base || strcmp(p->base, ".") == 0 || strcmp(p->base, "..") == 0 || strlen(base) >= sizeof p->base) {
+		snprintf(err, errlen, "%s: name a directory to create (not ., .. or /)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+enum target_state { TARGET_ABSENT, TARGET_EMPTY, TARGET_BUNDLE };
+
+/* A previous bundle: nothing but bundle files, report.md among them, written by arcverify. */
+static int holds_our_report(const char *dir)
+{
+	char path[1100], head[32] = "";
+	snprintf(path, sizeof path, "%s/report.md", dir);
+	FILE *f = fopen(path, "rb");
+	size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+	if (f)
+		fclose(f);
+	head[got] = '\0';
+	return strncmp(head, "# arcverify evidence", 20) == 0;
+}
+
+/* The first entry of dir that is not a regular bundle file ("" if none); *n counts the entries. */
+static int scan_target(const char *dir, char *foreign, size_t flen, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	*n = 0;
+	foreign[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		(*n)++;
+		char path[1400];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (!foreign[0] && (!is_bundle_file(e->d_name) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+			snprintf(foreign, flen, "%s", e->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* What DIR holds now. A bundle goes into a new or empty directory, or (--force) over a previous
+ * bundle; anything else in DIR is the user's and is never touched. */
+static int target_check(const struct place *p, int force, enum target_state *state, char *err, size_t errlen)
+{
+	struct stat st;
+	char foreign[256];
+	size_t n;
+	if (lstat(p->target, &st) != 0) {
+		*state = TARGET_ABSENT;
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", p->target, strerror(errno)), -1);
+	}
+	if (!S_ISDIR(st.st_mode) || scan_target(p->target, foreign, sizeof foreign, &n) < 0) {
+		snprintf(err, errlen, "%s: %s", p->target, S_ISDIR(st.st_mode) ? strerror(errno) : "exists and is not a directory");
+		return -1;
+	}
+	*state = n == 0 ? TARGET_EMPTY : TARGET_BUNDLE;
+	if (n && foreign[0]) {
+		struct buf shown;
+		buf_init(&shown, 1024);
+		buf_append_printable(&shown, foreign, strlen(foreign));
+		snprintf(err, errlen, "%s is not empty: it holds %s, which is not a bundle file; nothing is replaced, even "
+			 "with --force (give a new directory)", p->target, shown.data ? shown.data : "");
+		buf_free(&shown);
+		return -1;
+	}
+	if (n && (!force || !holds_our_report(p->target))) {
+		snprintf(err, errlen, "%s is not empty%s; give a new directory%s", p->target,
+			 force ? " and holds no arcverify report.md" : " (a previous bundle)", force ? "" : ", or --force to replace it");
+		return -1;
+	}
+	return 0;
+}
+
+/* A new directory beside the target, with a name nobody else holds (mkdir is exclusive). */
+static int make_beside(const struct place *p, const char *what, char *out, size_t outlen, int create, char *err,
+		       size_t errlen)
+{
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(out, outlen, "%s/.%s.%s-%ld-%u", p->parent, p->base, what, (long)getpid(), i);
+		struct stat st;
+		if (create ? mkdir(out, 0777) == 0 : lstat(out, &st) != 0 && errno == ENOENT)
+			return 0;
+		if (create && errno != EEXIST)
+			break;
+	}
+	snprintf(err, errlen, "%s: cannot make a directory beside it: %s", p->target, strerror(errno));
+	return -1;
+}
+
+static void remove_bundle_dir(const char *dir)
+{
+	char path[1400];
+	for (size_t i = 0; bundle_file_names[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, bundle_file_names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* Flush the files and the directory to disk before the rename makes them the bundle. */
+static int sync_dir(const char *dir)
+{
+	char path[1400];
+	int rc = 0;
+	for (size_t i = 0; bundle_file_names[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, bundle_file_names[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			rc |= fsync(fd);
+			close(fd);
+		}
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc |= fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
+
+/* rename(2) is atomic: DIR is the old state or the new bundle, never a mix. An empty DIR is
+ * replaced by the rename itself; a previous bundle is first moved aside, then removed. */
+static int place_into(struct place *p, enum target_state state, char *err, size_t errlen)
+{
+	if (state == TARGET_BUNDLE && (make_beside(p, "old", p->old, sizeof p->old, 0, err, errlen) < 0 ||
+				       rename(p->target, p->old) != 0)) {
+		snprintf(err, errlen, "%s: cannot move the previous bundle aside: %s", p->target, strerror(errno));
+		return -1;
+	}
+	if (rename(p->tmp, p->target) != 0) {
+		int e = errno;
+		if (state == TARGET_BUNDLE)
+			rename(p->old, p->target);
+		snprintf(err, errlen, "%s: %s", p->target,
+			 e == ENOTEMPTY || e == EEXIST ? "no longer empty (something was written into it meanwhile)" : strerror(e));
+		return -1;
+	}
+	if (state == TARGET_BUNDLE)
+		remove_bundle_dir(p->old);
+	int fd = open(p->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static int write_files(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start, char *err,
+		       size_t errlen)
+{
+	char sha[SHA_B64_LEN] = "";
 	unsigned long long size = 0;
 	if (copy_message(o, msg, start, !o->redact, sha, &size, err, errlen) < 0 ||
 	    write_keys(o, in->run, err, errlen) < 0 || write_result_json(o, in, err, errlen) < 0 ||
@@ -456,4 +673,28 @@ int bundle_write(const struct bundle_opts *o, const struct report_input *in, FIL
 	if (o->redact && in->run->msg_open && write_structure(o, in->run, sha, size, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int bundle_write(const struct bundle_opts *o, const struct report_input *in, FILE *msg, long start,
+		 char *err, size_t errlen)
+{
+	struct place *p = calloc(1, sizeof *p);
+	enum target_state state;
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = place_split(o->dir, p, err, errlen) < 0 || target_check(p, o->force, &state, err, errlen) < 0 ||
+		 make_beside(p, "partial", p->tmp, sizeof p->tmp, 1, err, errlen) < 0 ? -1 : 0;
+	if (rc == 0) {
+		struct bundle_opts w = *o;
+		w.dir = p->tmp;
+		if (write_files(&w, in, msg, start, err, errlen) < 0 || (sync_dir(p->tmp) != 0 &&
+		    (snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno)), 1)) || place_into(p, state, err, errlen) < 0) {
+			remove_bundle_dir(p->tmp);
+			rc = -1;
+		}
+	}
+	free(p);
+	return rc;
 }

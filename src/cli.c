@@ -16,9 +16,10 @@ enum {
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
 	OPT_FILES_FROM, OPT_MBOX, OPT_MBOX_FORMAT, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SUMMARY, OPT_NO_SUMMARY,
-	OPT_SUMMARY_JSON, OPT_SUMMARIZE,
-	OPT_NAME = 1,   /* getopt_long with "-": a name, in command-line order */
+	OPT_SUMMARY_JSON, OPT_SUMMARIZE, OPT_AUTHSERV_ID, OPT_FORCE,
 };
+
+enum { OPT_NAME = 1 };   /* getopt_long with "-": a name, in command-line order */
 
 static const struct option long_options[] = {
 	{ "no-crlf", no_argument, NULL, OPT_NO_CRLF },
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "dump-canon", required_argument, NULL, OPT_DUMP_CANON },
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "recursive", no_argument, NULL, 'r' },
@@ -50,6 +52,7 @@ static const struct option long_options[] = {
 	{ "no-summary", no_argument, NULL, OPT_NO_SUMMARY },
 	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
 	{ "summarize", no_argument, NULL, OPT_SUMMARIZE },
+	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV_ID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -110,20 +113,25 @@ void cli_usage(FILE *f)
 	      "                          message.eml, keys.zone, result.json, report.md\n"
 	      "  --redact                with --bundle: no message text, only structure,\n"
 	      "                          lengths, offsets and hashes\n"
+	      "  --force                 --bundle may replace a previous bundle in DIR (and\n"
+	      "                          nothing else); --dump-canon may replace its files\n"
 	      "  --compare SENT          compare the copy as sent with the one FILE given\n"
 	      "                          (as received): header and body changes, and whether\n"
 	      "                          they explain each signature's failure\n"
 	      "  --format FORMAT         text (default), json (JSON Lines) or ar\n"
 	      "                          (an RFC 8601 Authentication-Results field)\n"
 	      "  --json                  the same as --format json\n"
+	      "  --authserv-id NAME      the authserv-id of --format ar fields (default\n"
+	      "                          arcverify; a token, such as a host name)\n"
 	      "  --color WHEN            colour text output: auto (default), always, never;\n"
-	      "                          NO_COLOR in the environment means never\n"
+	      "                          NO_COLOR, or TERM=dumb, in the environment: never\n"
 	      "  -h, --help              show this help\n"
 	      "  --version               show the version\n"
 	      "\n"
 	      "Exit status: 0 every signature and chain passed (or none was found),\n"
 	      "1 any fail or permerror, 75 only temperrors, 64 usage error,\n"
-	      "66 an input could not be read. With --compare: 0 the copies are identical,\n"
+	      "65 an input is not a message (no header field), 66 an input could not be\n"
+	      "read. With --compare: 0 the copies are identical,\n"
 	      "1 they differ.\n", f);
 }
 
@@ -193,6 +201,8 @@ static void set_defaults(struct cli_opts *o)
 	o->batch.jobs = cpus < 1 ? 1 : cpus > ENGINE_JOBS_MAX ? ENGINE_JOBS_MAX : (unsigned)cpus;
 }
 
+static void printable_arg(const char *s, size_t len, char *dst, size_t dstlen);
+
 #define USAGE_ERROR(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
 static int push_name(struct cli_opts *o, const char *name, enum input_mbox_mode mode, char *err, size_t errlen)
@@ -255,6 +265,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_DUMP_CANON: o->batch.dump_dir = arg; break;
 	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
 	case OPT_REDACT: o->batch.redact = 1; break;
+	case OPT_FORCE: o->batch.force = 1; break;
 	case OPT_COMPARE: o->batch.compare_sent = arg; break;
 	case 'j':
 		if (parse_ulong(arg, ENGINE_JOBS_MAX, &v) < 0 || v == 0)
@@ -280,12 +291,91 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_NO_SUMMARY: o->batch.summary = BATCH_NO; break;
 	case OPT_SUMMARY_JSON: o->batch.summary_json = arg; break;
 	case OPT_SUMMARIZE: o->batch.summarize = 1; break;
+	case OPT_AUTHSERV_ID:
+		if (strlen(arg) > 255 || !report_ar_is_token(arg)) {
+			char shown[300];
+			printable_arg(arg, strlen(arg), shown, sizeof shown);
+			USAGE_ERROR("--authserv-id needs a token (RFC 8601 section 2.2: printable US-ASCII without space "
+				    "or ()<>@,;:\\\"/[]?=, at most 255 characters), not '%s'", shown);
+		}
+		o->batch.report.authserv_id = arg;
+		break;
 	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;
 	default: USAGE_ERROR("unknown option (see arcverify --help)");
 	}
 	return 0;
+}
+
+/* ---- option errors, in getopt_long's words (glibc's messages), the option shown printable ---- */
+
+static void printable_arg(const char *s, size_t len, char *dst, size_t dstlen)
+{
+	struct buf b;
+	buf_init(&b, dstlen);
+	buf_append_printable(&b, s, len);
+	snprintf(dst, dstlen, "%s", b.data ? b.data : "");
+	buf_free(&b);
+}
+
+static const struct option *long_option_by_val(int val)
+{
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (lo->val == val)
+			return lo;
+	return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "(--dkim-only, --dns-server, ...)": every long option that starts with name, sorted; 0 when fewer than two. */
+static int ambiguous_candidates(const char *name, size_t len, char *dst, size_t dstlen)
+{
+	const char *match[sizeof long_options / sizeof long_options[0]];
+	size_t n = 0, used = 0;
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (strncmp(lo->name, name, len) == 0)
+			match[n++] = lo->name;
+	qsort(match, n, sizeof match[0], name_cmp);
+	dst[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(dst + used, dstlen - used, "%s--%s%s", i ? ", " : "(", match[i], i + 1 == n ? ")" : "");
+		used += w > 0 && (size_t)w < dstlen - used ? (size_t)w : 0;
+	}
+	return n > 1;
+}
+
+static int long_option_error(const char *arg, int c, char *err, size_t errlen)
+{
+	size_t namelen = strcspn(arg, "=");
+	char name[160], all[160], cands[400];
+	printable_arg(arg, namelen, name, sizeof name);
+	printable_arg(arg, strlen(arg), all, sizeof all);
+	const struct option *lo = optopt ? long_option_by_val(optopt) : NULL;
+	if (lo && c == ':')
+		USAGE_ERROR("option '%s' requires an argument", name);
+	if (lo)
+		USAGE_ERROR("option '%s' doesn't allow an argument", name);
+	if (namelen > 2 && ambiguous_candidates(arg + 2, namelen - 2, cands, sizeof cands))
+		USAGE_ERROR("option '%s' is ambiguous %s", name, cands);
+	USAGE_ERROR("unrecognized option '%s'", all);
+}
+
+/* getopt_long returned '?' or ':'. optopt is 0 for an unknown long option, the option's val for a
+ * long option's argument problem, and the character for a short option. */
+static int option_error(char **argv, int c, char *err, size_t errlen)
+{
+	if (optopt == 0 || long_option_by_val(optopt))
+		return long_option_error(argv[optind - 1], c, err, errlen);
+	char ch = (char)optopt, shown[16];
+	printable_arg(&ch, 1, shown, sizeof shown);
+	if (c == ':')
+		USAGE_ERROR("option requires an argument -- '%s'", shown);
+	USAGE_ERROR("invalid option -- '%s'", shown);
 }
 
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
@@ -295,14 +385,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, "-vhrj:0", long_options, NULL);
+		int c = getopt_long(argc, argv, "-:vhrj:0", long_options, NULL);
 		if (c == -1)
 			break;
-		if (c == '?') {
-			if (optopt)
-				USAGE_ERROR("option -%c is unknown or needs an argument (see arcverify --help)", optopt);
-			USAGE_ERROR("option %s is unknown or needs an argument (see arcverify --help)", argv[optind - 1]);
-		}
+		if (c == '?' || c == ':')
+			return option_error(argv, c, err, errlen);
 		if (c == OPT_ARC_ONLY || c == OPT_DKIM_ONLY)
 			only_flags |= c == OPT_ARC_ONLY ? 1 : 2;
 		if (apply_option(o, c, optarg, err, errlen) < 0)
@@ -327,6 +414,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		USAGE_ERROR("--compare cannot be combined with --bundle or --dump-canon");
 	if (o->batch.redact && !o->batch.bundle_dir)
 		USAGE_ERROR("--redact only applies to --bundle");
+	if (o->batch.force && !o->batch.bundle_dir && !o->batch.dump_dir)
+		USAGE_ERROR("--force only applies to --bundle and --dump-canon");
 	if (o->batch.bundle_dir && o->batch.nnames > 1)
 		USAGE_ERROR("--bundle takes one message (%zu given)", o->batch.nnames);
 	o->batch.report.show_dkim = o->batch.run.do_dkim;

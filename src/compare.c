@@ -368,31 +368,32 @@ static int equal_after_crlf(const char *a, size_t alen, const char *b, size_t bl
 /*
  * Copy at most width characters of s into out, "..." if cut. exact shows CR, LF and TAB
  * as \r \n \t (for white-space differences); otherwise folding is undone (CR and LF
- * dropped, TAB shown as a space). Control bytes and bytes that are not UTF-8 are always
- * shown as \xNN, so no message can send escape sequences or broken text to a terminal.
+ * dropped, TAB shown as a space). What is shown goes through the one escaper,
+ * buf_append_printable, so no message can send escape sequences, C1 controls or
+ * bidirectional overrides to a terminal.
  */
 static void show_text(struct buf *out, const char *s, size_t len, size_t width, int exact)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t shown = 0, i = 0;
-	while (i < len && shown < width) {
-		unsigned char c = p[i];
-		size_t n = c >= 0x80 ? utf8_seq_len(p + i, len - i) : 1;
-		if (!exact && (c == '\r' || c == '\n')) {
+	struct buf shown;
+	buf_init(&shown, width * 4 + 1);
+	size_t count = 0, i = 0;
+	while (i < len && count < width) {
+		size_t n = p[i] >= 0x80 ? utf8_seq_len(p + i, len - i) : 1;
+		n = n ? n : 1;
+		if (!exact && (p[i] == '\r' || p[i] == '\n')) {
 			i++;
 			continue;
 		}
-		shown++;
-		if (c == '\t' && !exact)
-			buf_append_byte(out, ' ');
-		else if (c == '\r' || c == '\n' || c == '\t')
-			buf_append_str(out, c == '\r' ? "\\r" : c == '\n' ? "\\n" : "\\t");
-		else if (c < 0x20 || c == 0x7f || n == 0)
-			buf_printf(out, "\\x%02x", c);
+		count++;
+		if (!exact && p[i] == '\t')
+			buf_append_byte(&shown, ' ');
 		else
-			buf_append(out, p + i, n);
-		i += n ? n : 1;
+			buf_append(&shown, p + i, n);
+		i += n;
 	}
+	buf_append_printable(out, shown.data ? shown.data : "", shown.len);
+	buf_free(&shown);
 	if (i < len)
 		buf_append_str(out, "...");
 }
@@ -1235,6 +1236,9 @@ static size_t count_unexplained_failures(const struct comparison *cx)
 
 /* --- text --- */
 
+/* Text from the copies (values, names, reasons, file names) is written printable (buf.h). */
+#define say buf_printf_printable
+
 /* A field value for a line of text: from a little before offset, at most width characters. */
 static void show_value(struct buf *out, struct slice v, size_t from, size_t width, int exact)
 {
@@ -1270,7 +1274,7 @@ static void text_changed_field(struct buf *out, const struct msg_field *fs, cons
 	char name[128];
 	slice_copy(fr->malformed ? slice_cstr("(malformed line)") : fr->name, name, sizeof name);
 	enum field_change fc = compare_field(fs->raw, fr->raw);
-	buf_printf(out, "  changed  %s", name);
+	say(out, "  changed  %s", name);
 	if (from_bottom > 1)
 		buf_printf(out, " (%zu from the bottom)", from_bottom);
 	buf_append_str(out, fc == FIELD_WHITESPACE ? ": white space, folding or name case only (equal under relaxed "
@@ -1313,7 +1317,8 @@ static void text_body(struct buf *out, const struct comparison *cx)
 {
 	const struct body_diff *bd = &cx->bd;
 	buf_printf(out, "\nBODY  (%zu bytes sent, %zu bytes received)\n", cx->sent->body.len, cx->recv->body.len);
-	buf_printf(out, "  %s: %s\n", body_kind_names[bd->kind], bd->detail);
+	say(out, "  %s: %s", body_kind_names[bd->kind], bd->detail);
+	buf_append_byte(out, '\n');
 	if (bd->kind != BODY_IDENTICAL)
 		buf_printf(out, "  canonical bodies (what bh= hashes): simple %s, relaxed %s\n",
 			   yes_no(bd->simple_equal), yes_no(bd->relaxed_equal));
@@ -1338,9 +1343,9 @@ static void text_sig_label(struct buf *out, const struct sig_entry *e)
 	} else {
 		buf_printf(out, "  %s i=%u", e->kind == DKIM_KIND_AMS ? "AMS" : "AS", e->instance);
 	}
-	buf_printf(out, "  d=%s s=%s", s->d[0] ? s->d : "?", s->s[0] ? s->s : "?");
+	say(out, "  d=%s s=%s", s->d[0] ? s->d : "?", s->s[0] ? s->s : "?");
 	if (e->kind != DKIM_KIND_SEAL && s->c[0])
-		buf_printf(out, " c=%s", s->c);
+		say(out, " c=%s", s->c);
 	if (s->has_l)
 		buf_printf(out, " l=%llu", (unsigned long long)s->l);
 	buf_append_byte(out, '\n');
@@ -1352,7 +1357,8 @@ static void text_sig_result(struct buf *out, const char *copy, const struct sig_
 		buf_printf(out, "      %-9s (absent)\n", copy);
 		return;
 	}
-	buf_printf(out, "      %-9s %-9s %s\n", copy, verdict_word(ref->sig->v.result), reason_of(ref->sig));
+	say(out, "      %-9s %-9s %s", copy, verdict_word(ref->sig->v.result), reason_of(ref->sig));
+	buf_append_byte(out, '\n');
 }
 
 static void text_signatures(struct buf *out, const struct comparison *cx, int verbose)
@@ -1369,21 +1375,26 @@ static void text_signatures(struct buf *out, const struct comparison *cx, int ve
 		if (verbose && any_sig(e)->nh) {
 			buf_append_str(out, "      h=        ");
 			for (size_t k = 0; k < any_sig(e)->nh; k++)
-				buf_printf(out, "%s%.*s", k ? ":" : "", (int)any_sig(e)->h[k].len, any_sig(e)->h[k].ptr);
+				say(out, "%s%.*s", k ? ":" : "", (int)any_sig(e)->h[k].len, any_sig(e)->h[k].ptr);
 			buf_append_byte(out, '\n');
 		}
-		buf_printf(out, "      %s\n", e->explanation.data ? e->explanation.data : "");
+		say(out, "      %s", e->explanation.data ? e->explanation.data : "");
+		buf_append_byte(out, '\n');
 	}
 	const struct arc_chain *as = &cx->sent->run.arc, *ar = &cx->recv->run.arc;
-	if (as->arc_fields || ar->arc_fields)
-		buf_printf(out, "  ARC chain: sent %s, received %s (%s)\n", verdict_word(as->result),
-			   verdict_word(ar->result), ar->reason);
+	if (as->arc_fields || ar->arc_fields) {
+		say(out, "  ARC chain: sent %s, received %s (%s)", verdict_word(as->result), verdict_word(ar->result),
+		    ar->reason);
+		buf_append_byte(out, '\n');
+	}
 }
 
 static void text_errors(struct buf *out, const struct copy *c)
 {
-	for (size_t i = 0; i < c->run.nerrors; i++)
-		buf_printf(out, "  error in the %s copy: %s\n", c->role, c->run.errors[i]);
+	for (size_t i = 0; i < c->run.nerrors; i++) {
+		say(out, "  error in the %s copy: %s", c->role, c->run.errors[i]);
+		buf_append_byte(out, '\n');
+	}
 }
 
 static void text_summary(struct buf *out, const struct comparison *cx)
@@ -1411,7 +1422,10 @@ static void text_summary(struct buf *out, const struct comparison *cx)
 static void write_text(struct buf *out, const struct comparison *cx)
 {
 	size_t width = cx->opts->verbose ? SHOW_WIDTH_VERBOSE : SHOW_WIDTH;
-	buf_printf(out, "compare  sent:     %s\n         received: %s\n", cx->sent->path, cx->recv->path);
+	say(out, "compare  sent:     %s", cx->sent->path);
+	buf_append_str(out, "\n         received: ");
+	say(out, "%s", cx->recv->path);
+	buf_append_byte(out, '\n');
 	buf_append_str(out, "  ");
 	text_summary(out, cx);
 	text_errors(out, cx->sent);

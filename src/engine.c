@@ -15,7 +15,8 @@ static void unreadable(struct engine_result *res, const char *why, const struct 
 	struct run_result *r = &res->run;
 	memset(r, 0, sizeof *r);
 	r->file = res->item->name;
-	r->input_error = 1;
+	r->not_message = res->item->not_message;   /* about the content (not an mbox): exit 65 */
+	r->input_error = !r->not_message;
 	r->evaluated_at = o->run.policy.now;
 	hash_registry_init(&r->reg);
 	arc_init(&r->arc);

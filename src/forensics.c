@@ -491,6 +491,13 @@ static const struct header_variant header_variants[] = {
 
 #define NHEADER_VARIANTS (sizeof header_variants / sizeof header_variants[0])
 
+const struct forensic_finding *forensics_known(size_t i)
+{
+	if (i < NBODY_VARIANTS)
+		return &body_variants[i].f;
+	return i - NBODY_VARIANTS < NHEADER_VARIANTS ? &header_variants[i - NBODY_VARIANTS].f : NULL;
+}
+
 static int header_variant_applies(const struct header_variant *v, const struct dkim_sig *s)
 {
 	switch (v->when) {

@@ -343,8 +343,14 @@ static int add_stream(struct input_list *l, const char *name, int fd, enum input
 		      const struct input_opts *o)
 {
 	int sp = make_spool(l, fd, o);
-	if (sp < 0)
-		return add_error(l, name, 0, errno ? strerror(errno) : "cannot spool the input");
+	if (sp < 0 && fd == STDIN_FILENO && errno == EBADF)
+		return add_error(l, name, 0, "standard input is closed");
+	if (sp < 0) {
+		char why[INPUT_NAME_MAX + 64];
+		snprintf(why, sizeof why, "cannot spool it in %s: %s", o->tmpdir && *o->tmpdir ? o->tmpdir : "/tmp",
+			 errno ? strerror(errno) : "failed");
+		return add_error(l, name, 0, why);
+	}
 	return add_maybe_mbox(l, name, NULL, sp, l->spools[sp], mode);
 }
 

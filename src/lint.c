@@ -6,6 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every code warn() is called with: the documentation (arcverify-json(5)) is checked against it. */
+static const char *const codes[] = {
+	"rsa-sha1", "rsa-under-2048", "key-testing", "key-pkcs1", "several-txt-records", "partial-body",
+	"unsigned-extra-field", "arc-i-not-first", "ams-signs-trace", "ams-misses-dkim-signature",
+};
+
+const char *lint_code(size_t i)
+{
+	return i < sizeof codes / sizeof codes[0] ? codes[i] : NULL;
+}
+
 static int warn(struct lint *l, const char *code, const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int warn(struct lint *l, const char *code, const char *where, const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,43 @@ static int want_color(enum cli_color c)
 	if (c == CLI_COLOR_NEVER)
 		return 0;
 	const char *no = getenv("NO_COLOR");   /* https://no-color.org: any non-empty value */
-	return !(no && *no) && isatty(STDOUT_FILENO);
+	const char *term = getenv("TERM");     /* terminfo's name for a terminal without attributes */
+	return !(no && *no) && !(term && strcmp(term, "dumb") == 0) && isatty(STDOUT_FILENO);
+}
+
+/*
+ * A descriptor 0-2 that the caller closed (arcverify <&-, >&-) would be handed to the next file
+ * opened, and a spool or a key file would be read as the message, or output written into a
+ * bundle. Hold each with /dev/null opened the wrong way round, so that reading a closed standard
+ * input or writing a closed standard output still fails with EBADF, as it would have.
+ */
+static void hold_closed_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
+/* Output that could not be written must not end in 0 (EX_IOERR, sysexits.h): the last flush is checked. */
+static int close_stdout(int status)
+{
+	int failed = ferror(stdout);   /* an earlier write may have failed where the buffer filled */
+	if ((fclose(stdout) != 0 || failed) && status != EXIT_USAGE) {
+		fprintf(stderr, "arcverify: cannot write the report: %s\n", strerror(errno ? errno : EIO));
+		return EXIT_IOERR;
+	}
+	return status;
 }
 
 int main(int argc, char **argv)
 {
+	hold_closed_std_fds();
 	struct cli_opts o;
 	char err[300];
 	if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
@@ -28,28 +61,24 @@ int main(int argc, char **argv)
 		cli_free(&o);
 		return EXIT_USAGE;
 	}
+	int status = 0;
 	if (o.help || o.version) {
 		if (o.help)
 			cli_usage(stdout);
 		else
 			printf("arcverify %s\n", ARCVERIFY_VERSION);
 		cli_free(&o);
-		return 0;
+		return close_stdout(status);
 	}
 	o.batch.report.color = o.batch.report.format == REPORT_TEXT && want_color(o.color);
 	o.batch.in_tty = isatty(STDIN_FILENO);
 	o.batch.out_tty = isatty(STDOUT_FILENO);
 	o.batch.err_tty = isatty(STDERR_FILENO);
-	o.batch.input.tmpdir = getenv("TMPDIR");
+	o.batch.input.tmpdir = getenv("TMPDIR");   /* spools of standard input and pipes */
 	const char *delay = getenv("ARCVERIFY_PROGRESS_DELAY");   /* milliseconds; see ENVIRONMENT */
 	if (delay && *delay)
 		o.batch.progress_delay_ms = atoi(delay);
-	int status = batch_run(&o.batch, stdout, stderr);
+	status = batch_run(&o.batch, stdout, stderr);
 	cli_free(&o);
-	/* a report that could not be written must not end in 0 (EX_IOERR, sysexits.h) */
-	if (fclose(stdout) != 0 && status != EXIT_USAGE) {
-		fprintf(stderr, "arcverify: cannot write the report: %s\n", strerror(errno));
-		status = EXIT_IOERR;
-	}
-	return status;
+	return close_stdout(status);
 }

@@ -67,6 +67,16 @@ static size_t read_raw(struct msg *m, char *dst, size_t cap)
 	return got;
 }
 
+/* A UTF-8 byte order mark that an editor put before the first field: never part of a message
+ * (RFC 5322 §2.2 field names are US-ASCII), so it is skipped and noted. */
+static size_t skip_bom(struct msg *m, const char *data, size_t n)
+{
+	if (n < 3 || memcmp(data, "\xef\xbb\xbf", 3) != 0)
+		return 0;
+	m->bom_skipped = 1;
+	return 3;
+}
+
 /* An mbox envelope line ("From addr date", no colon) is not part of the message. */
 static size_t skip_mbox_from(struct msg *m, const char *data, size_t n)
 {
@@ -120,17 +130,14 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 			snprintf(err, errlen, "read error");
 			goto fail;
 		}
-		size_t skip = first ? skip_mbox_from(m, chunk, got) : 0;
+		size_t skip = first ? skip_bom(m, chunk, got) : 0;
+		skip += first ? skip_mbox_from(m, chunk + skip, got - skip) : 0;
 		first = 0;
-		if (convert_append(m, chunk + skip, got - skip, &m->header) < 0) {
-			snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
-			goto fail;
-		}
+		if (convert_append(m, chunk + skip, got - skip, &m->header) < 0)
+			goto too_large;
 		body_start = find_separator(&m->header, &scan, &hdr_end);
-		if (!body_start && m->header.len > MSG_HEADER_MAX) {
-			snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
-			goto fail;
-		}
+		if (!body_start && m->header.len > MSG_HEADER_MAX)
+			goto too_large;
 		if (m->eof)
 			break;
 	}
@@ -151,10 +158,14 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	}
 	free(chunk);
 	if (msg_parse_fields(m, err, errlen) < 0) {
+		m->data_error = m->nfields == MSG_FIELDS_MAX;
 		msg_close(m);
 		return -1;
 	}
 	return 0;
+too_large:
+	snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
+	m->data_error = 1;
 fail:
 	free(chunk);
 	msg_close(m);
@@ -165,6 +176,17 @@ fail:
 static size_t terminator_len(const char *start, const char *lf)
 {
 	return (lf > start && lf[-1] == '\r') ? 2 : 1;
+}
+
+/* RFC 5322 §3.6.8: field-name = 1*ftext, ftext = %d33-57 / %d59-126. */
+static int is_field_name(struct slice name)
+{
+	if (name.len == 0)
+		return 0;
+	for (size_t i = 0; i < name.len; i++)
+		if ((unsigned char)name.ptr[i] < 33 || (unsigned char)name.ptr[i] > 126 || name.ptr[i] == ':')
+			return 0;
+	return 1;
 }
 
 static void split_field(struct msg_field *f, const char *start, size_t len)
@@ -179,10 +201,10 @@ static void split_field(struct msg_field *f, const char *start, size_t len)
 	}
 	struct slice name = slice_make(start, (size_t)(colon - start));
 	while (name.len && (name.ptr[name.len - 1] == ' ' || name.ptr[name.len - 1] == '\t'))
-		name.len--;
+		name.len--;   /* obs-optional: WSP before the colon (§4.5.3) */
 	f->name = name;
 	f->value = slice_make(colon + 1, len - (size_t)(colon + 1 - start));
-	if (name.len == 0)
+	if (!is_field_name(name))
 		f->malformed = 1;
 }
 
@@ -286,6 +308,14 @@ FILE *msg_spool(FILE *in)
 		return NULL;
 	}
 	return tmp;
+}
+
+size_t msg_count_well_formed(const struct msg *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nfields; i++)
+		n += !m->fields[i].malformed;
+	return n;
 }
 
 size_t msg_count_fields(const struct msg *m, struct slice name)

@@ -1,6 +1,7 @@
 /* report: text, JSON Lines and Authentication-Results output of a run_result. */
 #include "report.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "b64.h"
@@ -61,6 +62,17 @@ static void put_visible(struct buf *out, const char *data, size_t len, const cha
 
 /* ---- text ---- */
 
+/*
+ * Every text that can come from a message, a key record, a file name or the command line goes
+ * through buf_printf_printable (buf.h), pieces of a line at a time; line ends are ours (nl).
+ */
+#define say buf_printf_printable
+
+static void nl(struct buf *out)
+{
+	buf_append_byte(out, '\n');
+}
+
 static void text_key_brief(struct buf *out, const struct dkim_sig *s)
 {
 	if (s->has_key)
@@ -72,26 +84,44 @@ static void text_sig_line(struct buf *out, const char *prefix, const char *label
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
-	buf_printf(out, "%s%s ", prefix, label);
+	say(out, "%s%s ", prefix, label);
 	put_result(out, s->v.result, 9, o);
-	buf_printf(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
+	say(out, " d=%s s=%s a=%s", s->d[0] ? s->d : "-", s->s[0] ? s->s : "-", s->a[0] ? s->a : "-");
 	if (s->kind != DKIM_KIND_SEAL)
-		buf_printf(out, " c=%s", c);
+		say(out, " c=%s", c);
 	text_key_brief(out, s);
-	buf_printf(out, "  %s\n", s->v.reason);
+	say(out, "  %s", s->v.reason);
+	nl(out);
 }
 
 static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
 	if (s->kind == DKIM_KIND_SEAL || !s->usable)
 		return;
-	buf_printf(out, "%ssigned fields:", ind);
+	say(out, "%ssigned fields:", ind);
 	for (size_t i = 0; i < s->nh; i++) {
-		buf_printf(out, " %.*s", (int)s->h[i].len, s->h[i].ptr);
+		say(out, " %.*s", (int)s->h[i].len, s->h[i].ptr);
 		if (s->selected[i] < 0)
 			buf_append_str(out, "(absent)");
 	}
-	buf_append_byte(out, '\n');
+	nl(out);
+}
+
+static void text_key_records(struct buf *out, const struct dkim_sig *s, const struct lookup_answer *a,
+			     const char *ind)
+{
+	for (size_t r = 0; r < a->nrecords; r++) {
+		const struct lookup_txt *t = &a->records[r];
+		say(out, "%s  record %zu%s%s%s: \"", ind, r + 1, (long)r == s->record_used ? " (used)" : "",
+		    t->when[0] ? " valid " : "", t->when);
+		buf_append_printable(out, t->text, t->len);
+		buf_append_byte(out, '"');
+		nl(out);
+		if (t->origin[0]) {
+			say(out, "%s    at %s", ind, t->origin);
+			nl(out);
+		}
+	}
 }
 
 static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
@@ -99,33 +129,26 @@ static void text_key_detail(struct buf *out, const struct dkim_sig *s, const cha
 	const struct lookup_answer *a = s->answer;
 	if (!a)
 		return;
-	buf_printf(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a),
-		   a->server[0] ? a->server : "resolver");
+	say(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a), a->server[0] ? a->server : "resolver");
 	if (a->status != LOOKUP_OK) {
-		buf_printf(out, ": %s %s\n", lookup_status_word(a->status), a->detail);
+		say(out, ": %s %s", lookup_status_word(a->status), a->detail);
+		nl(out);
 		return;
 	}
 	if (a->source == LOOKUP_SRC_DNS)
 		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
-	buf_append_byte(out, '\n');
-	for (size_t r = 0; r < a->nrecords; r++) {
-		const struct lookup_txt *t = &a->records[r];
-		buf_printf(out, "%s  record %zu%s%s%s%s: \"%s\"\n", ind, r + 1,
-			   (long)r == s->record_used ? " (used)" : "", t->when[0] ? " valid " : "", t->when,
-			   t->origin[0] ? "" : "", t->text);
-		if (t->origin[0])
-			buf_printf(out, "%s    at %s\n", ind, t->origin);
-	}
+	nl(out);
+	text_key_records(out, s, a, ind);
 	if (s->has_key) {
-		buf_printf(out, "%s  %s %u bits%s%s%s", ind, keyrec_type_name(s->key.type), s->key.bits,
-			   s->key.pkcs1 ? ", PKCS#1 form" : "", s->key.testing ? ", t=y (testing)" : "",
-			   s->key.strict ? ", t=s" : "");
+		say(out, "%s  %s %u bits%s%s%s", ind, keyrec_type_name(s->key.type), s->key.bits,
+		    s->key.pkcs1 ? ", PKCS#1 form" : "", s->key.testing ? ", t=y (testing)" : "",
+		    s->key.strict ? ", t=s" : "");
 		if (s->key.has_fingerprint) {
 			char fp[64];
 			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
 			buf_printf(out, ", SPKI sha256 %s", fp);
 		}
-		buf_append_byte(out, '\n');
+		nl(out);
 	}
 }
 
@@ -133,20 +156,25 @@ static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const cha
 {
 	text_signed_fields(out, s, ind);
 	if (s->body) {
-		buf_printf(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
+		say(out, "%sbody: %s %s", ind, canon_name(s->bcanon), hash_name(s->body->alg));
 		if (s->has_l)
 			buf_printf(out, " l=%llu", (unsigned long long)s->l);
 		buf_printf(out, ", canonical body %llu bytes, %llu hashed\n",
 			   (unsigned long long)s->body->canon_len, (unsigned long long)s->body->hashed);
-		buf_printf(out, "%sbh expected: %s\n%sbh computed: %s%s\n", ind, s->bh_expected, ind,
-			   s->bh_computed[0] ? s->bh_computed : "-",
-			   s->body_ok == 1 ? " (match)" : s->body_ok == 0 ? " (MISMATCH)" : "");
+		say(out, "%sbh expected: %s", ind, s->bh_expected);
+		nl(out);
+		say(out, "%sbh computed: %s%s", ind, s->bh_computed[0] ? s->bh_computed : "-",
+		    s->body_ok == 1 ? " (match)" : s->body_ok == 0 ? " (MISMATCH)" : "");
+		nl(out);
 	}
-	if (s->header_ok >= 0)
-		buf_printf(out, "%sheader signature: %s\n", ind, s->header_ok ? "verifies" : "does not verify");
+	if (s->header_ok >= 0) {
+		say(out, "%sheader signature: %s", ind, s->header_ok ? "verifies" : "does not verify");
+		nl(out);
+	}
 	text_key_detail(out, s, ind);
 	if (s->hdata.len) {
-		buf_printf(out, "%sheader data hashed (%zu bytes):\n", ind, s->hdata.len);
+		say(out, "%sheader data hashed (%zu bytes):", ind, s->hdata.len);
+		nl(out);
 		char deeper[32];
 		snprintf(deeper, sizeof deeper, "%s  | ", ind);
 		put_visible(out, s->hdata.data, s->hdata.len, deeper);
@@ -155,11 +183,29 @@ static void text_sig_detail(struct buf *out, const struct dkim_sig *s, const cha
 
 static void text_finding(struct buf *out, const char *ind, const char *kind, const struct forensic_finding *f)
 {
-	buf_printf(out, "%s%s: %s [%s]\n", ind, kind, f->what, f->id);
-	buf_printf(out, "%s  breaks %s", ind, f->rule);
+	say(out, "%s%s: %s [%s]", ind, kind, f->what, f->id);
+	nl(out);
+	say(out, "%s  breaks %s", ind, f->rule);
 	if (f->seen_in[0])
-		buf_printf(out, "; seen in %s", f->seen_in);
-	buf_append_byte(out, '\n');
+		say(out, "; seen in %s", f->seen_in);
+	nl(out);
+}
+
+static void text_body_findings(struct buf *out, const struct forensic_report *fr, const char *ind)
+{
+	for (size_t i = 0; i < fr->nbody; i++)
+		text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
+	if (fr->prefix_found) {
+		say(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
+		    "after signing (typical of a list footer)", ind, (unsigned long long)fr->prefix_bytes,
+		    (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+		nl(out);
+	}
+	if (fr->nbody == 0 && !fr->prefix_found) {
+		say(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s", ind,
+		    fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
+		nl(out);
+	}
 }
 
 /* What forensics found for one signature (text). */
@@ -167,95 +213,93 @@ static void text_forensics(struct buf *out, const struct forensic_report *fr, co
 {
 	if (!fr)
 		return;
-	if (fr->body_examined) {
-		for (size_t i = 0; i < fr->nbody; i++)
-			text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
-		if (fr->prefix_found)
-			buf_printf(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
-				   "after signing (typical of a list footer)\n", ind,
-				   (unsigned long long)fr->prefix_bytes,
-				   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-		if (fr->nbody == 0 && !fr->prefix_found)
-			buf_printf(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s\n",
-				   ind, fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
-	}
+	if (fr->body_examined)
+		text_body_findings(out, fr, ind);
 	if (fr->header_examined) {
 		for (size_t i = 0; i < fr->nheader; i++)
 			text_finding(out, ind, "explained: b= verifies with", &fr->header[i]);
-		if (fr->nheader == 0)
-			buf_printf(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s\n", ind,
-				   fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+		if (fr->nheader == 0) {
+			say(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s", ind,
+			    fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+			nl(out);
+		}
 	}
 }
 
 static void text_aar(struct buf *out, const struct arc_set *set, const char *ind)
 {
 	if (set->aar_field < 0) {
-		buf_printf(out, "%sAAR (missing)\n", ind);
+		say(out, "%sAAR (missing)", ind);
+		nl(out);
 		return;
 	}
 	const struct authres *ar = &set->aar;
-	buf_printf(out, "%sAAR ", ind);
-	buf_append_printable(out, ar->authserv_id.ptr, ar->authserv_id.len);
-	buf_append_byte(out, ':');
+	say(out, "%sAAR %.*s:", ind, (int)ar->authserv_id.len, ar->authserv_id.ptr);
 	if (ar->none)
 		buf_append_str(out, " none");
 	for (size_t k = 0; k < ar->nmethods; k++) {
 		const struct authres_method *me = &ar->methods[k];
-		buf_printf(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len,
-			   me->result.ptr);
-		if (me->comment.len) {
-			buf_append_str(out, " (");
-			buf_append_printable(out, me->comment.ptr, me->comment.len > 60 ? 60 : me->comment.len);
-			buf_append_byte(out, ')');
-		}
+		say(out, " %.*s=%.*s", (int)me->method.len, me->method.ptr, (int)me->result.len, me->result.ptr);
+		if (me->comment.len)
+			say(out, " (%.*s)", (int)(me->comment.len > 60 ? 60 : me->comment.len), me->comment.ptr);
 	}
-	buf_append_byte(out, '\n');
+	nl(out);
+}
+
+static void text_arc_set(struct buf *out, const struct report_input *in, const struct arc_set *set, unsigned i,
+			 const struct report_opts *o)
+{
+	static const char pad[] = "                   ";   /* as wide as first */
+	static const char fx_ind[] = "                         ";
+	static const char detail_ind[] = "                        ";
+	char first[64];
+	snprintf(first, sizeof first, "    i=%-3u cv=%-5.5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
+	if (set->has_as) {
+		text_sig_line(out, first, "AS ", &set->as, o);
+	} else {
+		say(out, "%sAS  (missing)", first);
+		nl(out);
+	}
+	if (set->has_as && (o->explain || o->verbose))
+		text_forensics(out, forensics_for(in->forensics, &set->as), fx_ind);
+	if (set->has_ams)
+		text_sig_line(out, pad, "AMS", &set->ams, o);
+	else
+		buf_printf(out, "%sAMS (missing)\n", pad);
+	if (set->has_ams && (o->explain || o->verbose))
+		text_forensics(out, forensics_for(in->forensics, &set->ams), fx_ind);
+	text_aar(out, set, pad);
+	if (!o->verbose)
+		return;
+	if (set->has_ams) {
+		buf_printf(out, "%s    AMS detail:\n", pad);
+		text_sig_detail(out, &set->ams, detail_ind);
+	}
+	if (set->has_as) {
+		buf_printf(out, "%s    AS detail:\n", pad);
+		text_sig_detail(out, &set->as, detail_ind);
+	}
 }
 
 static void text_arc(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
-	const struct run_result *r = in->run;
-	const struct arc_chain *c = &r->arc;
+	const struct arc_chain *c = &in->run->arc;
 	buf_append_str(out, "  ARC      ");
 	put_result(out, c->result, 9, o);
 	if (c->result == VERDICT_PASS)
 		buf_printf(out, " i=%u oldest-pass=%d ", c->n, c->oldest_pass);
-	buf_printf(out, " %s\n", c->reason);
-	for (unsigned i = c->n; i >= 1; i--) {
-		const struct arc_set *set = &c->sets[i - 1];
-		char first[64];
-		const char *pad = "                   ";   /* as wide as first */
-		snprintf(first, sizeof first, "    i=%-3u cv=%-5.5s ", i, set->has_as && set->as.cv[0] ? set->as.cv : "-");
-		if (set->has_as)
-			text_sig_line(out, first, "AS ", &set->as, o);
-		else
-			buf_printf(out, "%sAS  (missing)\n", first);
-		if (set->has_as && (o->explain || o->verbose))
-			text_forensics(out, forensics_for(in->forensics, &set->as), "                         ");
-		if (set->has_ams)
-			text_sig_line(out, pad, "AMS", &set->ams, o);
-		else
-			buf_printf(out, "%sAMS (missing)\n", pad);
-		if (set->has_ams && (o->explain || o->verbose))
-			text_forensics(out, forensics_for(in->forensics, &set->ams), "                         ");
-		text_aar(out, set, pad);
-		if (o->verbose) {
-			if (set->has_ams) {
-				buf_printf(out, "%s    AMS detail:\n", pad);
-				text_sig_detail(out, &set->ams, "                        ");
-			}
-			if (set->has_as) {
-				buf_printf(out, "%s    AS detail:\n", pad);
-				text_sig_detail(out, &set->as, "                        ");
-			}
-		}
-	}
+	say(out, " %s", c->reason);
+	nl(out);
+	for (unsigned i = c->n; i >= 1; i--)
+		text_arc_set(out, in, &c->sets[i - 1], i, o);
 }
-
-static void text_notes(struct buf *out, const struct run_result *r)
+static void text_notes(struct buf *out, const struct run_result *r, int verbose)
 {
 	if (!r->msg_open)
+		return;
+	if (r->msg.bom_skipped)   /* always said: the input was edited */
+		buf_append_str(out, "  note: a UTF-8 byte order mark before the first field was skipped\n");
+	if (!verbose)
 		return;
 	if (r->msg.mbox_from)
 		buf_append_str(out, "  note: skipped a leading mbox \"From \" envelope line\n");
@@ -266,58 +310,75 @@ static void text_notes(struct buf *out, const struct run_result *r)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
+static void text_claim(struct buf *out, const struct claim *cl, const struct report_opts *o)
+{
+	char src[64];
+	if (cl->from_aar)
+		snprintf(src, sizeof src, "AAR i=%u", cl->instance);
+	else
+		snprintf(src, sizeof src, "A-R");
+	say(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s", src, cl->authserv_id, cl->method, cl->said, cl->subject,
+	    cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
+	nl(out);
+	if (cl->note[0] && (!cl->agree || o->verbose)) {
+		say(out, "              %s", cl->note);
+		nl(out);
+	}
+}
+
 static void text_claims(struct buf *out, const struct claims *c, const struct report_opts *o)
 {
 	if (!c)
 		return;
 	size_t shown = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		const struct claim *cl = &c->v[i];
-		if (cl->agree && !o->verbose)
+		if (c->v[i].agree && !o->verbose)
 			continue;
 		if (shown++ == 0)
 			buf_append_str(out, "  what the hops recorded, beside arcverify:\n");
-		char src[64];
-		if (cl->from_aar)
-			snprintf(src, sizeof src, "AAR i=%u", cl->instance);
-		else
-			snprintf(src, sizeof src, "A-R");
-		buf_printf(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s\n", src, cl->authserv_id, cl->method, cl->said,
-			   cl->subject, cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
-		if (cl->note[0] && (!cl->agree || o->verbose))
-			buf_printf(out, "              %s\n", cl->note);
+		text_claim(out, &c->v[i], o);
 	}
 }
 
 static void text_lint(struct buf *out, const struct lint *l)
 {
-	for (size_t i = 0; l && i < l->n; i++)
-		buf_printf(out, "  warning: %s: %s [%s]\n", l->v[i].where, l->v[i].text, l->v[i].code);
+	for (size_t i = 0; l && i < l->n; i++) {
+		say(out, "  warning: %s: %s [%s]", l->v[i].where, l->v[i].text, l->v[i].code);
+		nl(out);
+	}
+}
+
+static void text_dkim(struct buf *out, const struct report_input *in, const struct report_opts *o)
+{
+	const struct run_result *r = in->run;
+	if (r->ndkim == 0)
+		buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
+	for (size_t i = 0; i < r->ndkim; i++) {
+		char label[32];
+		snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
+		text_sig_line(out, "  ", label, &r->dkim[i], o);
+		if (o->explain || o->verbose)
+			text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
+		if (o->verbose)
+			text_sig_detail(out, &r->dkim[i], "      ");
+	}
 }
 
 static void report_text(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
-	buf_printf(out, "%s\n", r->file);
-	for (size_t i = 0; i < r->nerrors; i++)
-		buf_printf(out, "  error: %s\n", r->errors[i]);
-	if (o->verbose)
-		text_notes(out, r);
-	if (!r->msg_open)
-		return;
-	if (o->show_dkim) {
-		if (r->ndkim == 0)
-			buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
-		for (size_t i = 0; i < r->ndkim; i++) {
-			char label[32];
-			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
-			text_sig_line(out, "  ", label, &r->dkim[i], o);
-			if (o->explain || o->verbose)
-				text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
-			if (o->verbose)
-				text_sig_detail(out, &r->dkim[i], "      ");
-		}
+	say(out, "%s", r->file);
+	nl(out);
+	for (size_t i = 0; i < r->nerrors; i++) {
+		say(out, "  error: %s", r->errors[i]);
+		nl(out);
 	}
+	if (o->verbose || (r->msg_open && r->msg.bom_skipped))
+		text_notes(out, r, o->verbose);
+	if (!run_evaluated(r))
+		return;   /* nothing was verified: no result may be printed */
+	if (o->show_dkim)
+		text_dkim(out, in, o);
 	if (o->show_arc)
 		text_arc(out, in, o);
 	text_claims(out, in->claims, o);
@@ -325,7 +386,32 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 		text_lint(out, in->lint);
 }
 
-/* ---- JSON ---- */
+/* ---- JSON (schema: man/arcverify-json.5) ---- */
+
+static void json_kv_bool_or_null(struct json *j, const char *key, int known, int v)
+{
+	json_key(j, key);
+	if (known)
+		json_bool(j, v);
+	else
+		json_null(j);
+}
+
+/* "lookup": the answer's state as a token (arcverify-json(5)); no default, so that a new state
+ * is a compiler warning until it is given a word and documented. */
+const char *report_json_lookup_word(enum lookup_status st)
+{
+	switch (st) {
+	case LOOKUP_PENDING: return "pending";
+	case LOOKUP_OK: return "ok";
+	case LOOKUP_NXDOMAIN: return "nxdomain";
+	case LOOKUP_NODATA: return "nodata";
+	case LOOKUP_SERVFAIL: return "servfail";
+	case LOOKUP_TIMEOUT: return "timeout";
+	case LOOKUP_ERROR: return "error";
+	}
+	return "error";
+}
 
 static void json_key_obj(struct json *j, const struct dkim_sig *s)
 {
@@ -338,26 +424,25 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_obj_begin(j);
 	json_kv_str(j, "name", s->keyname);
 	json_kv_str(j, "source", key_source_word(a));
-	json_kv_str(j, "lookup", lookup_status_word(a->status));
+	json_kv_str(j, "lookup", report_json_lookup_word(a->status));
 	/* where the key came from: the DNS server, or the key file and line of the record used */
 	long rec = s->record_used >= 0 ? s->record_used : 0;
 	json_kv_str(j, "origin", a->source == LOOKUP_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
 					 ? a->records[rec].origin : a->server);
-	if (s->has_key) {
-		json_kv_str(j, "type", keyrec_type_name(s->key.type));
-		json_kv_int(j, "bits", s->key.bits);
-		json_kv_bool(j, "testing", s->key.testing);
-		json_kv_bool(j, "strict", s->key.strict);
-		json_kv_bool(j, "pkcs1", s->key.pkcs1);
-		char fp[64] = "";
-		if (s->key.has_fingerprint)
-			b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
-		json_kv_str(j, "spki_sha256", s->key.has_fingerprint ? fp : NULL);
-	} else {
-		json_kv_str(j, "type", NULL);
-		json_key(j, "bits");
+	int k = s->has_key;   /* without a usable key, the key's facts are null (same keys either way) */
+	json_kv_str(j, "type", k ? keyrec_type_name(s->key.type) : NULL);
+	json_key(j, "bits");
+	if (k)
+		json_uint(j, s->key.bits);
+	else
 		json_null(j);
-	}
+	json_kv_bool_or_null(j, "testing", k, s->key.testing);
+	json_kv_bool_or_null(j, "strict", k, s->key.strict);
+	json_kv_bool_or_null(j, "pkcs1", k, s->key.pkcs1);
+	char fp[64] = "";
+	if (k && s->key.has_fingerprint)
+		b64_encode_to(s->key.fingerprint, 32, fp, sizeof fp);
+	json_kv_str(j, "spki_sha256", fp[0] ? fp : NULL);
 	json_key(j, "records");
 	json_arr_begin(j);
 	for (size_t r = 0; r < a->nrecords; r++)
@@ -368,10 +453,13 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_int(j, s->record_used + 1);
 	else
 		json_null(j);
-	if (a->source == LOOKUP_SRC_DNS) {
-		json_kv_int(j, "ttl", a->ttl);
-		json_kv_bool(j, "ad", a->ad);
-	}
+	int dns = a->source == LOOKUP_SRC_DNS;   /* a key file has neither */
+	json_key(j, "ttl");
+	if (dns)
+		json_uint(j, a->ttl);
+	else
+		json_null(j);
+	json_kv_bool_or_null(j, "ad", dns, a->ad);
 	json_obj_end(j);
 }
 
@@ -460,10 +548,11 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 			json_bool(j, s->body_ok);
 		else
 			json_null(j);
-		if (s->body) {
-			json_key(j, "canonical_length");
+		json_key(j, "canonical_length");
+		if (s->body)
 			json_uint(j, s->body->canon_len);
-		}
+		else
+			json_null(j);
 		json_obj_end(j);
 	}
 	json_key(j, "t");
@@ -576,8 +665,11 @@ static void json_claims(struct json *j, const struct claims *c)
 		const struct claim *cl = &c->v[i];
 		json_obj_begin(j);
 		json_kv_str(j, "source", cl->from_aar ? "aar" : "authentication-results");
+		json_key(j, "instance");
 		if (cl->from_aar)
-			json_kv_int(j, "instance", cl->instance);
+			json_uint(j, cl->instance);
+		else
+			json_null(j);
 		json_kv_str(j, "authserv_id", cl->authserv_id);
 		json_kv_str(j, "method", cl->method);
 		json_kv_str(j, "subject", cl->subject);
@@ -604,28 +696,72 @@ static void json_lint(struct json *j, const struct lint *l)
 	json_arr_end(j);
 }
 
+/* "input": whether the record's verdicts mean anything (arcverify-json(5)). */
+static const char *json_input_word(const struct run_result *r)
+{
+	return r->input_error ? "unreadable" : r->not_message ? "not-message" : "ok";
+}
+
+/* What reading the message found; null when the header block was not read. */
+static void json_msg_facts(struct json *j, const struct run_result *r)
+{
+	int read = r->msg_open;
+	json_key(j, "lf_converted");
+	if (read)
+		json_uint(j, r->msg.lf_converted);
+	else
+		json_null(j);
+	json_kv_bool_or_null(j, "mbox_from_line", read, r->msg.mbox_from);
+	json_kv_bool_or_null(j, "bom_skipped", read, r->msg.bom_skipped);
+	json_kv_bool_or_null(j, "has_body_separator", read, r->msg.has_separator);
+	json_key(j, "body_bytes");
+	if (read)
+		json_uint(j, r->msg.body_bytes);
+	else
+		json_null(j);
+}
+
+/* The chain of an input that was not evaluated: the same keys, nothing determined. */
+static void json_arc_unevaluated(struct json *j)
+{
+	json_key(j, "arc");
+	json_obj_begin(j);
+	static const char *const keys[] = { "result", "code", "cause", "reason", "temporary", "oldest_pass" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		json_key(j, keys[i]);
+		json_null(j);
+	}
+	json_key(j, "instances");
+	json_arr_begin(j);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 static void report_json(struct buf *out, const struct report_input *in, const struct report_opts *o)
 {
 	const struct run_result *r = in->run;
+	int evaluated = run_evaluated(r);
 	struct json j;
 	json_init(&j, out);
 	json_obj_begin(&j);
 	json_kv_int(&j, "schema", REPORT_JSON_SCHEMA);
 	json_kv_str(&j, "file", o->redact ? "(redacted)" : r->file);
+	json_kv_str(&j, "input", json_input_word(r));
 	json_kv_int(&j, "evaluated_at", (int64_t)r->evaluated_at);
-	if (r->msg_open) {
-		json_kv_int(&j, "lf_converted", (int64_t)r->msg.lf_converted);
-		json_kv_bool(&j, "mbox_from_line", r->msg.mbox_from);
-		json_kv_bool(&j, "has_body_separator", r->msg.has_separator);
-		json_key(&j, "body_bytes");
-		json_uint(&j, r->msg.body_bytes);
-	}
-	if (o->show_dkim)
+	json_msg_facts(&j, r);
+	if (o->show_dkim && evaluated) {
 		json_dkim(&j, r, in->forensics, o->redact);
-	if (o->show_arc)
+	} else if (o->show_dkim) {
+		json_key(&j, "dkim");
+		json_arr_begin(&j);
+		json_arr_end(&j);
+	}
+	if (o->show_arc && evaluated)
 		json_arc(&j, r, in->forensics, o->redact);
-	json_claims(&j, in->claims);
-	json_lint(&j, in->lint);
+	else if (o->show_arc)
+		json_arc_unevaluated(&j);
+	json_claims(&j, evaluated ? in->claims : NULL);
+	json_lint(&j, evaluated ? in->lint : NULL);
 	json_key(&j, "errors");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < r->nerrors; i++)
@@ -637,16 +773,73 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 
 /* ---- Authentication-Results (RFC 8601; header.b per RFC 6008) ---- */
 
-/* An RFC 2045 quoted-string, as RFC 8601 reason= values are written. */
+/* RFC 2045 §5.1 token: printable US-ASCII but SPACE and tspecials (RFC 8601 §2.2 value). */
+static int ar_token_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"/[]?=", c);
+}
+
+int report_ar_is_token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!ar_token_char((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* [local-part] "@" domain-name (RFC 8601 §2.2 pvalue): a dot-atom local part (RFC 5322 §3.2.3
+ * atext), a domain of letters, digits, hyphens and dots. */
+static int ar_is_address(const char *s)
+{
+	const char *at = strrchr(s, '@');
+	if (!at || !at[1])
+		return 0;
+	for (const char *p = s; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-/=?^_`{|}~", *p) &&
+		    !(*p == '.' && p > s && p[-1] != '.' && p + 1 < at))
+			return 0;
+	for (const char *p = at + 1; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+/* An RFC 5322 quoted-string, kept 7-bit: '"' and '\' as quoted-pairs, "§" as "section ", white
+ * space and line ends as one space, any other byte that is not printable US-ASCII as '?'. */
 static void ar_quoted(struct buf *out, const char *text)
 {
 	buf_append_byte(out, '"');
-	for (; *text; text++) {
-		if (*text == '"' || *text == '\\')
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (p[0] == 0xc2 && p[1] == 0xa7) {
+			buf_append_str(out, "section ");
+			p++;
+			while (p[1] == ' ')
+				p++;
+		} else if (*p == '"' || *p == '\\') {
 			buf_append_byte(out, '\\');
-		buf_append_byte(out, *text);
+			buf_append_byte(out, (char)*p);
+		} else if (*p == '\t' || *p == '\r' || *p == '\n') {
+			if (out->len && out->data[out->len - 1] != ' ')
+				buf_append_byte(out, ' ');
+		} else {
+			buf_append_byte(out, *p >= 0x20 && *p < 0x7f ? (char)*p : '?');
+		}
 	}
 	buf_append_byte(out, '"');
+}
+
+/* " ptype.property=pvalue": a token or an address as it is, anything else quoted (RFC 8601 §2.2).
+ * header.b is quoted when it holds '/' or '+', as receivers (Gmail) write it. */
+static void ar_prop(struct buf *out, const char *prop, const char *value, int quote_b64)
+{
+	buf_printf(out, " %s=", prop);
+	int bare = report_ar_is_token(value) || ar_is_address(value);
+	if (bare && !(quote_b64 && strpbrk(value, "/+")))
+		buf_append_str(out, value);
+	else
+		ar_quoted(out, value);
 }
 
 static void ar_dkim(struct buf *out, const struct dkim_sig *s)
@@ -654,48 +847,60 @@ static void ar_dkim(struct buf *out, const struct dkim_sig *s)
 	buf_printf(out, ";\n\tdkim=%s reason=", verdict_word(s->v.result));
 	ar_quoted(out, s->v.reason);
 	if (s->d[0])
-		buf_printf(out, " header.d=%s", s->d);
+		ar_prop(out, "header.d", s->d, 0);
 	if (s->identity[0])
-		buf_printf(out, " header.i=%s", s->identity);
+		ar_prop(out, "header.i", s->identity, 0);
 	if (s->s[0])
-		buf_printf(out, " header.s=%s", s->s);
+		ar_prop(out, "header.s", s->s, 0);
 	if (s->a[0])
-		buf_printf(out, " header.a=%s", s->a);
+		ar_prop(out, "header.a", s->a, 0);
 	const struct tag *b = tags_find(&s->tags, "b");
 	if (b) {
 		struct buf nofws;
 		buf_init(&nofws, 16);
 		tags_value_nofws(slice_make(b->value.ptr, b->value.len < 16 ? b->value.len : 16), &nofws);
-		if (nofws.len)
-			buf_printf(out, " header.b=%.8s", nofws.data);
+		if (nofws.len) {
+			char first[9];
+			snprintf(first, sizeof first, "%.8s", nofws.data);
+			ar_prop(out, "header.b", first, 1);
+		}
 		buf_free(&nofws);
 	}
 }
 
+static void ar_arc(struct buf *out, const struct arc_chain *c)
+{
+	buf_printf(out, ";\n\tarc=%s", verdict_word(c->result));
+	if (c->result == VERDICT_PASS) {
+		buf_printf(out, " (i=%u) header.oldest-pass=%d", c->n, c->oldest_pass);
+	} else if (c->result == VERDICT_FAIL) {
+		buf_append_str(out, " reason=");
+		ar_quoted(out, c->reason);
+	}
+}
+
+/* One field per evaluated message; nothing at all for an input that was not (the error is on
+ * stderr): a pasted "none" would say that nothing was signed. */
 static void report_ar(struct buf *out, const struct run_result *r, const struct report_opts *o)
 {
-	if (o->multiple)
-		buf_printf(out, "%s: ", r->file);
-	buf_append_str(out, "Authentication-Results: arcverify");
+	if (!run_evaluated(r))
+		return;
+	if (o->multiple) {
+		buf_printf_printable(out, "%s", r->file);
+		buf_append_str(out, ": ");
+	}
+	buf_printf(out, "Authentication-Results: %s", o->authserv_id ? o->authserv_id : REPORT_AUTHSERV_ID);
 	size_t methods = 0;
 	if (o->show_dkim) {
 		for (size_t i = 0; i < r->ndkim; i++, methods++)
 			ar_dkim(out, &r->dkim[i]);
-		if (r->ndkim == 0 && r->msg_open) {
+		if (r->ndkim == 0) {
 			buf_append_str(out, ";\n\tdkim=none");
 			methods++;
 		}
 	}
-	if (o->show_arc && r->msg_open) {
-		const struct arc_chain *c = &r->arc;
-		buf_printf(out, ";\n\tarc=%s", verdict_word(c->result));
-		if (c->result == VERDICT_PASS)
-			buf_printf(out, " (i=%u) header.oldest-pass=%d", c->n, c->oldest_pass);
-		else if (c->result == VERDICT_FAIL)
-		{
-			buf_append_str(out, " reason=");
-			ar_quoted(out, c->reason);
-		}
+	if (o->show_arc) {
+		ar_arc(out, &r->arc);
 		methods++;
 	}
 	if (methods == 0)

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,64 @@ static int collect_dkim(struct run_result *r)
 	return 0;
 }
 
+/* Heuristics for what an input that holds no header field is instead, to say so in words; they
+ * look at the header block and the body bytes read with it (the first chunk). */
+static int looks_binary(const struct buf *h)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		unsigned char c = (unsigned char)h->data[i];
+		if (c == 0 || (c < 0x20 && c != '\r' && c != '\n' && c != '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+/* A line of zone-file text: "name [ttl] [class] TXT \"...\"", or a $ORIGIN / $TTL directive. */
+static int looks_like_zone(const struct buf *h)
+{
+	if (!h->data)
+		return 0;
+	for (const char *p = h->data, *end = p + h->len; p < end;) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = lf ? (size_t)(lf - p) : (size_t)(end - p);
+		char line[512];
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		if (strncmp(line, "$ORIGIN", 7) == 0 || strncmp(line, "$TTL", 4) == 0 ||
+		    ((strstr(line, " TXT ") || strstr(line, "\tTXT\t") || strstr(line, " TXT\t") || strstr(line, "\tTXT ")) &&
+		     strchr(line, '"')))
+			return 1;
+		p = lf ? lf + 1 : end;
+	}
+	return 0;
+}
+
+/* RFC 5322 §2.1: a message is header fields, then an empty line and the body. Say what an input
+ * in which no field parses is instead; 1 when it is not a message. */
+static int not_a_message(const struct msg *m, const char *label, char *why, size_t whylen)
+{
+	if (msg_count_well_formed(m) > 0)
+		return 0;
+	uint64_t content = m->raw_bytes - (m->bom_skipped ? 3 : 0);
+	if (content == 0)
+		snprintf(why, whylen, "the input is empty%s", strcmp(label, "-") == 0 ? " (nothing on standard input)" : "");
+	else if (m->has_separator && m->header.len == 0)
+		snprintf(why, whylen, "the input starts with a blank line: the whole message was read as body, and "
+			 "the header block is empty (RFC 5322 §2.1); remove the blank line");
+	else if (looks_binary(&m->header) || looks_binary(&m->pending))
+		snprintf(why, whylen, "the input looks like binary data (a NUL or control byte before the first empty "
+			 "line), no header field");
+	else if (looks_like_zone(&m->header) || looks_like_zone(&m->pending))
+		snprintf(why, whylen, "the input looks like a zone file (TXT records), no header field; key files are "
+			 "read with --keys");
+	else if (m->header.data[0] == ' ' || m->header.data[0] == '\t')
+		snprintf(why, whylen, "every line of the header block is indented, so each continues the line before "
+			 "it and none starts a header field (RFC 5322 §2.2.3); remove the indentation");
+	else
+		snprintf(why, whylen, "no header field (no line of the form \"Name: value\" before the first empty "
+			 "line, RFC 5322 §2.2)");
+	return 1;
+}
+
 int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk)
 {
 	memset(r, 0, sizeof *r);
@@ -48,10 +107,17 @@ int run_open(struct run_result *r, const char *label, FILE *in, const struct run
 	char err[200];
 	if (msg_open(&r->msg, in, &o->msg, err, sizeof err) < 0) {
 		run_error(r, "%s", err);
-		r->input_error = 1;
+		r->not_message = r->msg.data_error;
+		r->input_error = !r->msg.data_error;
 		return -1;
 	}
 	r->msg_open = 1;
+	char why[RUN_ERROR_MAX - 32];
+	if (not_a_message(&r->msg, label, why, sizeof why)) {
+		/* nothing to verify; the (empty) pipeline still runs, and reports show no verdict */
+		run_error(r, "not a message: %s", why);
+		r->not_message = 1;
+	}
 	if (o->do_dkim) {
 		if (collect_dkim(r) < 0) {
 			run_error(r, "out of memory");
@@ -151,6 +217,11 @@ int run_severity(const struct run_result *r)
 		worst = sev > worst ? sev : worst;
 	}
 	return worst;
+}
+
+int run_evaluated(const struct run_result *r)
+{
+	return r->msg_open && !r->input_error && !r->not_message;
 }
 
 void run_free(struct run_result *r)

@@ -226,7 +226,7 @@ static int add_record_arc(struct summary *s, const struct jsonin *arc, int *sev)
 static int record_unreadable(const struct jsonin *rec, int *not_message)
 {
 	const char *input = jsonin_str(rec, "input");
-	*not_message = input && strcmp(input, "not-a-message") == 0;
+	*not_message = input && strcmp(input, "not-message") == 0;
 	if (input)
 		return strcmp(input, "ok") != 0;
 	/* records without "input" (schema 1): an unreadable input has no body_bytes */

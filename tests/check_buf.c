@@ -1,12 +1,16 @@
 /*
  * buf: the cap is compulsory (an append that would pass it fails and leaves
  * the buffer exactly as it was), printf appends under the same rule, and the
- * slice helpers compare and trim bytes exactly.
+ * slice helpers compare and trim bytes exactly. The printable escaper lets no
+ * C0 or C1 control and no bidirectional override through, in any encoding.
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "suites.h"
@@ -270,6 +274,133 @@ START_TEST(test_slice_dup_copy)
 }
 END_TEST
 
+/* buf_append_printable: what message text and file names look like on a terminal. */
+struct printable_case {
+	const char *in;
+	size_t inlen;
+	const char *out;
+};
+
+#define PC(lit, want) { lit, sizeof lit - 1, want }
+static const struct printable_case printable_cases[] = {
+	PC("plain text", "plain text"),
+	PC("a\r\nb\tc", "a\\r\\nb\\tc"),
+	PC("\033[31mred", "\\x1b[31mred"),                   /* C0: ESC */
+	PC("bell\007", "bell\\x07"),
+	PC("del\177", "del\\x7f"),
+	PC("caf\xc3\xa9 \xc2\xa7 \xe2\x82\xac", "caf\xc3\xa9 \xc2\xa7 \xe2\x82\xac"), /* UTF-8 text passes */
+	PC("\xc2\x9b" "31m", "\\u009b31m"),                  /* C1 CSI as UTF-8 (U+009B) */
+	PC("\xc2\x80\xc2\x85\xc2\x9f", "\\u0080\\u0085\\u009f"), /* the C1 range ends */
+	PC("\xc2\xa0", "\xc2\xa0"),                          /* U+00A0 is past C1: kept */
+	PC("\x9b" "31m", "\\x9b31m"),                        /* C1 CSI as a raw byte (not UTF-8) */
+	PC("\x80\x9f", "\\x80\\x9f"),
+	PC("abc\xe2\x80\xae" "cba", "abc\\u202ecba"),        /* RLO: right-to-left override */
+	PC("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "\\u202a\\u202b\\u202c\\u202d"),
+	PC("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\\u2066\\u2067\\u2068\\u2069"), /* isolates */
+	PC("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "\\u200e\\u200f\\u061c"), /* LRM, RLM, ALM: Bidi_Control too */
+	PC("\xe2\x80\xa9\xe2\x81\xa5\xe2\x81\xaa", "\xe2\x80\xa9\xe2\x81\xa5\xe2\x81\xaa"), /* neighbours kept */
+	PC("\xe2\x80", "\\xe2\\x80"),                        /* a truncated sequence */
+	PC("x\0y", "x\\x00y"),
+};
+
+START_TEST(test_printable)
+{
+	const struct printable_case *c = &printable_cases[_i];
+	struct buf b;
+	buf_init(&b, 256);
+	ck_assert_int_eq(buf_append_printable(&b, c->in, c->inlen), 0);
+	ck_assert_msg(b.data && strcmp(b.data, c->out) == 0, "case %d: got '%s', want '%s'", _i, b.data, c->out);
+	buf_free(&b);
+}
+END_TEST
+
+/* The output never holds a raw control, C1 or bidi character, whatever the input bytes. */
+START_TEST(test_printable_any_bytes)
+{
+	unsigned char in[4096];
+	unsigned seed = 12345;
+	for (size_t i = 0; i < sizeof in; i++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = (seed >> 16) & 0xff;
+		/* bias towards the bytes that start and continue the dangerous sequences */
+		static const unsigned char lead[] = { 0xc2, 0xe2, 0x80, 0x81, 0x9b, 0xaa, 0xae, 0xa6, 0x1b, 0xd8 };
+		in[i] = (r & 1) ? lead[(r >> 1) % sizeof lead] : (unsigned char)r;
+	}
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(buf_append_printable(&b, (const char *)in, sizeof in), 0);
+	const unsigned char *p = (const unsigned char *)b.data;
+	int bad = 0;
+	for (size_t i = 0; i < b.len && !bad;) {
+		size_t n = p[i] >= 0x80 ? utf8_seq_len(p + i, b.len - i) : 1;
+		unsigned cp = n == 2 ? ((p[i] & 0x1fu) << 6 | (p[i + 1] & 0x3fu))
+			    : n == 3 ? ((p[i] & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 | (p[i + 2] & 0x3fu)) : p[i];
+		bad = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+		      (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x61c;
+		ck_assert_msg(!bad, "raw U+%04X at output byte %zu", cp, i);
+		i += n ? n : 1;
+	}
+	buf_free(&b);
+}
+END_TEST
+
+/* buf_printf_printable: the formatted text is escaped as a whole, our own newline included. */
+START_TEST(test_printf_printable)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	ck_assert_int_eq(buf_printf_printable(&b, "d=%s n=%d", "ex\033[2Jample\xe2\x80\xae", 7), 0);
+	ck_assert_str_eq(b.data, "d=ex\\x1b[2Jample\\u202e n=7");
+	buf_reset(&b);
+	ck_assert_int_eq(buf_printf_printable(&b, "%s\n", "x"), 0);
+	ck_assert_str_eq(b.data, "x\\n");
+	struct buf small;
+	buf_init(&small, 4);
+	ck_assert_int_eq(buf_printf_printable(&small, "%s", "\033"), 0);   /* "\x1b" is 4 bytes: fits */
+	ck_assert_int_eq(buf_printf_printable(&small, "%s", "y"), -1);     /* past the cap: fails */
+	buf_free(&small);
+	buf_free(&b);
+}
+END_TEST
+
+/* buf_write_new_file: never into an existing file, never through a symbolic link. */
+START_TEST(test_write_new_file)
+{
+	char dir[] = "/tmp/arcverify-buf-XXXXXX", path[100], victim[100], err[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	ck_assert_int_eq(buf_write_new_file(path, "one", 3, 0, err, sizeof err), 0);
+	ck_assert_int_eq(buf_write_new_file(path, "two", 3, 0, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, path) && strstr(err, "exists"), "%s", err);
+	ck_assert_int_eq(buf_write_new_file(path, "three", 5, 1, err, sizeof err), 0);
+	FILE *f = fopen(path, "r");
+	char got[16] = "";
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fread(got, 1, sizeof got - 1, f), 5);
+	fclose(f);
+	ck_assert_str_eq(got, "three");
+	ck_assert_int_eq(buf_write_file(victim, "precious", 8, err, sizeof err), 0);
+	unlink(path);
+	ck_assert_int_eq(symlink(victim, path), 0);
+	ck_assert_int_eq(buf_write_new_file(path, "x", 1, 0, err, sizeof err), -1);   /* the link exists */
+	ck_assert_int_eq(buf_write_new_file(path, "x", 1, 1, err, sizeof err), 0);    /* replaced, not followed */
+	f = fopen(victim, "r");
+	memset(got, 0, sizeof got);
+	ck_assert_int_eq(fread(got, 1, sizeof got - 1, f), 8);
+	fclose(f);
+	ck_assert_str_eq(got, "precious");
+	struct stat st;
+	ck_assert(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+	char missing[120];
+	snprintf(missing, sizeof missing, "%s/no/such/dir", dir);
+	ck_assert_int_eq(buf_write_new_file(missing, "x", 1, 1, err, sizeof err), -1);
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -283,6 +414,13 @@ Suite *buf_suite(void)
 	tcase_add_test(tc, test_reset_and_steal);
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_embedded_nul);
+	tcase_add_test(tc, test_write_new_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("printable");
+	tcase_add_loop_test(tc, test_printable, 0, (int)(sizeof printable_cases / sizeof printable_cases[0]));
+	tcase_add_test(tc, test_printable_any_bytes);
+	tcase_add_test(tc, test_printf_printable);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("slice");

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "bundle.h"
 #include "dnstest.h"
 #include "fixture.h"
 #include "hash.h"
+#include "runmsg.h"
 #include "suites.h"
 
 static char zone[512], arczone[512];
@@ -23,6 +25,13 @@ static void paths(void)
 {
 	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
 	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
+}
+
+static const char *fixture_path_of(const char *rel)
+{
+	static char path[600];
+	snprintf(path, sizeof path, "%s/%s", fixture_testdata(), rel);
+	return path;
 }
 
 static void make_tmpdir(char *dir, size_t len)
@@ -271,6 +280,227 @@ START_TEST(test_evidence_usage)
 	const char *two[] = { "arcverify", "--bundle", "/tmp/x", "a.eml", "b.eml", NULL };
 	ck_assert_int_eq(fixture_exec(two, &out, NULL, NULL), 64);
 	buf_free(&out);
+	const char *force[] = { "arcverify", "--force", "x.eml", NULL };
+	ck_assert_int_eq(fixture_exec(force, &out, NULL, NULL), 64);
+	buf_free(&out);
+}
+END_TEST
+
+/* ---- evidence never leaks or lies: --bundle into a fresh directory, --dump-canon never overwrites ---- */
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Entries of dir whose name starts with prefix (temporary bundle directories beside a target). */
+static size_t count_prefixed(const char *dir, const char *prefix)
+{
+	char cmd[800];
+	snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c '^%s' > /tmp/arcverify-count-%d", dir, prefix, (int)getpid());
+	if (system(cmd) < 0)
+		return 99;
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/arcverify-count-%d", (int)getpid());
+	struct buf b;
+	ck_assert_int_eq(fixture_read_file(path, &b), 0);
+	size_t n = strtoul(b.data, NULL, 10);
+	buf_free(&b);
+	unlink(path);
+	return n;
+}
+
+static int run_bundle(const char *dir, const char *eml, int redact, int force, struct buf *err)
+{
+	const char *argv[12];
+	int n = 0;
+	argv[n++] = "arcverify";
+	argv[n++] = "--keys";
+	argv[n++] = zone;
+	argv[n++] = "--now";
+	argv[n++] = "1764003600";
+	argv[n++] = "--bundle";
+	argv[n++] = dir;
+	if (redact)
+		argv[n++] = "--redact";
+	if (force)
+		argv[n++] = "--force";
+	argv[n++] = eml;
+	argv[n] = NULL;
+	struct buf out;
+	int status = fixture_exec(argv, &out, err, NULL);
+	buf_free(&out);
+	return status;
+}
+
+/* A directory that holds anything is refused, and left exactly as it was. */
+START_TEST(test_bundle_refuses_nonempty_dir)
+{
+	char parent[64], dir[128], eml[512];
+	make_tmpdir(parent, sizeof parent);
+	snprintf(dir, sizeof dir, "%s/evidence", parent);
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	put_file(dir, "notes.txt", "mine\n");
+	snprintf(eml, sizeof eml, "%s/dkim/fail-body-modified.eml", fixture_testdata());
+	struct buf err, notes;
+	ck_assert_int_ne(run_bundle(dir, eml, 0, 0, &err), 0);
+	ck_assert_msg(strstr(err.data, "not empty"), "%s", err.data);
+	ck_assert(!exists(dir, "message.eml") && !exists(dir, "report.md"));
+	file_in(dir, "notes.txt", &notes);
+	ck_assert_str_eq(notes.data, "mine\n");
+	buf_free(&err);
+	/* --force replaces only a previous bundle: this is not one */
+	ck_assert_int_ne(run_bundle(dir, eml, 0, 1, &err), 0);
+	ck_assert_msg(strstr(err.data, "notes.txt"), "the refusal names the foreign file: %s", err.data);
+	ck_assert(!exists(dir, "message.eml"));
+	ck_assert_msg(count_prefixed(parent, ".evidence") == 0, "a temporary directory was left beside the target");
+	buf_free(&err);
+	buf_free(&notes);
+	remove_dir(parent);
+}
+END_TEST
+
+/* A redacted bundle written over a full one (with --force) holds no message text: no old message.eml. */
+START_TEST(test_bundle_force_replaces_previous_bundle)
+{
+	char parent[64], dir[128], eml[512];
+	make_tmpdir(parent, sizeof parent);
+	snprintf(dir, sizeof dir, "%s/evidence/", parent);   /* a trailing slash is the same directory */
+	snprintf(eml, sizeof eml, "%s/dkim/fail-body-modified.eml", fixture_testdata());
+	struct buf err;
+	ck_assert_int_eq(run_bundle(dir, eml, 0, 0, &err), 1);
+	buf_free(&err);
+	ck_assert(exists(dir, "message.eml"));
+	/* without --force, even a previous bundle is kept */
+	ck_assert_int_ne(run_bundle(dir, eml, 1, 0, &err), 1);
+	ck_assert_msg(strstr(err.data, "--force"), "the refusal names --force: %s", err.data);
+	ck_assert(exists(dir, "message.eml") && !exists(dir, "structure.txt"));
+	buf_free(&err);
+	ck_assert_int_eq(run_bundle(dir, eml, 1, 1, &err), 1);
+	buf_free(&err);
+	ck_assert_msg(!exists(dir, "message.eml"), "the old message.eml survived in a redacted bundle");
+	ck_assert(exists(dir, "structure.txt") && exists(dir, "report.md") && exists(dir, "result.json"));
+	struct buf json;
+	file_in(dir, "result.json", &json);
+	ck_assert_ptr_nonnull(strstr(json.data, "\"file\":\"(redacted)\""));
+	ck_assert_msg(count_prefixed(parent, ".evidence") == 0, "a temporary directory was left beside the target");
+	buf_free(&json);
+	remove_dir(parent);
+}
+END_TEST
+
+/* An empty directory (made by mkdtemp, say) is fine; the bundle appears whole, never half. */
+START_TEST(test_bundle_into_empty_dir_and_no_half_bundle)
+{
+	char parent[64], dir[128];
+	make_tmpdir(parent, sizeof parent);
+	snprintf(dir, sizeof dir, "%s/evidence", parent);
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	struct runmsg m;
+	runmsg_start(&m, fixture_path_of("dkim/fail-body-modified.eml"), NULL, 0, 1764003600, NULL);
+	struct report_opts ro = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
+	struct bundle_opts bo = { dir, 0, &(struct run_opts){ .policy = { .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 },
+				  &ro, 0 };
+	struct report_input in = { m.r, NULL, NULL, NULL };
+	char err[300];
+	/* the message cannot be read again: the bundle fails after it started writing */
+	FILE *unreadable = fopen("/dev/null", "w");
+	ck_assert_int_eq(bundle_write(&bo, &in, unreadable, 0, err, sizeof err), -1);
+	fclose(unreadable);
+	ck_assert_msg(!exists(dir, "message.eml") && !exists(dir, "keys.zone"), "a half bundle was left");
+	ck_assert_msg(count_prefixed(parent, ".evidence") == 0, "the temporary directory was left");
+	FILE *msg = fopen(fixture_path_of("dkim/fail-body-modified.eml"), "rb");
+	ck_assert_msg(bundle_write(&bo, &in, msg, 0, err, sizeof err) == 0, "%s", err);
+	fclose(msg);
+	ck_assert(exists(dir, "message.eml") && exists(dir, "keys.zone") && exists(dir, "report.md"));
+	runmsg_finish(&m);
+	remove_dir(parent);
+}
+END_TEST
+
+/* Text in report.md and keys.zone comments comes out printable: a file name cannot end a zone
+ * comment line or send escape sequences. */
+START_TEST(test_bundle_text_printable)
+{
+	char parent[64], dir[128], eml[256];
+	make_tmpdir(parent, sizeof parent);
+	snprintf(dir, sizeof dir, "%s/evidence", parent);
+	snprintf(eml, sizeof eml, "%s/x\nevil._domainkey.example.com. IN TXT \"p=\"\x1b[2J\xe2\x80\xae.eml", parent);
+	struct buf orig;
+	ck_assert_int_eq(fixture_read_file(fixture_path_of("dkim/canon-relaxed-relaxed.eml"), &orig), 0);
+	FILE *f = fopen(eml, "wb");
+	ck_assert_ptr_nonnull(f);
+	fwrite(orig.data, 1, orig.len, f);
+	fclose(f);
+	struct buf err, report, keys;
+	ck_assert_int_eq(run_bundle(dir, eml, 0, 0, &err), 0);
+	file_in(dir, "report.md", &report);
+	file_in(dir, "keys.zone", &keys);
+	ck_assert_msg(fixture_find_raw_control(report.data, report.len) < 0, "raw control in report.md");
+	ck_assert_msg(fixture_find_raw_control(keys.data, keys.len) < 0, "raw control in keys.zone");
+	ck_assert_msg(!strstr(keys.data, "\nevil._domainkey"), "the file name added a record to keys.zone");
+	buf_free(&err);
+	buf_free(&report);
+	buf_free(&keys);
+	buf_free(&orig);
+	remove_dir(parent);
+}
+END_TEST
+
+/* out gets standard output and error together: a refusal is a problem of the tool, said on stderr */
+static int run_dump(const char *dir, const char *eml, int force, struct buf *out)
+{
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", "--dump-canon", dir, eml,
+			       force ? "--force" : NULL, NULL };
+	struct buf err;
+	int status = fixture_exec(argv, out, &err, NULL);
+	buf_append(out, err.data, err.len);
+	buf_free(&err);
+	return status;
+}
+
+/* --dump-canon never overwrites a file unless --force, and never writes through a symbolic link. */
+START_TEST(test_dump_canon_no_overwrite)
+{
+	char dir[64], eml[512], victim[128];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/dkim/body-nobody-simple.eml", fixture_testdata());
+	struct buf out, body;
+	ck_assert_int_eq(run_dump(dir, eml, 0, &out), 0);
+	buf_free(&out);
+	put_file(dir, "body-nobody-simple.eml.dkim1.header", "keep me\n");
+	ck_assert_int_eq(run_dump(dir, eml, 0, &out), 73);   /* EX_CANTCREAT */
+	ck_assert_msg(strstr(out.data, "body-nobody-simple.eml.dkim1.header") && strstr(out.data, "--force"),
+		      "the refusal names the file and --force: %s", out.data);
+	buf_free(&out);
+	file_in(dir, "body-nobody-simple.eml.dkim1.header", &body);
+	ck_assert_str_eq(body.data, "keep me\n");
+	buf_free(&body);
+	/* a symbolic link planted at a dump name: refused, and with --force replaced, not followed */
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	put_file(dir, "victim", "precious\n");
+	char link_path[200];
+	snprintf(link_path, sizeof link_path, "%s/body-nobody-simple.eml.dkim1.body", dir);
+	unlink(link_path);
+	ck_assert_int_eq(symlink(victim, link_path), 0);
+	ck_assert_int_eq(run_dump(dir, eml, 1, &out), 0);
+	ck_assert_msg(!strstr(out.data, "error"), "--force: %s", out.data);
+	buf_free(&out);
+	file_in(dir, "victim", &body);
+	ck_assert_str_eq(body.data, "precious\n");
+	buf_free(&body);
+	file_in(dir, "body-nobody-simple.eml.dkim1.body", &body);
+	ck_assert_int_eq(body.len, 2);   /* the dump, not the victim */
+	buf_free(&body);
+	file_in(dir, "body-nobody-simple.eml.dkim1.header", &body);
+	ck_assert_msg(strncmp(body.data, "From: ", 6) == 0, "--force replaced the header file");
+	buf_free(&body);
+	remove_dir(dir);
 }
 END_TEST
 
@@ -286,6 +516,11 @@ Suite *bundle_suite(void)
 	tcase_add_test(tc, test_bundle_redacted);
 	tcase_add_test(tc, test_key_history);
 	tcase_add_test(tc, test_evidence_usage);
+	tcase_add_test(tc, test_bundle_refuses_nonempty_dir);
+	tcase_add_test(tc, test_bundle_force_replaces_previous_bundle);
+	tcase_add_test(tc, test_bundle_into_empty_dir_and_no_half_bundle);
+	tcase_add_test(tc, test_bundle_text_printable);
+	tcase_add_test(tc, test_dump_canon_no_overwrite);
 	suite_add_tcase(s, tc);
 	return s;
 }

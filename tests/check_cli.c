@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -80,6 +81,44 @@ START_TEST(test_exit_usage)
 			      cases[i][2] ? cases[i][2] : "");
 		buf_free(&out);
 	}
+}
+END_TEST
+
+/* Option errors say what getopt_long found, in its words, with the option shown safely. */
+struct option_error_case {
+	const char *arg;
+	const char *message;
+};
+
+static const struct option_error_case option_error_cases[] = {
+	{ "--now", "arcverify: option '--now' requires an argument" },
+	{ "--json=yes", "arcverify: option '--json' doesn't allow an argument" },
+	{ "--verbose=1", "arcverify: option '--verbose' doesn't allow an argument" },
+	{ "--help=me", "arcverify: option '--help' doesn't allow an argument" },
+	{ "--d", "arcverify: option '--d' is ambiguous (--dkim-only, --dns-server, " },
+	{ "--x", "arcverify: unrecognized option '--x'" },
+	{ "--no-such-option=1", "arcverify: unrecognized option '--no-such-option=1'" },
+	{ "-q", "arcverify: invalid option -- 'q'" },
+	{ "-vq", "arcverify: invalid option -- 'q'" },
+	{ "-\x01", "arcverify: invalid option -- '\\x01'" },
+	{ "--\x1b[31m\xc2\x9b", "arcverify: unrecognized option '--\\x1b[31m\\u009b'" },
+	{ "--json=\x07", "arcverify: option '--json' doesn't allow an argument" },
+};
+
+START_TEST(test_option_errors)
+{
+	const struct option_error_case *c = &option_error_cases[_i];
+	const char *argv[] = { "arcverify", "--keys", zone, c->arg, pass_eml, NULL };
+	if (strcmp(c->arg, "--now") == 0)
+		argv[4] = NULL;    /* the option is last: nothing follows it */
+	struct buf out, err;
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 64);
+	ck_assert_msg(strncmp(err.data, c->message, strlen(c->message)) == 0, "%s: got '%s', want '%s'", c->arg,
+		      err.data, c->message);
+	ck_assert_msg(fixture_find_raw_control(err.data, err.len) < 0, "%s: a raw control byte on stderr", c->arg);
+	ck_assert_msg(out.len == 0, "%s: nothing on stdout", c->arg);
+	buf_free(&out);
+	buf_free(&err);
 }
 END_TEST
 
@@ -156,7 +195,7 @@ START_TEST(test_formats)
 	const char *json[] = { "arcverify", "--json", "--keys", zone, "--now", "1764003600", pass_eml, fail_eml, NULL };
 	ck_assert_int_eq(run(json, &out), 1);
 	ck_assert_int_eq(count_lines(out.data), 2);          /* JSON Lines: one object per message */
-	ck_assert_ptr_nonnull(strstr(out.data, "\"schema\":1"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"schema\":2"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"result\":\"pass\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"match\":false"));
 	ck_assert_ptr_nonnull(strstr(out.data, "\"source\":\"keys\""));
@@ -233,8 +272,8 @@ START_TEST(test_compare_exit_status)
 }
 END_TEST
 
-/* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not. */
-static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)
+/* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not, TERM as given. */
+static void run_on_terminal_term(const char *no_color, const char *term, const char *color_opt, struct buf *out)
 {
 	const char *bin = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
 	int master;
@@ -245,6 +284,7 @@ static void run_on_terminal(const char *no_color, const char *color_opt, struct 
 			setenv("NO_COLOR", no_color, 1);
 		else
 			unsetenv("NO_COLOR");
+		setenv("TERM", term, 1);
 		execl(bin, "arcverify", "--keys", zone, "--now", "1764003600", color_opt, pass_eml, (char *)NULL);
 		_exit(127);
 	}
@@ -257,6 +297,11 @@ static void run_on_terminal(const char *no_color, const char *color_opt, struct 
 		buf_append(out, "", 0);
 	close(master);
 	waitpid(pid, NULL, 0);
+}
+
+static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)
+{
+	run_on_terminal_term(no_color, "xterm", color_opt, out);
 }
 
 START_TEST(test_color_on_terminal)
@@ -274,6 +319,35 @@ START_TEST(test_color_on_terminal)
 	run_on_terminal("1", "--color=always", &out);
 	ck_assert(strstr(out.data, "\033[32m"));
 	buf_free(&out);
+	/* a terminal that says it cannot do colour */
+	run_on_terminal_term(NULL, "dumb", "--color=auto", &out);
+	ck_assert_msg(!strstr(out.data, "\033["), "colour on TERM=dumb");
+	ck_assert_msg(strstr(out.data, "pass"), "%s", out.data);
+	buf_free(&out);
+	run_on_terminal_term(NULL, "dumb", "--color=always", &out);
+	ck_assert(strstr(out.data, "\033[32m"));
+	buf_free(&out);
+}
+END_TEST
+
+/* Standard input is spooled in TMPDIR: a TMPDIR that does not exist is an error naming it. */
+START_TEST(test_tmpdir_for_spools)
+{
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", "-", NULL };
+	setenv("TMPDIR", "/nonexistent/arcverify-tmp", 1);
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, pass_eml), 66);
+	ck_assert_msg(strstr(err.data, "/nonexistent/arcverify-tmp"), "stderr: %s", err.data);
+	buf_free(&out);
+	buf_free(&err);
+	char dir[] = "/tmp/arcverify-tmpdir-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	setenv("TMPDIR", dir, 1);
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, pass_eml), 0);
+	buf_free(&out);
+	buf_free(&err);
+	unsetenv("TMPDIR");
+	ck_assert_int_eq(rmdir(dir), 0);   /* the spool was unlinked at once: nothing left behind */
 }
 END_TEST
 
@@ -360,6 +434,231 @@ START_TEST(test_man_page_lint)
 }
 END_TEST
 
+/* ------------------------------------------------------ input that is not a message ---- */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert(len == 0 || fwrite(data, 1, len, f) == len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* path gets prefix, then the fixture file's bytes (each line indented when indent). */
+static void write_edited(const char *path, const char *prefix, size_t plen, const char *fixture, int indent)
+{
+	struct buf in, outb;
+	ck_assert_int_eq(fixture_read_file(fixture, &in), 0);
+	buf_init(&outb, 2 * in.len + plen + 16);
+	buf_append(&outb, prefix, plen);
+	for (size_t i = 0; i < in.len; i++) {
+		if (indent && (i == 0 || in.data[i - 1] == '\n'))
+			buf_append_str(&outb, "    ");
+		buf_append_byte(&outb, in.data[i]);
+	}
+	write_file(path, outb.data, outb.len);
+	buf_free(&in);
+	buf_free(&outb);
+}
+
+struct not_message_case {
+	const char *name;
+	const char *why;        /* on stderr and in the text report */
+};
+
+static const struct not_message_case not_message_cases[] = {
+	{ "empty", "not a message: the input is empty" },
+	{ "binary", "not a message: the input looks like binary data" },
+	{ "zone", "not a message: the input looks like a zone file" },
+	{ "blank-first", "not a message: the input starts with a blank line: the whole message was read as body" },
+	{ "indented", "not a message: every line of the header block is indented" },
+	{ "prose", "not a message: no header field" },
+	{ "huge-header", "header block larger than" },
+	{ "bom-only", "not a message: the input is empty" },
+};
+
+/* Each is reported for what it is, and exits 65 (EX_DATAERR): no header field parses. */
+START_TEST(test_not_a_message)
+{
+	const struct not_message_case *c = &not_message_cases[_i];
+	char dir[] = "/tmp/arcverify-notmsg-XXXXXX", path[600];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/%s.eml", dir, c->name);
+	if (strcmp(c->name, "empty") == 0) {
+		write_file(path, "", 0);
+	} else if (strcmp(c->name, "binary") == 0) {
+		unsigned char bin[3000];
+		for (size_t i = 0; i < sizeof bin; i++)
+			bin[i] = (unsigned char)(i * 7 + (i >> 3));
+		write_file(path, bin, sizeof bin);
+	} else if (strcmp(c->name, "zone") == 0) {
+		write_edited(path, "", 0, zone, 0);
+	} else if (strcmp(c->name, "blank-first") == 0) {
+		write_edited(path, "\r\n", 2, pass_eml, 0);
+	} else if (strcmp(c->name, "indented") == 0) {
+		write_edited(path, "", 0, pass_eml, 1);
+	} else if (strcmp(c->name, "prose") == 0) {
+		static const char prose[] = "Dear operator,\nplease find the message below\nthanks\n";
+		write_file(path, prose, sizeof prose - 1);
+	} else if (strcmp(c->name, "huge-header") == 0) {
+		size_t n = (5u << 20);
+		char *big = malloc(n);
+		ck_assert_ptr_nonnull(big);
+		memcpy(big, "X-Big: ", 7);
+		memset(big + 7, 'a', n - 7);
+		write_file(path, big, n);
+		free(big);
+	} else {
+		write_file(path, "\xef\xbb\xbf", 3);
+	}
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", path, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 65);
+	ck_assert_msg(strstr(err.data, c->why), "%s: stderr says '%s'", c->name, err.data);
+	ck_assert_msg(strstr(out.data, c->why), "%s: report says '%s'", c->name, out.data);
+	ck_assert_msg(!strstr(out.data, "DKIM     none"), "%s: a DKIM result for what is not a message", c->name);
+	ck_assert_msg(!strstr(out.data, "ARC      none"), "%s: an ARC result for what is not a message", c->name);
+	buf_free(&out);
+	buf_free(&err);
+	/* a message beside it does not hide it */
+	const char *two[] = { "arcverify", "--keys", zone, "--now", "1764003600", pass_eml, path, NULL };
+	ck_assert_int_eq(fixture_exec(two, &out, &err, NULL), 65);
+	buf_free(&out);
+	buf_free(&err);
+	remove(path);
+	remove(dir);
+}
+END_TEST
+
+/* Standard input closed (arcverify <&-): it cannot be read (66, like a missing file), and that is said;
+ * nothing opened later may take its descriptor and be read as the message. */
+START_TEST(test_closed_stdin)
+{
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, FIXTURE_STDIN_CLOSED), 66);
+	ck_assert_msg(strstr(err.data, "standard input is closed"), "stderr: %s", err.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *dash[] = { "arcverify", "--keys", zone, "--now", "1764003600", "-", pass_eml, NULL };
+	ck_assert_int_eq(fixture_exec(dash, &out, &err, FIXTURE_STDIN_CLOSED), 66);
+	ck_assert_msg(strstr(out.data, "dkim=pass"), "the file after it is still verified: %s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
+/* A byte order mark before the first field is skipped, with a note; the message verifies. */
+START_TEST(test_bom_skipped_with_note)
+{
+	char dir[] = "/tmp/arcverify-bom-XXXXXX", path[600];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bom.eml", dir);
+	write_edited(path, "\xef\xbb\xbf", 3, pass_eml, 0);
+	struct buf out, err;
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", path, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "note: a UTF-8 byte order mark before the first field was skipped"), "%s",
+		      out.data);
+	ck_assert_msg(strstr(out.data, "DKIM #1  pass"), "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	remove(path);
+	remove(dir);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ install ---- */
+
+static int make_quiet(const char *args)
+{
+	char cmd[1200];
+	/* the test may run under make: do not inherit its jobserver */
+	snprintf(cmd, sizeof cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s %s >/dev/null 2>&1", args);
+	return system(cmd);
+}
+
+static void assert_installed(const char *root, const char *rel, mode_t mode)
+{
+	char path[900];
+	struct stat st;
+	snprintf(path, sizeof path, "%s%s", root, rel);
+	ck_assert_msg(stat(path, &st) == 0, "%s was not installed", path);
+	ck_assert_msg((st.st_mode & 0777) == mode, "%s: mode %o, want %o", path, st.st_mode & 0777, mode);
+}
+
+static void assert_gone(const char *root, const char *rel)
+{
+	char path[900];
+	struct stat st;
+	snprintf(path, sizeof path, "%s%s", root, rel);
+	ck_assert_msg(stat(path, &st) != 0, "%s is still there after uninstall", path);
+}
+
+/* make install honours DESTDIR, PREFIX, BINDIR and MANDIR, installs both man pages, README and LICENSE;
+ * install-strip strips; uninstall removes what install wrote. */
+START_TEST(test_make_install)
+{
+	char root[] = "/tmp/arcverify-install-XXXXXX", args[1000];
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(args, sizeof args, "install DESTDIR=%s PREFIX=/usr/local", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_installed(root, "/usr/local/bin/arcverify", 0755);
+	assert_installed(root, "/usr/local/share/man/man1/arcverify.1", 0644);
+	assert_installed(root, "/usr/local/share/man/man5/arcverify-json.5", 0644);
+	assert_installed(root, "/usr/local/share/doc/arcverify/README.md", 0644);
+	assert_installed(root, "/usr/local/share/doc/arcverify/LICENSE", 0644);
+	char bin[900];
+	snprintf(bin, sizeof bin, "%s/usr/local/bin/arcverify --version | grep -q '^arcverify '", root);
+	ck_assert_msg(system(bin) == 0, "the installed binary does not run");
+	snprintf(args, sizeof args, "uninstall DESTDIR=%s PREFIX=/usr/local", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_gone(root, "/usr/local/bin/arcverify");
+	assert_gone(root, "/usr/local/share/man/man1/arcverify.1");
+	assert_gone(root, "/usr/local/share/man/man5/arcverify-json.5");
+	assert_gone(root, "/usr/local/share/doc/arcverify");
+	/* the directories given one by one, and a stripped binary */
+	snprintf(args, sizeof args, "install-strip DESTDIR=%s PREFIX=/opt/av BINDIR=/opt/av/sbin MANDIR=/opt/av/man", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_installed(root, "/opt/av/sbin/arcverify", 0755);
+	assert_installed(root, "/opt/av/man/man1/arcverify.1", 0644);
+	assert_installed(root, "/opt/av/man/man5/arcverify-json.5", 0644);
+	assert_installed(root, "/opt/av/share/doc/arcverify/LICENSE", 0644);
+	struct stat built, stripped;
+	snprintf(bin, sizeof bin, "%s/opt/av/sbin/arcverify", root);
+	const char *me = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
+	ck_assert(stat(me, &built) == 0 && stat(bin, &stripped) == 0);
+	ck_assert_msg(stripped.st_size < built.st_size, "install-strip did not strip (%lld >= %lld bytes)",
+		      (long long)stripped.st_size, (long long)built.st_size);
+	snprintf(args, sizeof args, "uninstall DESTDIR=%s PREFIX=/opt/av BINDIR=/opt/av/sbin MANDIR=/opt/av/man", root);
+	ck_assert_int_eq(make_quiet(args), 0);
+	assert_gone(root, "/opt/av/sbin/arcverify");
+	assert_gone(root, "/opt/av/man/man5/arcverify-json.5");
+	char rm[300];
+	snprintf(rm, sizeof rm, "rm -rf '%s'", root);
+	ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
+/* The man page's ENVIRONMENT section lists every variable the program reads. */
+START_TEST(test_man_environment)
+{
+	struct buf man;
+	ck_assert_int_eq(fixture_read_file("man/arcverify.1", &man), 0);
+	const char *env = strstr(man.data, "\n.Sh ENVIRONMENT\n");
+	ck_assert_msg(env != NULL, "no ENVIRONMENT section");
+	const char *end = strstr(env + 1, "\n.Sh ");
+	static const char *const vars[] = { "NO_COLOR", "TERM", "TMPDIR", "RES_OPTIONS", "LOCALDOMAIN" };
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		char item[64];
+		snprintf(item, sizeof item, "\n.It Ev %s\n", vars[i]);
+		const char *hit = strstr(env, item);
+		ck_assert_msg(hit && (!end || hit < end), "ENVIRONMENT does not list %s", vars[i]);
+	}
+	buf_free(&man);
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	setup_paths();
@@ -368,6 +667,7 @@ Suite *cli_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_pass_and_fail);
 	tcase_add_test(tc, test_exit_usage);
+	tcase_add_loop_test(tc, test_option_errors, 0, (int)(sizeof option_error_cases / sizeof option_error_cases[0]));
 	tcase_add_test(tc, test_exit_noinput);
 	tcase_add_test(tc, test_exit_tempfail);
 	tcase_add_test(tc, test_stdin_matches_file);
@@ -376,9 +676,18 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_compare_exit_status);
 	tcase_add_test(tc, test_color_on_terminal);
+	tcase_add_test(tc, test_tmpdir_for_spools);
+	tcase_add_test(tc, test_man_environment);
 	tcase_add_test(tc, test_no_escape_sequences_from_messages);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
+	tcase_add_loop_test(tc, test_not_a_message, 0, (int)(sizeof not_message_cases / sizeof not_message_cases[0]));
+	tcase_add_test(tc, test_closed_stdin);
+	tcase_add_test(tc, test_bom_skipped_with_note);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("install");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_make_install);
 	suite_add_tcase(s, tc);
 	return s;
 }

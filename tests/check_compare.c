@@ -665,6 +665,30 @@ START_TEST(test_junk)
 }
 END_TEST
 
+/* C1 controls (as UTF-8 and as raw bytes) and bidirectional overrides in values, names and the body
+ * reach the text report escaped, like C0 ones, in plain and in verbose (wide) output. */
+START_TEST(test_hidden_controls_escaped)
+{
+	char a[600], b[600];
+	static const char sent[] = "From: a@example.com\r\nSubject: plain\r\n\r\nbody\r\n";
+	static const char recv[] = "X-Evil\xe2\x80\xae: \xc2\x9b" "31m red \x9b" "0m\r\n"
+				   "From: a@example.com\r\nSubject: pla\xe2\x81\xa6in\xe2\x80\x8f\r\n\r\n"
+				   "body\r\n\xc2\x85\xe2\x80\xad" "footer\r\n";
+	write_temp(sent, sizeof sent - 1, 1, a, sizeof a);
+	write_temp(recv, sizeof recv - 1, 1, b, sizeof b);
+	for (int verbose = 0; verbose <= 1; verbose++) {
+		struct pair_result res;
+		compare_paths(a, b, 0, verbose, 0, &res);
+		ck_assert_int_eq(res.rc, 1);
+		long at = fixture_find_raw_control(res.out.data, res.out.len);
+		ck_assert_msg(at < 0, "raw control at byte %ld: %s", at, res.out.data + (at < 0 ? 0 : at));
+		ck_assert_has(&res, "\\u009b31m red \\x9b0m");
+		ck_assert_has(&res, "pla\\u2066in\\u200f");
+		buf_free(&res.out);
+	}
+}
+END_TEST
+
 Suite *compare_suite(void)
 {
 	Suite *s = suite_create("compare");
@@ -696,6 +720,7 @@ Suite *compare_suite(void)
 	tcase_add_test(hostile, test_unreadable);
 	tcase_add_test(hostile, test_stdin_copy);
 	tcase_add_test(hostile, test_junk);
+	tcase_add_test(hostile, test_hidden_controls_escaped);
 	suite_add_tcase(s, hostile);
 	return s;
 }

@@ -570,6 +570,7 @@ START_TEST(test_header_too_large)
 		open_msg(&t, in.data, in.len, 0);
 		ck_assert_msg(t.rc == -1, "a header block above MSG_HEADER_MAX must fail (separator %d)", sep);
 		ck_assert_msg(strstr(t.err, "larger than") != NULL, "reason: '%s'", t.err);
+		ck_assert_msg(t.m.data_error, "a header block over the limit is a data error, not a read error");
 		close_msg(&t); /* harmless after a failed open */
 		buf_free(&in);
 	}
@@ -681,6 +682,48 @@ START_TEST(test_parse_fields_in_memory)
 }
 END_TEST
 
+/* A UTF-8 byte order mark before the first field (an editor's, never a signer's) is skipped and noted. */
+START_TEST(test_bom_skipped)
+{
+	struct tmsg t;
+	open_msg(&t, S("\xef\xbb\xbf" "From: a\r\nTo: b\r\n\r\nbody\r\n"), 0);
+	ck_assert_msg(t.rc == 0, "msg_open: %s", t.err);
+	ck_assert_msg(t.m.bom_skipped, "BOM noted");
+	ck_assert_msg(t.m.nfields == 2 && !t.m.fields[0].malformed, "From parses");
+	assert_slice(t.m.fields[0].name, S("From"), "name without the BOM");
+	ck_assert_msg(msg_find_field(&t.m, "From", 0) == 0, "From is found");
+	ck_assert_msg(t.m.raw_bytes == 27, "the BOM was read: raw_bytes %llu", (unsigned long long)t.m.raw_bytes);
+	close_msg(&t);
+	/* only at the very start: elsewhere it is part of a (malformed) name */
+	open_msg(&t, S("A: 1\r\n\xef\xbb\xbf" "B: 2\r\n\r\n"), 0);
+	ck_assert_msg(t.rc == 0 && !t.m.bom_skipped, "no BOM skipped inside the block");
+	ck_assert_msg(t.m.fields[1].malformed, "a name with a BOM in it is not a field-name");
+	close_msg(&t);
+	/* before an mbox envelope line too */
+	open_msg(&t, S("\xef\xbb\xbf" "From x@y Mon Jan  1 00:00:00 2024\nA: 1\n\n"), 0);
+	ck_assert_msg(t.rc == 0 && t.m.bom_skipped && t.m.mbox_from, "BOM, then the envelope line");
+	ck_assert_msg(t.m.nfields == 1 && !t.m.fields[0].malformed, "A parses");
+	close_msg(&t);
+}
+END_TEST
+
+/* RFC 5322 §3.6.8: field-name = 1*ftext (printable US-ASCII but ':'); anything else is no field. */
+START_TEST(test_field_name_ftext)
+{
+	struct tmsg t;
+	open_msg(&t, S("X Bad: 1\r\n\x01\x02: 2\r\nN\xc3\xa4me: 3\r\nX-Good_1.2~: 4\r\nSubject\t: 5\r\n\r\n"), 0);
+	ck_assert_msg(t.rc == 0, "msg_open: %s", t.err);
+	ck_assert_msg(t.m.nfields == 5, "nfields %zu", t.m.nfields);
+	ck_assert_msg(t.m.fields[0].malformed, "a space inside the name");
+	ck_assert_msg(t.m.fields[1].malformed, "control bytes in the name");
+	ck_assert_msg(t.m.fields[2].malformed, "8-bit bytes in the name");
+	ck_assert_msg(!t.m.fields[3].malformed, "every ftext character is allowed");
+	ck_assert_msg(!t.m.fields[4].malformed, "WSP before the colon stays allowed (obs-optional)");
+	ck_assert_msg(msg_count_well_formed(&t.m) == 2, "two well-formed fields, not %zu", msg_count_well_formed(&t.m));
+	close_msg(&t);
+}
+END_TEST
+
 Suite *msg_suite(void)
 {
 	Suite *s = suite_create("msg");
@@ -700,6 +743,8 @@ Suite *msg_suite(void)
 	tcase_add_test(tc, test_no_final_newline);
 	tcase_add_test(tc, test_malformed_fields);
 	tcase_add_test(tc, test_wsp_before_colon);
+	tcase_add_test(tc, test_bom_skipped);
+	tcase_add_test(tc, test_field_name_ftext);
 	tcase_add_test(tc, test_find_field_case);
 	tcase_add_test(tc, test_header_too_large);
 	tcase_add_test(tc, test_header_large_but_allowed);

@@ -71,6 +71,21 @@ void fixture_run_free(struct fixture_run *fr)
 	input_list_free(&fr->list);
 }
 
+long fixture_find_raw_control(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = p[i] >= 0x80 ? utf8_seq_len(p + i, len - i) : 1;
+		unsigned cp = n == 2 ? ((p[i] & 0x1fu) << 6 | (p[i + 1] & 0x3fu))
+			    : n == 3 ? ((p[i] & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 | (p[i + 2] & 0x3fu)) : p[i];
+		if (n == 0 || (cp < 0x20 && cp != '\n') || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c ||
+		    cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return (long)i;
+		i += n;
+	}
+	return -1;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -461,8 +476,12 @@ int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, cons
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int in = stdin_file ? open(stdin_file, O_RDONLY) : open("/dev/null", O_RDONLY);
-		dup2(in, 0);
+		if (stdin_file && !*stdin_file) {
+			close(0);
+		} else {
+			int in = stdin_file ? open(stdin_file, O_RDONLY) : open("/dev/null", O_RDONLY);
+			dup2(in, 0);
+		}
 		dup2(pipefd[1], 1);
 		dup2(errfd, 2);
 		close(pipefd[0]);

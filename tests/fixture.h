@@ -24,7 +24,9 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 const char *fixture_testdata(void);
 /* Directory of ../shared (ARCVERIFY_SHARED), or NULL when absent (print a loud skip). */
 const char *fixture_shared(void);
-/* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Returns exit status. */
+/* Run the arcverify binary with argv (argv[0] ignored); capture stdout (and stderr if err). Standard
+ * input is stdin_file, /dev/null when NULL, closed when "" (FIXTURE_STDIN_CLOSED). Returns exit status. */
+#define FIXTURE_STDIN_CLOSED ""
 int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
 /* One message through the engine, as every caller verifies messages. */
 struct fixture_run {
@@ -39,6 +41,10 @@ void fixture_run_free(struct fixture_run *fr);
 /* Record a skipped test (loudly on stderr, and in the runner's skip log so the closing summary
  * counts it): call instead of asserting when a test cannot run here. */
 void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Offset of the first thing in text output that a terminal would act on or a reader could be
+ * fooled by: a C0 control but LF, DEL, a C1 control (raw byte or UTF-8), a Unicode Bidi_Control
+ * character, bytes that are not UTF-8. -1 when there is none. */
+long fixture_find_raw_control(const char *s, size_t len);
 /* Read a whole file into a buf; 0 or -1. */
 int fixture_read_file(const char *path, struct buf *out);
 

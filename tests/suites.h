@@ -35,5 +35,6 @@ SUITE_DECL(claims);
 SUITE_DECL(lint);
 SUITE_DECL(bundle);
 SUITE_DECL(compare);
+SUITE_DECL(report);
 
 #endif
