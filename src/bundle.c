@@ -246,14 +246,28 @@ static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *
 	buf_append_byte(b, '\n');
 }
 
+/* Variants that coincide on this message are one finding: the likeliest, then the others. */
+static void md_variants(struct buf *b, const char *label, const char *hash, const struct forensic_finding *f,
+			size_t n)
+{
+	if (n == 0)
+		return;
+	buf_printf(b, "- **%s**: %s `%s`: %s. Breaks %s.%s%s", label, hash, f[0].id, f[0].what, f[0].rule,
+		   f[0].seen_in[0] ? " Seen in: " : "", f[0].seen_in);
+	if (n > 1) {
+		buf_append_str(b, " This message cannot tell it apart from");
+		for (size_t i = 1; i < n; i++)
+			buf_printf(b, "%s `%s` (%s)", i > 1 ? "," : "", f[i].id, f[i].what);
+		buf_append_str(b, ", which give the same hash.");
+	}
+	buf_append_byte(b, '\n');
+}
+
 static void md_findings(struct buf *b, const char *label, const struct forensic_report *fr)
 {
-	if (!fr)
+	if (!fr || fr->probed)
 		return;
-	for (size_t i = 0; i < fr->nbody; i++)
-		buf_printf(b, "- **%s**: the body hash is reproduced by `%s`: %s. Breaks %s.%s%s\n", label, fr->body[i].id,
-			   fr->body[i].what, fr->body[i].rule, fr->body[i].seen_in[0] ? " Seen in: " : "",
-			   fr->body[i].seen_in);
+	md_variants(b, label, "the body hash is reproduced by", fr->body, fr->nbody);
 	if (fr->prefix_found)
 		buf_printf(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after "
 			   "signing.\n", label, (unsigned long long)fr->prefix_bytes,
@@ -261,10 +275,7 @@ static void md_findings(struct buf *b, const char *label, const struct forensic_
 	if (fr->body_examined && !fr->nbody && !fr->prefix_found)
 		buf_printf(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.\n", label, fr->body_tried,
 			   fr->prefix_searched ? ", and no prefix of the body matches" : "");
-	for (size_t i = 0; i < fr->nheader; i++)
-		buf_printf(b, "- **%s**: `b=` verifies with `%s`: %s. Breaks %s.%s%s\n", label, fr->header[i].id,
-			   fr->header[i].what, fr->header[i].rule, fr->header[i].seen_in[0] ? " Seen in: " : "",
-			   fr->header[i].seen_in);
+	md_variants(b, label, "`b=` verifies with", fr->header, fr->nheader);
 	if (fr->header_examined && !fr->nheader)
 		buf_printf(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.\n", label,
 			   fr->header_tried, fr->header_notes);

@@ -162,29 +162,52 @@ static void text_finding(struct buf *out, const char *ind, const char *kind, con
 	buf_append_byte(out, '\n');
 }
 
+/* Variants that reproduce one hash coincide on this message: one finding, the likeliest first. */
+static void text_findings(struct buf *out, const char *ind, const char *kind, const struct forensic_finding *f,
+			  size_t n)
+{
+	if (n == 0)
+		return;
+	text_finding(out, ind, kind, &f[0]);
+	if (n == 1)
+		return;
+	buf_printf(out, "%s  equally reproduced by (this message cannot tell them apart):", ind);
+	for (size_t i = 1; i < n; i++)
+		buf_printf(out, "%s %s [%s]", i > 1 ? ";" : "", f[i].what, f[i].id);
+	buf_append_byte(out, '\n');
+}
+
+static void text_tried(struct buf *out, const char *ind, const char *what, size_t tried, const char *tail)
+{
+	if (tried)
+		buf_printf(out, "%sunexplained: %s under none of %zu known variants%s\n", ind, what, tried, tail);
+	else
+		buf_printf(out, "%sunexplained: %s, and no known variant applies to this signature%s\n", ind, what, tail);
+}
+
 /* What forensics found for one signature (text). */
 static void text_forensics(struct buf *out, const struct forensic_report *fr, const char *ind)
 {
 	if (!fr)
 		return;
 	if (fr->body_examined) {
-		for (size_t i = 0; i < fr->nbody; i++)
-			text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
+		text_findings(out, ind, "explained: bh= reproduced by", fr->body, fr->nbody);
 		if (fr->prefix_found)
 			buf_printf(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
 				   "after signing (typical of a list footer)\n", ind,
 				   (unsigned long long)fr->prefix_bytes,
 				   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
 		if (fr->nbody == 0 && !fr->prefix_found)
-			buf_printf(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s\n",
-				   ind, fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
+			text_tried(out, ind, "bh= is reproduced", fr->body_tried,
+				   fr->prefix_searched ? ", and no prefix of the body matches" : "");
 	}
 	if (fr->header_examined) {
-		for (size_t i = 0; i < fr->nheader; i++)
-			text_finding(out, ind, "explained: b= verifies with", &fr->header[i]);
-		if (fr->nheader == 0)
-			buf_printf(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s\n", ind,
-				   fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+		text_findings(out, ind, "explained: b= verifies with", fr->header, fr->nheader);
+		if (fr->nheader == 0) {
+			char tail[700];
+			snprintf(tail, sizeof tail, "%s%s", fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+			text_tried(out, ind, "b= verifies", fr->header_tried, tail);
+		}
 	}
 }
 
@@ -375,14 +398,30 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_obj_end(j);
 }
 
-static void json_finding(struct json *j, const char *kind, const struct forensic_finding *f)
+static void json_finding_fields(struct json *j, const struct forensic_finding *f)
 {
-	json_obj_begin(j);
-	json_kv_str(j, "kind", kind);
 	json_kv_str(j, "id", f->id);
 	json_kv_str(j, "what", f->what);
 	json_kv_str(j, "rule", f->rule);
 	json_kv_str(j, "seen_in", f->seen_in);
+}
+
+/* One finding for every variant that reproduces the hash: the likeliest, the others as "alternatives". */
+static void json_findings(struct json *j, const char *kind, const struct forensic_finding *f, size_t n)
+{
+	if (n == 0)
+		return;
+	json_obj_begin(j);
+	json_kv_str(j, "kind", kind);
+	json_finding_fields(j, &f[0]);
+	json_key(j, "alternatives");
+	json_arr_begin(j);
+	for (size_t i = 1; i < n; i++) {
+		json_obj_begin(j);
+		json_finding_fields(j, &f[i]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 
@@ -390,15 +429,13 @@ static void json_finding(struct json *j, const char *kind, const struct forensic
 static void json_forensics(struct json *j, const struct forensic_report *fr)
 {
 	json_key(j, "forensics");
-	if (!fr) {
+	if (!fr || fr->probed) {
 		json_null(j);
 		return;
 	}
 	json_arr_begin(j);
-	for (size_t i = 0; i < fr->nbody; i++)
-		json_finding(j, "body", &fr->body[i]);
-	for (size_t i = 0; i < fr->nheader; i++)
-		json_finding(j, "header", &fr->header[i]);
+	json_findings(j, "body", fr->body, fr->nbody);
+	json_findings(j, "header", fr->header, fr->nheader);
 	if (fr->prefix_found) {
 		json_obj_begin(j);
 		json_kv_str(j, "kind", "prefix");

@@ -354,6 +354,8 @@ BODY_VARIANTS = [
      lambda s, b: ref_relaxed(b, strip=False), False),
     ('other-body-canonicalization', lambda s: True,
      lambda s, b: ref_canon(other(s.bcanon), b), False),
+    ('line-ends-converted-twice', lambda s: True,
+     lambda s, b: ref_canon(s.bcanon, b.replace(b'\n', b'\r\n')), False),
     ('lf-line-ends', lambda s: True,
      lambda s, b: ref_canon(s.bcanon, b, eol=b'\n'), False),
     ('lone-cr-dropped', lambda s: True,
