@@ -371,6 +371,30 @@ static void md_arc(struct buf *b, const struct report_input *in)
 	buf_append_str(b, "\n");
 }
 
+static size_t md_count_claims(const struct claims *c, enum claim_state st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		n += c->v[i].state == st;
+	return n;
+}
+
+static void md_claims(struct buf *b, const struct claims *c, enum claim_state st)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct claim *cl = &c->v[i];
+		if (cl->state != st)
+			continue;
+		char src[64];
+		if (cl->from_aar)
+			snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
+		else
+			snprintf(src, sizeof src, "Authentication-Results");
+		buf_printf(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s\n", src, cl->authserv_id, cl->method,
+			   cl->said, cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+	}
+}
+
 static void md_evidence(struct buf *b, const struct report_input *in)
 {
 	const struct run_result *r = in->run;
@@ -397,18 +421,12 @@ static void md_evidence(struct buf *b, const struct report_input *in)
 		buf_append_str(b, "\n");
 	if (in->claims && claims_disagreements(in->claims)) {
 		buf_append_str(b, "## Where a hop's recorded result disagrees with arcverify\n\n");
-		for (size_t i = 0; i < in->claims->n; i++) {
-			const struct claim *cl = &in->claims->v[i];
-			if (cl->agree)
-				continue;
-			char src[64];
-			if (cl->from_aar)
-				snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
-			else
-				snprintf(src, sizeof src, "Authentication-Results");
-			buf_printf(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s\n", src, cl->authserv_id, cl->method,
-				   cl->said, cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
-		}
+		md_claims(b, in->claims, CLAIM_DISAGREES);
+		buf_append_str(b, "\n");
+	}
+	if (in->claims && md_count_claims(in->claims, CLAIM_EXPLAINED)) {
+		buf_append_str(b, "## Hops' records the diagnosis explains\n\n");
+		md_claims(b, in->claims, CLAIM_EXPLAINED);
 		buf_append_str(b, "\n");
 	}
 	if (in->lint && in->lint->n) {

@@ -30,7 +30,7 @@ static void gather_evidence(struct engine_result *res, const struct engine_opts 
 	if (o->forensics && !r->input_error && r->msg_open &&
 	    forensics_run(&res->forensics, r, res->in, res->start, &o->run.msg, why, sizeof why) < 0)
 		run_error(r, "forensics: %s", why);
-	if (claims_build(&res->claims, r) < 0 || lint_build(&res->lint, r) < 0)
+	if (claims_build(&res->claims, r, &o->run) < 0 || lint_build(&res->lint, r) < 0)
 		run_error(r, "out of memory while gathering evidence");
 }
 

@@ -289,6 +289,18 @@ static void text_notes(struct buf *out, const struct run_result *r)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
+static const char *claim_mark(const struct claim *cl)
+{
+	switch (cl->state) {
+	case CLAIM_DISAGREES: return "   <- DISAGREES";
+	case CLAIM_EXPLAINED: return "   (explained)";
+	case CLAIM_UNCHECKED: return "   (could not check)";
+	case CLAIM_NOT_COMPARED: return "   (not compared)";
+	default: return "";
+	}
+}
+
+/* Unexplained disagreements always; with -v every claim, explained ones with their reason. */
 static void text_claims(struct buf *out, const struct claims *c, const struct report_opts *o)
 {
 	if (!c)
@@ -296,7 +308,7 @@ static void text_claims(struct buf *out, const struct claims *c, const struct re
 	size_t shown = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct claim *cl = &c->v[i];
-		if (cl->agree && !o->verbose)
+		if (cl->state != CLAIM_DISAGREES && !o->verbose)
 			continue;
 		if (shown++ == 0)
 			buf_append_str(out, "  what the hops recorded, beside arcverify:\n");
@@ -306,8 +318,8 @@ static void text_claims(struct buf *out, const struct claims *c, const struct re
 		else
 			snprintf(src, sizeof src, "A-R");
 		buf_printf(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s\n", src, cl->authserv_id, cl->method, cl->said,
-			   cl->subject, cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
-		if (cl->note[0] && (!cl->agree || o->verbose))
+			   cl->subject, cl->ours[0] ? cl->ours : "-", claim_mark(cl));
+		if (cl->note[0])
 			buf_printf(out, "              %s\n", cl->note);
 	}
 }
@@ -621,6 +633,7 @@ static void json_claims(struct json *j, const struct claims *c)
 		json_kv_str(j, "said", cl->said);
 		json_kv_str(j, "ours", cl->ours[0] ? cl->ours : NULL);
 		json_kv_bool(j, "agree", cl->agree);
+		json_kv_str(j, "state", claims_state_word(cl->state));
 		json_kv_str(j, "note", cl->note[0] ? cl->note : NULL);
 		json_obj_end(j);
 	}

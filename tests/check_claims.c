@@ -14,6 +14,8 @@
 
 #define NOW 1764003600
 
+static const struct run_opts both = { .do_dkim = 1, .do_arc = 1 };
+
 static char *fixture_path(const char *rel)
 {
 	static char path[512];
@@ -37,7 +39,7 @@ START_TEST(test_list_footer_claims)
 	struct runmsg m;
 	runmsg_start(&m, fixture_path("arc/list-footer.eml"), NULL, 0, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r, &both), 0);
 	const struct claim *arc2 = find_claim(&c, 1, 2, "arc", NULL);
 	ck_assert_ptr_nonnull(arc2);
 	ck_assert_str_eq(arc2->said, "pass");
@@ -74,7 +76,7 @@ START_TEST(test_receiver_forms)
 	struct runmsg m;
 	runmsg_start(&m, "chain-2hop+ms.eml", msg, len, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r, &both), 0);
 	const struct claim *ms = find_claim(&c, 0, 0, "arc", "mx.microsoft.example");
 	ck_assert_ptr_nonnull(ms);
 	ck_assert_str_eq(ms->said, "fail (47)");
@@ -105,7 +107,7 @@ START_TEST(test_claim_without_signature)
 	struct runmsg m;
 	runmsg_start(&m, "ar-gone.eml", msg, len, NOW, NULL);
 	struct claims c;
-	ck_assert_int_eq(claims_build(&c, m.r), 0);
+	ck_assert_int_eq(claims_build(&c, m.r, &both), 0);
 	const struct claim *dk = find_claim(&c, 0, 0, "dkim", "mx.example.net");
 	ck_assert_ptr_nonnull(dk);
 	ck_assert_str_eq(dk->ours, "");
