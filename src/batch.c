@@ -102,10 +102,11 @@ static int deliver(void *ctx, struct engine_result *res)
 	return 0;
 }
 
-/* --compare SENT RECEIVED: 0 identical, 1 different, 66 when a copy cannot be read. */
+/* --compare SENT RECEIVED: 0 the same signed content, 1 signed content changed, 66 a copy cannot be read,
+ * 65 a copy is not a message, 64 both on standard input. */
 static int compare_copies(const struct batch_opts *o, struct lookup *lk, FILE *out, FILE *err)
 {
-	struct compare_opts co = { &o->run, o->report.format == REPORT_JSON, o->report.verbose };
+	struct compare_opts co = { &o->run, &o->input, o->report.format == REPORT_JSON, o->report.verbose };
 	struct buf text;
 	char why[400];
 	buf_init(&text, (size_t)1 << 30);
@@ -113,11 +114,14 @@ static int compare_copies(const struct batch_opts *o, struct lookup *lk, FILE *o
 	if (text.len)
 		fwrite(text.data, 1, text.len, out);
 	buf_free(&text);
-	if (rc < 0) {
+	if (rc < 0)
 		fprintf(err, "arcverify: %s\n", why);
-		return EXIT_NOINPUT;
+	switch (rc) {
+	case COMPARE_UNREADABLE: return EXIT_NOINPUT;
+	case COMPARE_NOT_MESSAGE: return EXIT_DATAERR;
+	case COMPARE_USAGE: return EXIT_USAGE;
+	default: return rc;
 	}
-	return rc;
 }
 
 static int collect_inputs(const struct batch_opts *o, struct input_list *l, FILE *err)
