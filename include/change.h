@@ -33,9 +33,10 @@ struct change {
 	struct change_list causes;       /* signed inputs added, removed or changed */
 	struct change_list tolerated;    /* changes the signature's header canonicalization absorbs */
 	int self_changed;                /* the signature's own field changed beyond its canonicalization */
+	int labels;                      /* sentences start "explained:" / "not explained:" (--compare) */
 };
 
-void change_init(struct change *c);
+void change_init(struct change *c);              /* empty, with labels */
 void change_free(struct change *c);
 void change_list_add(struct change_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *change_list_text(const struct change_list *l);   /* "" when empty */

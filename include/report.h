@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "claims.h"
+#include "diagnosis.h"
 #include "forensics.h"
 #include "lint.h"
 #include "run.h"
@@ -24,6 +25,7 @@ struct report_opts {
 	int multiple;           /* several inputs: label AR output with the file name */
 	int explain;            /* show forensic findings in text output */
 	int redact;             /* JSON without message text: no file path, AAR values or i= */
+	int interop;            /* show the interop risks of verifying signatures in text output (--interop) */
 };
 
 /* Everything known about one message: the run and the evidence gathered on it. */
@@ -32,6 +34,7 @@ struct report_input {
 	const struct forensics *forensics;   /* may be NULL (not examined) */
 	const struct claims *claims;         /* may be NULL */
 	const struct lint *lint;             /* may be NULL */
+	const struct diagnosis *diagnosis;   /* may be NULL (not computed) */
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);

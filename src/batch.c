@@ -66,7 +66,7 @@ static void render(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	dump_close(res);
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	if (res->run.input_error && !res->in && st->report.format != REPORT_JSON)
 		return;   /* an input that could not be opened is reported on stderr only, except in JSON */
 	report_message(&res->out, &in, &st->report);
@@ -75,7 +75,7 @@ static void render(void *ctx, struct engine_result *res)
 static void write_bundle(struct batch_state *st, struct engine_result *res)
 {
 	char why[300];
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report };
 	if (bundle_write(&bo, &in, res->in, res->start, why, sizeof why) < 0) {
 		fprintf(st->err, "arcverify: --bundle: %s\n", why);
@@ -155,6 +155,7 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	st.report.multiple = st.numbered = l.n > 1;
 	struct engine_opts eo = { .run = o->run, .input = o->input, .on_done = render, .ctx = &st };
 	eo.forensics = o->report.explain || o->report.verbose || o->bundle_dir;
+	eo.diagnose = (eo.forensics ? DIAGNOSE_CAUSES | DIAGNOSE_INTEROP : 0) | (o->report.interop ? DIAGNOSE_INTEROP : 0);
 	if (o->dump_dir)
 		eo.on_open = dump_open;
 	engine_run(&l, &eo, lk, o->jobs, deliver, &st);

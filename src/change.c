@@ -26,6 +26,7 @@ void change_init(struct change *c)
 	memset(c, 0, sizeof *c);
 	list_init(&c->causes);
 	list_init(&c->tolerated);
+	c->labels = 1;
 }
 
 void change_free(struct change *c)
@@ -74,6 +75,21 @@ static void say(struct buf *out, const char *fmt, ...)
 	buf_append_str(out, text);
 }
 
+/* A verdict on the explanation: "explained: the body ..." with labels, else "The body ...". */
+static void verdict_say(struct buf *out, const struct change *c, int explained, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void verdict_say(struct buf *out, const struct change *c, int explained, const char *fmt, ...)
+{
+	char text[CHANGE_TEXT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (!c->labels && text[0] >= 'a' && text[0] <= 'z')
+		text[0] = (char)(text[0] - 'a' + 'A');
+	say(out, "%s%s", c->labels ? (explained ? "explained: " : "not explained: ") : "", text);
+}
+
 static enum canon_alg header_canon_of(const struct dkim_sig *s)
 {
 	return s->kind == DKIM_KIND_SEAL ? CANON_RELAXED : s->hcanon;   /* RFC 8617 §4.1.3: seals are relaxed */
@@ -87,19 +103,19 @@ int change_body_breaks(const struct change *c, const struct dkim_sig *s)
 static int explain_body_mismatch(const struct change *c, const struct dkim_sig *s, struct buf *out)
 {
 	if (change_body_breaks(c, s)) {
-		say(out, "explained: the body was changed (%s); bh= is the hash of the %s canonicalized body "
+		verdict_say(out, c, 1, "the body was changed (%s); bh= is the hash of the %s canonicalized body "
 		    "(RFC 6376 §3.7), which the change alters.", c->body_summary, canon_name(s->bcanon));
 		return 1;
 	}
 	if (c->self_changed) {
-		say(out, "explained: the %s field itself was changed in transit, so its bh= is no longer what the "
+		verdict_say(out, c, 1, "the %s field itself was changed in transit, so its bh= is no longer what the "
 		    "signer wrote.", change_kind_phrase(s->kind));
 		return 1;
 	}
 	if (c->body_identical)
-		say(out, "not explained: the body is identical in both copies.");
+		verdict_say(out, c, 0, "the body is identical in both copies.");
 	else
-		say(out, "not explained: the bodies differ (%s) but are equal under its %s body canonicalization.",
+		verdict_say(out, c, 0, "the bodies differ (%s) but are equal under its %s body canonicalization.",
 		    c->body_summary, canon_name(s->bcanon));
 	say(out, "Something else differs, e.g. a canonicalization disagreement between signer and verifier: "
 	    "run --explain.");
@@ -109,13 +125,13 @@ static int explain_body_mismatch(const struct change *c, const struct dkim_sig *
 static int explain_header_mismatch(const struct change *c, const struct dkim_sig *s, struct buf *out)
 {
 	if (c->causes.count) {
-		say(out, "explained: signed field%s %s (%s).", c->causes.count > 1 ? "s" : "", change_list_text(&c->causes),
+		verdict_say(out, c, 1, "signed field%s %s (%s).", c->causes.count > 1 ? "s" : "", change_list_text(&c->causes),
 		    s->kind == DKIM_KIND_SEAL ? "an ARC-Seal signs the ARC sets 1..i, RFC 8617 §5.1.1"
 					      : "b= covers the fields h= names, RFC 6376 §3.7, §5.4");
 		return 1;
 	}
 	if (c->self_changed) {
-		say(out, "explained: the %s field itself was changed in transit (b= covers it with b= emptied, "
+		verdict_say(out, c, 1, "the %s field itself was changed in transit (b= covers it with b= emptied, "
 		    "RFC 6376 §3.7).", change_kind_phrase(s->kind));
 		return 1;
 	}
@@ -151,7 +167,7 @@ int change_explain_failure(const struct change *c, const struct dkim_sig *s, str
 	if (s->header_ok == 0)
 		return explain_header_mismatch(c, s, out);
 	if (c->self_changed) {
-		say(out, "explained: the %s field itself was changed in transit.", change_kind_phrase(s->kind));
+		verdict_say(out, c, 1, "the %s field itself was changed in transit.", change_kind_phrase(s->kind));
 		return 1;
 	}
 	say(out, "not explained by the changes between the copies: the received copy fails for a reason "

@@ -14,6 +14,7 @@ enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
+	OPT_INTEROP,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "redact", no_argument, NULL, OPT_REDACT },
 	{ "compare", required_argument, NULL, OPT_COMPARE },
+	{ "interop", no_argument, NULL, OPT_INTEROP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -63,7 +65,11 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Output:\n"
 	      "  --explain               when a hash fails, find which known canonicalization\n"
-	      "                          bug or change reproduces it (forensics; also with -v)\n"
+	      "                          bug or change reproduces it (forensics; also with -v),\n"
+	      "                          and say whose bug it is (the diagnosis)\n"
+	      "  --interop               for each signature that verifies, the known verifier\n"
+	      "                          bugs it would fail at on this message (also with\n"
+	      "                          --explain and -v): check a message before sending it\n"
 	      "  -v, --verbose           show fields hashed, body hashes, keys and header data\n"
 	      "\n"
 	      "Evidence:\n"
@@ -85,8 +91,9 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 every signature and chain passed (or none was found),\n"
 	      "1 any fail or permerror, 75 only temperrors, 64 usage error,\n"
-	      "66 an input could not be read. With --compare: 0 the copies are identical,\n"
-	      "1 they differ.\n", f);
+	      "66 an input could not be read. With --compare: 0 the copies carry the same\n"
+	      "signed content, 1 signed content changed, 65 a copy is not a message (or\n"
+	      "past a limit), 66 a copy cannot be read, 64 both copies on standard input.\n", f);
 }
 
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
@@ -202,6 +209,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_BUNDLE: o->batch.bundle_dir = arg; break;
 	case OPT_REDACT: o->batch.redact = 1; break;
 	case OPT_COMPARE: o->batch.compare_sent = arg; break;
+	case OPT_INTEROP: o->batch.report.interop = 1; break;
 	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;

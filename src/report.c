@@ -211,6 +211,46 @@ static void text_forensics(struct buf *out, const struct forensic_report *fr, co
 	}
 }
 
+/* The known verifier bugs this verifying signature would trip on this message. */
+static void text_interop(struct buf *out, const struct report_input *in, const struct dkim_sig *s, const char *ind)
+{
+	if (!in->diagnosis || !in->diagnosis->interop.computed)
+		return;
+	const struct interop_risk *first;
+	size_t n = interop_for(&in->diagnosis->interop, s, &first);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(out, "%sinterop: would fail at verifiers that %s [%s]; %s; breaks %s\n", ind, first[i].what,
+			   first[i].id, first[i].verifiers, first[i].rule);
+}
+
+static int shows_evidence(const struct report_opts *o)
+{
+	return o->explain || o->verbose || o->interop;
+}
+
+/* The diagnosis, at the top of the message's block: who is at fault, most likely first. */
+static void text_diagnosis(struct buf *out, const struct diagnosis *d)
+{
+	if (!d || !d->computed || !d->n)
+		return;
+	buf_printf(out, "  diagnosis (%zu cause%s, most likely first):\n", d->n, d->n == 1 ? "" : "s");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diagnosis_entry *e = &d->v[i];
+		buf_printf(out, "    %zu. %s %s", i + 1, diagnosis_role_word(e->role), e->party[0] ? e->party : "(not named)");
+		if (e->instance)
+			buf_printf(out, " (ARC i=%u)", e->instance);
+		buf_printf(out, ", %s: %s", e->signature, diagnosis_evidence_word(e->evidence));
+		if (e->has_between && e->between_to)
+			buf_printf(out, ", between i=%u and i=%u", e->between_from, e->between_to);
+		else if (e->has_between)
+			buf_printf(out, ", after i=%u", e->between_from);
+		buf_printf(out, " [%s%s%s]\n", e->variant ? e->variant : "", e->variant ? "; " : "", e->rule);
+		buf_append_str(out, "       ");
+		buf_append_printable(out, e->what, strlen(e->what));
+		buf_append_byte(out, '\n');
+	}
+}
+
 static void text_aar(struct buf *out, const struct arc_set *set, const char *ind)
 {
 	if (set->aar_field < 0) {
@@ -254,14 +294,18 @@ static void text_arc(struct buf *out, const struct report_input *in, const struc
 			text_sig_line(out, first, "AS ", &set->as, o);
 		else
 			buf_printf(out, "%sAS  (missing)\n", first);
-		if (set->has_as && (o->explain || o->verbose))
+		if (set->has_as && shows_evidence(o)) {
 			text_forensics(out, forensics_for(in->forensics, &set->as), "                         ");
+			text_interop(out, in, &set->as, "                         ");
+		}
 		if (set->has_ams)
 			text_sig_line(out, pad, "AMS", &set->ams, o);
 		else
 			buf_printf(out, "%sAMS (missing)\n", pad);
-		if (set->has_ams && (o->explain || o->verbose))
+		if (set->has_ams && shows_evidence(o)) {
 			text_forensics(out, forensics_for(in->forensics, &set->ams), "                         ");
+			text_interop(out, in, &set->ams, "                         ");
+		}
 		text_aar(out, set, pad);
 		if (o->verbose) {
 			if (set->has_ams) {
@@ -340,6 +384,7 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 		text_notes(out, r);
 	if (!r->msg_open)
 		return;
+	text_diagnosis(out, in->diagnosis);
 	if (o->show_dkim) {
 		if (r->ndkim == 0)
 			buf_append_str(out, "  DKIM     none      no DKIM-Signature fields\n");
@@ -347,8 +392,10 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 			char label[32];
 			snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
 			text_sig_line(out, "  ", label, &r->dkim[i], o);
-			if (o->explain || o->verbose)
+			if (shows_evidence(o)) {
 				text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
+				text_interop(out, in, &r->dkim[i], "           ");
+			}
 			if (o->verbose)
 				text_sig_detail(out, &r->dkim[i], "      ");
 		}
@@ -475,7 +522,70 @@ static void json_forensics(struct json *j, const struct forensic_report *fr)
 	json_arr_end(j);
 }
 
-static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct forensics *fx, int redact)
+/* "interop": the known verifier bugs a verifying signature would trip; null when not computed. */
+static void json_interop(struct json *j, const struct diagnosis *d, const struct dkim_sig *s)
+{
+	json_key(j, "interop");
+	if (!d || !d->interop.computed) {
+		json_null(j);
+		return;
+	}
+	const struct interop_risk *first;
+	size_t n = interop_for(&d->interop, s, &first);
+	json_arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "id", first[i].id);
+		json_kv_str(j, "what", first[i].what);
+		json_kv_str(j, "verifiers", first[i].verifiers);
+		json_kv_str(j, "rule", first[i].rule);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/* "diagnosis": the causes, most likely first; null when not computed. */
+static void json_diagnosis(struct json *j, const struct diagnosis *d)
+{
+	json_key(j, "diagnosis");
+	if (!d || !d->computed) {
+		json_null(j);
+		return;
+	}
+	json_arr_begin(j);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diagnosis_entry *e = &d->v[i];
+		json_obj_begin(j);
+		json_kv_str(j, "role", diagnosis_role_word(e->role));
+		json_kv_str(j, "party", e->party[0] ? e->party : NULL);
+		json_key(j, "instance");
+		if (e->instance)
+			json_uint(j, e->instance);
+		else
+			json_null(j);
+		json_kv_str(j, "signature", e->signature);
+		json_key(j, "between");
+		if (e->has_between) {
+			json_arr_begin(j);
+			json_uint(j, e->between_from);
+			if (e->between_to)
+				json_uint(j, e->between_to);
+			else
+				json_null(j);
+			json_arr_end(j);
+		} else {
+			json_null(j);
+		}
+		json_kv_str(j, "evidence", diagnosis_evidence_word(e->evidence));
+		json_kv_str(j, "variant", e->variant);
+		json_kv_str(j, "rule", e->rule);
+		json_kv_str(j, "what", e->what);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct report_input *in, int redact)
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
@@ -525,17 +635,19 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 	else
 		json_null(j);
 	json_key_obj(j, s);
-	json_forensics(j, forensics_for(fx, s));
+	json_forensics(j, forensics_for(in->forensics, s));
+	json_interop(j, in->diagnosis, s);
 }
 
-static void json_dkim(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
+static void json_dkim(struct json *j, const struct report_input *in, int redact)
 {
+	const struct run_result *r = in->run;
 	json_key(j, "dkim");
 	json_arr_begin(j);
 	for (size_t i = 0; i < r->ndkim; i++) {
 		json_obj_begin(j);
 		json_kv_int(j, "index", (int64_t)i + 1);
-		json_sig_fields(j, &r->dkim[i], fx, redact);
+		json_sig_fields(j, &r->dkim[i], in, redact);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -572,8 +684,9 @@ static void json_aar(struct json *j, const struct arc_set *set, const struct msg
 	json_obj_end(j);
 }
 
-static void json_arc(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
+static void json_arc(struct json *j, const struct report_input *in, int redact)
 {
+	const struct run_result *r = in->run;
 	const struct arc_chain *c = &r->arc;
 	json_key(j, "arc");
 	json_obj_begin(j);
@@ -598,7 +711,7 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_key(j, "ams");
 		if (set->has_ams) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->ams, fx, redact);
+			json_sig_fields(j, &set->ams, in, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -606,7 +719,7 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_key(j, "as");
 		if (set->has_as) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->as, fx, redact);
+			json_sig_fields(j, &set->as, in, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -670,10 +783,11 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 		json_key(&j, "body_bytes");
 		json_uint(&j, r->msg.body_bytes);
 	}
+	json_diagnosis(&j, in->diagnosis);
 	if (o->show_dkim)
-		json_dkim(&j, r, in->forensics, o->redact);
+		json_dkim(&j, in, o->redact);
 	if (o->show_arc)
-		json_arc(&j, r, in->forensics, o->redact);
+		json_arc(&j, in, o->redact);
 	json_claims(&j, in->claims);
 	json_lint(&j, in->lint);
 	json_key(&j, "errors");
