@@ -303,7 +303,6 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 {
 	char when[40];
 	iso_time(r->evaluated_at, when, sizeof when);
-	buf_printf(b, "# arcverify evidence: %s\n\n", o->redact ? "(redacted)" : r->file);
 	buf_printf(b, "- Tool: arcverify %s with %s\n", ARCVERIFY_VERSION, OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "- Evaluated at: %s (`--now %lld`)\n", when, (long long)r->evaluated_at);
 	buf_printf(b, "- Message: %llu bytes, SHA-256 `%s`%s\n", size, sha,
@@ -316,6 +315,40 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 		buf_append_str(b, "\n");
 	}
 	buf_append_str(b, "\n");
+}
+
+static void md_diagnosis_entry(struct buf *b, size_t n, const struct diagnosis_entry *e)
+{
+	buf_printf(b, "%zu. **%s", n, diagnosis_role_word(e->role));
+	if (e->party[0])
+		buf_printf(b, " %s", e->party);
+	if (e->instance)
+		buf_printf(b, " (ARC i=%u)", e->instance);
+	buf_printf(b, "**, `%s`, %s", e->signature, diagnosis_evidence_word(e->evidence));
+	if (e->has_between && e->between_to)
+		buf_printf(b, ", changed between i=%u and i=%u", e->between_from, e->between_to);
+	else if (e->has_between)
+		buf_printf(b, ", changed after i=%u", e->between_from);
+	buf_printf(b, "%s%s%s (%s): ", e->variant ? " (`" : "", e->variant ? e->variant : "", e->variant ? "`)" : "",
+		   e->rule);
+	buf_append_printable(b, e->what, strlen(e->what));
+	buf_append_str(b, "\n");
+}
+
+/* The first section: whose bug it is, the paragraph an operator pastes into a vendor ticket. */
+static void md_diagnosis(struct buf *b, const struct report_input *in)
+{
+	const struct diagnosis *d = in->diagnosis;
+	buf_append_str(b, "## Diagnosis\n\n");
+	if (!d || !d->computed)
+		buf_append_str(b, "Not computed.\n\n");
+	else if (d->n == 0)
+		buf_append_str(b, "Every signature verifies and every hop's record agrees: nobody is at fault.\n\n");
+	for (size_t i = 0; d && d->computed && i < d->n; i++)
+		md_diagnosis_entry(b, i + 1, &d->v[i]);
+	if (d && d->computed && d->n)
+		buf_append_str(b, "\nMost likely first. A signer's bug is *proved* only when a known variant reproduces "
+			       "its hash exactly; a verifier's bug can at most be *consistent* with the message.\n\n");
 }
 
 static void md_dkim(struct buf *b, const struct report_input *in)
@@ -442,6 +475,8 @@ static int write_report_md(const struct bundle_opts *o, const struct report_inpu
 {
 	struct buf b;
 	buf_init(&b, (size_t)16 << 20);
+	buf_printf(&b, "# arcverify evidence: %s\n\n", o->redact ? "(redacted)" : in->run->file);
+	md_diagnosis(&b, in);
 	md_header(&b, o, in->run, sha, size);
 	if (in->run->nerrors)
 		for (size_t i = 0; i < in->run->nerrors; i++)

@@ -147,14 +147,14 @@ static const char *sig_owner(const struct dkim_sig *s, char *out, size_t n)
 static void say_alternatives(struct diagnosis_entry *e, const struct forensic_finding *list, size_t n,
 			     const struct forensic_finding *skip)
 {
-	size_t shown = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (&list[i] == skip)
-			continue;
-		say(e, "%s %s [%s]", shown++ ? ";" : "This message cannot tell it apart from:", list[i].what, list[i].id);
-	}
-	if (shown)
-		say(e, "(they give the same hash).");
+	struct buf alt;
+	buf_init(&alt, sizeof e->what);
+	for (size_t i = 0; i < n; i++)
+		if (&list[i] != skip)
+			buf_printf(&alt, "%s%s [%s]", alt.len ? "; " : "", list[i].what, list[i].id);
+	if (alt.len)
+		say(e, "This message cannot tell it apart from: %s (they give the same hash).", alt.data);
+	buf_free(&alt);
 }
 
 static void signer_entry(struct diag_ctx *x, const struct dkim_sig *s, const struct forensic_report *fr,
@@ -417,25 +417,31 @@ static void diagnose_sig(struct diag_ctx *x, const struct dkim_sig *s)
 		modifier_entry(x, s, fr, p);
 }
 
+static int same_change(const struct diagnosis_entry *a, const struct diagnosis_entry *b)
+{
+	return a->role == DIAGNOSIS_MODIFIER && b->role == DIAGNOSIS_MODIFIER && a->between_from == b->between_from &&
+	       a->between_to == b->between_to && strcmp(a->party, b->party) == 0 && a->variant == b->variant;
+}
+
 /* One change that breaks several signatures is one cause: the newest signature names it. */
 static void merge_modifiers(struct diagnosis *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		struct diagnosis_entry *a = &d->v[i];
-		for (size_t j = i + 1; a->role == DIAGNOSIS_MODIFIER && j < d->n; j++) {
-			struct diagnosis_entry *b = &d->v[j];
-			if (b->role != DIAGNOSIS_MODIFIER || a->between_from != b->between_from ||
-			    a->between_to != b->between_to || strcmp(a->party, b->party) != 0 || a->variant != b->variant)
+		char also[256] = "";
+		for (size_t j = i + 1; j < d->n; j++) {
+			if (!same_change(&d->v[i], &d->v[j]))
 				continue;
-			char also[64];
-			snprintf(also, sizeof also, "%s", a->signature);
-			b->evidence = a->evidence < b->evidence ? a->evidence : b->evidence;
-			*a = *b;
-			say(a, "The same change breaks %s too.", also);
-			memmove(b, b + 1, (d->n - j - 1) * sizeof *b);
+			size_t len = strlen(also);
+			snprintf(also + len, sizeof also - len, "%s%s", len ? ", " : "", d->v[i].signature);
+			enum diagnosis_evidence ev = d->v[i].evidence < d->v[j].evidence ? d->v[i].evidence : d->v[j].evidence;
+			d->v[i] = d->v[j];
+			d->v[i].evidence = ev;
+			memmove(&d->v[j], &d->v[j + 1], (d->n - j - 1) * sizeof d->v[j]);
 			d->n--;
 			j--;
 		}
+		if (also[0])
+			say(&d->v[i], "The same change breaks %s too.", also);
 	}
 }
 
@@ -487,19 +493,36 @@ static size_t judged_sigs(const struct run_result *r, const struct claim *cl, co
 	return n;
 }
 
-static size_t say_risks(struct diagnosis_entry *e, const struct interop *io, const struct dkim_sig *const *sigs,
-			size_t n)
+/* "On this message ams#1 would fail at verifiers that A (who) [a]; that B (who) [b]." per signature. */
+static size_t say_risks(struct diagnosis_entry *e, const struct run_result *r, const struct interop *io,
+			const struct dkim_sig *const *sigs, size_t n)
 {
 	size_t shown = 0;
 	for (size_t k = 0; k < n; k++) {
 		const struct interop_risk *first;
 		size_t m = interop_for(io, sigs[k], &first);
+		if (!m)
+			continue;
+		struct buf list;
+		buf_init(&list, sizeof e->what);
 		for (size_t i = 0; i < m; i++)
-			say(e, "%s it would fail at verifiers that %s (%s) [%s];",
-			    shown++ ? "And" : "Traits of this message break known verifiers:", first[i].what,
-			    first[i].verifiers, first[i].id);
+			buf_printf(&list, "%sthat %s (%s) [%s]", i ? "; " : "", first[i].what, first[i].verifiers, first[i].id);
+		char label[16];
+		sig_label(r, sigs[k], label, sizeof label);
+		say(e, "On this message %s would fail at verifiers %s.", label, list.data);
+		buf_free(&list);
+		shown += m;
 	}
 	return shown;
+}
+
+/* "Hop 2 (mx.example)" or "The receiver mx.example" (a record no ARC set of the message is from). */
+static void say_hop(struct diagnosis_entry *e, const char *authserv)
+{
+	if (e->instance)
+		say(e, "Hop %u (%s)", e->instance, authserv);
+	else
+		say(e, "The receiver %s", authserv);
 }
 
 /* A hop recorded fail for what verifies on the bytes it saw. */
@@ -530,11 +553,11 @@ static void verifier_fail_entry(struct diag_ctx *x, size_t ci)
 	e->instance = claim_hop(x->r, cl);
 	e->variant = first ? first->id : NULL;
 	snprintf(e->rule, sizeof e->rule, "%s", first ? first->rule : "RFC 6376 §6.1.3");
-	say(e, "%s (%s) recorded %s=%s for %s, which verifies on the bytes that hop saw (it verifies now, so "
-	    "nothing it covers changed since).", e->instance ? "Hop" : "The receiver", cl->authserv_id, cl->method,
-	    cl->said, cl->subject);
+	say_hop(e, cl->authserv_id);
+	say(e, "recorded %s=%s for %s, which verifies on the bytes that hop saw (it verifies now, so nothing it "
+	    "covers changed since).", cl->method, cl->said, cl->subject);
 	if (with_risk)
-		say_risks(e, &x->d->interop, sigs, n);
+		say_risks(e, x->r, &x->d->interop, sigs, n);
 	else
 		say(e, "No canonicalization bug this message can trigger explains it; more likely the hop's key lookup, "
 		    "missing Ed25519 support or a rewrite before verifying.");
@@ -565,10 +588,10 @@ static void verifier_pass_entry(struct diag_ctx *x, size_t ci)
 		e->instance = claim_hop(x->r, cl);
 		e->variant = variant;
 		snprintf(e->rule, sizeof e->rule, "%s", p->rule);
-		say(e, "%s (%s) recorded %s=%s for %s, although it verifies only under the known bug %s [%s]: its "
-		    "verifier shares the signer's bug, or silently retries with an extra CRLF (as rspamd does, #5590). %s",
-		    e->instance ? "Hop" : "The receiver", cl->authserv_id, cl->method, cl->said, e->signature, p->what, p->id,
-		    NOT_PROVABLE);
+		say_hop(e, cl->authserv_id);
+		say(e, "recorded %s=%s for %s, although it verifies only under the known bug %s [%s]: its verifier "
+		    "shares the signer's bug, or silently retries with an extra CRLF (as rspamd does, #5590). %s",
+		    cl->method, cl->said, e->signature, p->what, p->id, NOT_PROVABLE);
 		claims_explain(x->c, ci, "the hop accepted a known signer bug (see the diagnosis)");
 		return;
 	}
@@ -600,7 +623,7 @@ static void seal_cv_entries(struct diag_ctx *x)
 		struct claim probe = { .sets_before = j - 1 };
 		snprintf(probe.method, sizeof probe.method, "arc");
 		size_t n = judged_sigs(x->r, &probe, sigs, ARC_MAX_INSTANCES + 1);
-		if (say_risks(e, &x->d->interop, sigs, n))
+		if (say_risks(e, x->r, &x->d->interop, sigs, n))
 			e->evidence = DIAGNOSIS_CONSISTENT;
 		else
 			say(e, "No canonicalization bug this message can trigger explains it.");
