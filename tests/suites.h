@@ -30,5 +30,8 @@ SUITE_DECL(claims);
 SUITE_DECL(lint);
 SUITE_DECL(bundle);
 SUITE_DECL(compare);
+SUITE_DECL(forensics);
+SUITE_DECL(interop);
+SUITE_DECL(diagnosis);
 
 #endif
