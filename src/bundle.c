@@ -274,11 +274,14 @@ static void md_findings(struct buf *b, const char *label, const struct forensic_
 			   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
 	if (fr->body_examined && !fr->nbody && !fr->prefix_found)
 		buf_printf(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.\n", label, fr->body_tried,
-			   fr->prefix_searched ? ", and no prefix of the body matches" : "");
+			   fr->prefix_searched ? ", and no prefix of the body matches" : "");   /* every body has some */
 	md_variants(b, label, "`b=` verifies with", fr->header, fr->nheader);
-	if (fr->header_examined && !fr->nheader)
+	if (fr->header_examined && !fr->nheader && fr->header_tried)
 		buf_printf(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.\n", label,
 			   fr->header_tried, fr->header_notes);
+	else if (fr->header_examined && !fr->nheader)
+		buf_printf(b, "- **%s**: `b=` does not verify, and no known header variant applies. Signed fields: %s.\n",
+			   label, fr->header_notes);
 }
 
 static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struct run_result *r)

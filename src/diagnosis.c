@@ -197,7 +197,9 @@ static int setup_entry(struct diag_ctx *x, const struct dkim_sig *s)
 	int tag = is_tag_problem(c), key = is_key_problem(c), sha1 = c == VC_SHA1;
 	if (!tag && !key && !sha1)
 		return 0;
-	struct diagnosis_entry *e = entry_add(x, DIAGNOSIS_SIGNER, key ? DIAGNOSIS_CONSISTENT : DIAGNOSIS_PROVED, s);
+	/* consistent, not proved: a signer's bug is proved only by a variant that reproduces its hash, and a
+	 * field as it is now may have been rewritten by a later hop, a key may have changed since */
+	struct diagnosis_entry *e = entry_add(x, DIAGNOSIS_SIGNER, DIAGNOSIS_CONSISTENT, s);
 	if (!e)
 		return 1;
 	snprintf(e->party, sizeof e->party, "%s", s->d);
@@ -525,6 +527,17 @@ static void say_hop(struct diagnosis_entry *e, const char *authserv)
 		say(e, "The receiver %s", authserv);
 }
 
+/* The first of the judged signatures that has interop risks, and its first risk. */
+static const struct dkim_sig *first_with_risk(const struct interop *io, const struct dkim_sig *const *sigs, size_t n,
+					      const struct interop_risk **first)
+{
+	for (size_t k = 0; k < n; k++)
+		if (interop_for(io, sigs[k], first))
+			return sigs[k];
+	*first = NULL;
+	return NULL;
+}
+
 /* A hop recorded fail for what verifies on the bytes it saw. */
 static void verifier_fail_entry(struct diag_ctx *x, size_t ci)
 {
@@ -533,11 +546,8 @@ static void verifier_fail_entry(struct diag_ctx *x, size_t ci)
 	size_t n = judged_sigs(x->r, cl, sigs, ARC_MAX_INSTANCES + 1);
 	if (!n)
 		return;
-	const struct dkim_sig *with_risk = NULL;
 	const struct interop_risk *first = NULL;
-	for (size_t k = 0; k < n && !with_risk; k++)
-		if (interop_for(&x->d->interop, sigs[k], &first))
-			with_risk = sigs[k];
+	const struct dkim_sig *with_risk = first_with_risk(&x->d->interop, sigs, n, &first);
 	char label[16];
 	sig_label(x->r, with_risk ? with_risk : sigs[0], label, sizeof label);
 	if (verifier_known(x->d, cl->authserv_id, label)) {

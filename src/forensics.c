@@ -242,59 +242,70 @@ static void emit_from_line_start(struct variant_hasher *h)
 	h->nheld = 0;
 }
 
+/* A lone CR (not before LF) dropped or doubled; CRLF kept. */
+static void cr_byte(struct variant_hasher *h, char c, enum xform xf)
+{
+	if (h->pending_cr) {
+		h->pending_cr = 0;
+		if (c == '\n') {
+			hasher_put(h, '\r');
+		} else if (xf == XF_DOUBLE_CR) {
+			hasher_put(h, '\r');
+			hasher_put(h, '\r');
+		}
+	}
+	if (c == '\r')
+		h->pending_cr = 1;
+	else
+		hasher_put(h, c);
+}
+
+/* SMTP dot-stuffing (RFC 5321 §4.5.2) undone or done at line starts. */
+static void stuff_byte(struct variant_hasher *h, char c, enum xform xf)
+{
+	if (h->line_start && c == '.') {
+		h->line_start = 0;
+		if (xf == XF_STUFF) {
+			hasher_put(h, '.');
+			hasher_put(h, '.');
+		}
+		return; /* unstuff: the leading '.' of a stuffed line goes */
+	}
+	h->line_start = c == '\n';
+	hasher_put(h, c);
+}
+
+/* mbox ">From " quoting undone or done at line starts. */
+static void from_byte(struct variant_hasher *h, char c)
+{
+	if (h->line_start) {
+		h->held[h->nheld++] = c;
+		if (c == '\n' || line_start_decided(h)) {
+			h->line_start = c == '\n';
+			emit_from_line_start(h);
+		}
+		return;
+	}
+	h->line_start = c == '\n';
+	hasher_put(h, c);
+}
+
 static void hasher_byte(struct variant_hasher *h, char c)
 {
 	enum xform xf = h->v ? h->v->xf : XF_NONE;
 	if (xf == XF_DROP_CR || xf == XF_DOUBLE_CR) {
-		if (h->pending_cr) {
-			h->pending_cr = 0;
-			if (c == '\n') {
-				hasher_put(h, '\r');
-			} else if (xf == XF_DOUBLE_CR) {
-				hasher_put(h, '\r');
-				hasher_put(h, '\r');
-			}
-		}
-		if (c == '\r') {
-			h->pending_cr = 1;
-			return;
-		}
-		hasher_put(h, c);
-		return;
-	}
-	if (xf == XF_EOL_TWICE) {
+		cr_byte(h, c, xf);
+	} else if (xf == XF_EOL_TWICE) {
 		if (c == '\n')
 			hasher_put(h, '\r');   /* LF -> CRLF once more: CRLF becomes CR CR LF */
 		hasher_put(h, c);
-		return;
-	}
-	if (xf == XF_UNSTUFF || xf == XF_STUFF) {
-		if (h->line_start && c == '.') {
-			h->line_start = 0;
-			if (xf == XF_STUFF) {
-				hasher_put(h, '.');
-				hasher_put(h, '.');
-			}
-			return; /* unstuff: the leading '.' of a stuffed line goes */
-		}
-		h->line_start = c == '\n';
+	} else if (xf == XF_UNSTUFF || xf == XF_STUFF) {
+		stuff_byte(h, c, xf);
+	} else if (xf == XF_UNQUOTE_FROM || xf == XF_QUOTE_FROM) {
+		from_byte(h, c);
+	} else {
 		hasher_put(h, c);
-		return;
 	}
-	if (xf == XF_UNQUOTE_FROM || xf == XF_QUOTE_FROM) {
-		if (h->line_start) {
-			h->held[h->nheld++] = c;
-			if (c == '\n' || line_start_decided(h)) {
-				h->line_start = c == '\n';
-				emit_from_line_start(h);
-			}
-			return;
-		}
-		h->line_start = c == '\n';
-		hasher_put(h, c);
-		return;
-	}
-	hasher_put(h, c);
 }
 
 static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)

@@ -139,9 +139,9 @@ static void check_entry(const struct diagnosed *x, const struct diagnosis_entry 
 		ck_assert_msg(e->evidence != DIAGNOSIS_PROVED, "%s: a verifier's bug proved from the message alone", name);
 		ck_assert_msg(e->party[0], "%s: a verifier without its authserv-id", name);
 	}
-	if (e->role == DIAGNOSIS_SIGNER && e->evidence == DIAGNOSIS_PROVED && e->variant)
-		ck_assert_msg(in_findings(forensics_for(&x->fr.res.forensics, s), e->variant),
-			      "%s: signer proved by %s, which forensics did not find", name, e->variant);
+	if (e->role == DIAGNOSIS_SIGNER && e->evidence == DIAGNOSIS_PROVED)
+		ck_assert_msg(e->variant && in_findings(forensics_for(&x->fr.res.forensics, s), e->variant),
+			      "%s: signer proved by %s, which forensics did not find", name, e->variant ? e->variant : "nothing");
 	if (e->role == DIAGNOSIS_MODIFIER) {
 		ck_assert_msg(e->has_between, "%s: a modifier without its bracket", name);
 		ck_assert_msg(!e->between_to || e->between_to > e->between_from, "%s: bracket %u..%u", name,

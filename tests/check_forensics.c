@@ -7,7 +7,9 @@
  * (signed by dkimpy and Mail::DKIM, see their READMEs) at their evaluation time.
  */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forensics.h"
 #include "interop.h"
@@ -230,6 +232,40 @@ START_TEST(test_probe_ids_known)
 }
 END_TEST
 
+/* Streams that can be read only once (a pipe, <(...)) are spooled, so forensics read them again. */
+START_TEST(test_pipes)
+{
+	const char *bin = getenv("ARCVERIFY_BIN");
+	if (!bin || !*bin || access("/bin/bash", X_OK) != 0) {
+		fixture_skip("forensics pipes", "no ARCVERIFY_BIN or /bin/bash");
+		return;
+	}
+	char eml[512], zone[512], cmd[2400];
+	snprintf(eml, sizeof eml, "%s", fixture_path("forensics/arc-empty-body-relaxed-crlf.eml"));
+	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
+	const char *forms[] = { "cat '%s' | '%s' --explain --keys '%s' --now %d -",
+				"'%2$s' --explain --keys '%3$s' --now %4$d <(cat '%1$s')" };
+	for (size_t k = 0; k < 2; k++) {
+		char inner[1800];
+		snprintf(inner, sizeof inner, forms[k], eml, bin, zone, NOW);
+		snprintf(cmd, sizeof cmd, "/bin/bash -c \"%s\"", inner);
+		FILE *p = popen(cmd, "r");
+		ck_assert_ptr_nonnull(p);
+		struct buf out;
+		buf_init(&out, 1 << 20);
+		char chunk[4096];
+		size_t got;
+		while ((got = fread(chunk, 1, sizeof chunk, p)) > 0)
+			buf_append(&out, chunk, got);
+		pclose(p);
+		ck_assert_msg(out.data && strstr(out.data, "explained: bh= reproduced by: relaxed body canonicalization"),
+			      "form %zu: %.2000s", k, out.data ? out.data : "(nothing)");
+		ck_assert_ptr_null(strstr(out.data, "forensics:"));    /* no "cannot read the message again" */
+		buf_free(&out);
+	}
+}
+END_TEST
+
 Suite *forensics_suite(void)
 {
 	Suite *s = suite_create("forensics");
@@ -245,6 +281,7 @@ Suite *forensics_suite(void)
 	tcase_add_test(tc, test_probes);
 	tcase_add_test(tc, test_probe_only_verifying);
 	tcase_add_test(tc, test_probe_ids_known);
+	tcase_add_test(tc, test_pipes);
 	suite_add_tcase(s, tc);
 	return s;
 }
