@@ -52,6 +52,11 @@ int arc_seal_data(const struct arc_chain *c, const struct msg *m, unsigned insta
  * (enum canon_header_quirk) on the seal itself, its b= kept. */
 int arc_seal_data_with(const struct arc_chain *c, const struct msg *m, unsigned instance, int descending,
 		       unsigned quirks, int keep_b, struct buf *out);
+/* RFC 8617 §5.1.2: the first instance the seal of instance i covers (i when it says cv=fail, else 1). */
+unsigned arc_seal_first(const struct arc_chain *c, unsigned instance);
+/* RFC 8617 §5.2 applied to the sets 1..k only: the chain as the hop that added set k+1 found it.
+ * VERDICT_NONE for k == 0, PASS, FAIL, or TEMPERROR when only a DNS temperror kept it from passing. */
+enum verdict_result arc_prefix_result(const struct arc_chain *c, unsigned k);
 void arc_free(struct arc_chain *c);
 
 #endif

@@ -3,18 +3,23 @@
  * were added, removed or changed, whether and how the body changed, and for each
  * signature present in either copy whether the change explains its failure.
  *
- * Both copies are read as a normal run reads them (msg_open with the run's
- * msg_opts, so bare LFs become CRLF unless --no-crlf) and go through the normal
- * pipeline (run_open/run_body/run_evaluate) with the caller's key source. Header
- * fields are aligned by name and by occurrence counted from the bottom, because
- * hops prepend their fields at the top (RFC 5321 §4.4, RFC 5322 §3.6.7, RFC 8617
- * §4.2): the k-th-from-bottom Received of both copies is the same field.
- * Signatures are matched across the copies by their b= value (FWS removed).
- * Both bodies are held in memory, each bounded by COMPARE_BODY_MAX.
+ * Both copies go through the engine like any other input (engine.h: opened with
+ * the input module, so "-" is spooled, verified with the caller's policy and key
+ * source, bare LFs become CRLF unless --no-crlf), keeping their bodies, each
+ * bounded by COMPARE_BODY_MAX, and two extra body hashes (simple and relaxed
+ * SHA-256, what bh= sees). The work is cut in modules: hdrdiff (header
+ * alignment), bodydiff and mime (the body), sigmatch with change (signatures and
+ * why they broke) and cmpout (text and JSON); this module drives them and says
+ * whether the signed content changed (the exit status, compare_status).
  *
  * JSON output (compare_opts.json): one object, keys stable:
+ *   "schema"                 the JSON schema version, as in the per-message output
  *   "sent", "received"       the two file names as given
  *   "identical"              true when no header field and no body byte differs
+ *   "signed_content_changed" true when the content a signature of the sent copy covers (its h= fields
+ *                            under its header canonicalization, its body under its body canonicalization
+ *                            within l=, an ARC-Seal's sets) differs in the received copy; with no signature
+ *                            in the sent copy, when any sent field or body byte differs (exit status 1)
  *   "errors"                 problems with either copy, as "sent: ..." / "received: ..." strings
  *   "headers": {
  *     "added":   [{"name", "value", "role"}]     fields only in the received copy, top to bottom
@@ -66,20 +71,30 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "input.h"
 #include "lookup.h"
 #include "run.h"
 
 #define COMPARE_BODY_MAX ((size_t)64 << 20)   /* body bytes held per copy */
 
+/* What compare_run found; the exit status follows (batch.h). */
+enum compare_status {
+	COMPARE_SAME = 0,          /* the copies carry the same signed content (exit 0) */
+	COMPARE_CHANGED = 1,       /* signed content changed (exit 1) */
+	COMPARE_UNREADABLE = -1,   /* a copy cannot be read (exit 66) */
+	COMPARE_NOT_MESSAGE = -2,  /* a copy is not a message, or past a limit (exit 65) */
+	COMPARE_USAGE = -3,        /* both copies named "-" (exit 64) */
+};
+
 struct compare_opts {
-	const struct run_opts *run;      /* evaluation policy, as for a normal run */
+	const struct run_opts *run;      /* evaluation policy, as for a normal run (NULL: the defaults) */
+	const struct input_opts *input;  /* how inputs are opened (NULL: the defaults) */
 	int json;                        /* one JSON object instead of text */
 	int verbose;
 };
 
-/* Compare; append the report to out. Returns 0 if the copies are identical, 1 if they differ,
- * -1 on error (err filled, e.g. unreadable file: the caller exits 66). Either name may be "-"
- * (standard input, copied to a temporary file), but not both. */
+/* Compare; append the report to out. Returns a compare_status; for a negative one err says which
+ * copy and why. Either name may be "-" (standard input, spooled), but not both. */
 int compare_run(const char *sent, const char *received, const struct compare_opts *o, struct lookup *lk,
 		struct buf *out, char *err, size_t errlen);
 

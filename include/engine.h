@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "claims.h"
+#include "diagnosis.h"
 #include "forensics.h"
 #include "input.h"
 #include "lint.h"
@@ -39,6 +40,7 @@ struct engine_opts {
 	struct run_opts run;
 	struct input_opts input;
 	int forensics;            /* examine every failing DKIM-Signature, AMS and AS (--explain, -v, bundles) */
+	int diagnose;             /* DIAGNOSE_INTEROP and/or DIAGNOSE_CAUSES (diagnosis.h); 0: none */
 	int keep_body;            /* keep the (converted) body in res->body, up to body_max bytes */
 	size_t body_max;
 	engine_open_fn on_open;   /* may be NULL */
@@ -53,6 +55,7 @@ struct engine_result {
 	struct forensics forensics;       /* empty unless opts.forensics and something failed */
 	struct claims claims;
 	struct lint lint;
+	struct diagnosis diagnosis;       /* computed when opts.diagnose asks (diagnosis.computed, interop.computed) */
 	FILE *in;                         /* the open input, readable again from offset start (bundles) */
 	long start;
 	struct buf body;                  /* keep_body: the converted body */

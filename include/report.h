@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "claims.h"
+#include "diagnosis.h"
 #include "forensics.h"
 #include "lint.h"
 #include "run.h"
@@ -28,6 +29,7 @@ struct report_opts {
 	int redact;             /* JSON without message text: no file path, AAR values or i= */
 	int compact;            /* text: one line per message (batch mode without -v) */
 	const char *authserv_id; /* --authserv-id: A-R authserv-id (a token; not ours), NULL for REPORT_AUTHSERV_ID */
+	int interop;            /* show the interop risks of verifying signatures in text output (--interop) */
 };
 
 #define REPORT_AUTHSERV_ID "arcverify"
@@ -38,6 +40,7 @@ struct report_input {
 	const struct forensics *forensics;   /* may be NULL (not examined) */
 	const struct claims *claims;         /* may be NULL */
 	const struct lint *lint;             /* may be NULL */
+	const struct diagnosis *diagnosis;   /* may be NULL (not computed) */
 };
 
 void report_message(struct buf *out, const struct report_input *in, const struct report_opts *o);

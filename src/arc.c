@@ -240,10 +240,17 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 	free(cs);
 }
 
+unsigned arc_seal_first(const struct arc_chain *c, unsigned instance)
+{
+	if (instance == 0 || instance > c->n)
+		return 1;
+	return cv_is(&c->sets[instance - 1].as, "fail") ? instance : 1;   /* §5.1.2 */
+}
+
 /* The sets a seal covers are complete, so the seal of instance i can be computed. */
 static int sets_complete_upto(const struct arc_chain *c, unsigned i)
 {
-	unsigned first = strcasecmp(c->sets[i - 1].as.cv, "fail") == 0 ? i : 1;  /* §5.1.2 */
+	unsigned first = arc_seal_first(c, i);
 	for (unsigned j = first; j <= i; j++) {
 		const struct arc_set *s = &c->sets[j - 1];
 		if (s->aar_count != 1 || s->ams_count != 1 || s->as_count != 1)
@@ -281,7 +288,7 @@ int arc_seal_data_with(const struct arc_chain *c, const struct msg *m, unsigned 
 		       unsigned quirks, int keep_b, struct buf *out)
 {
 	buf_reset(out);
-	unsigned first = strcasecmp(c->sets[instance - 1].as.cv, "fail") == 0 ? instance : 1;
+	unsigned first = arc_seal_first(c, instance);
 	for (unsigned k = first; k <= instance; k++) {
 		unsigned j = descending ? instance + first - k : k;
 		const struct arc_set *s = &c->sets[j - 1];
@@ -381,6 +388,54 @@ void arc_evaluate(struct arc_chain *c, const struct msg *m, struct lookup *lk, c
 	c->oldest_pass = compute_oldest_pass(c);
 	snprintf(c->reason, sizeof c->reason, "all %u ARC-Seals and the newest ARC-Message-Signature verify",
 		 c->n);
+}
+
+/* §4.2.1, §4.1.3, §5.1.1 for one set of a prefix: complete, valid cv= for its place, no seal h=. */
+static int prefix_set_ok(const struct arc_set *s, unsigned k)
+{
+	if (s->aar_count != 1 || s->ams_count != 1 || s->as_count != 1 || !s->has_as || !s->has_ams)
+		return 0;
+	if (tags_find(&s->as.tags, "h"))
+		return 0;
+	for (size_t i = 0; i < s->ams.nh; i++)
+		if (slice_caseeq_str(s->ams.h[i], "arc-seal"))
+			return 0;
+	if (s->instance == k && cv_is(&s->as, "fail"))
+		return 0;                                      /* §5.2 step 2.1 */
+	return cv_is(&s->as, s->instance == 1 ? "none" : "pass");
+}
+
+/* A verdict of the prefix: 0 pass, 1 temperror (could not check), 2 fail. */
+static int prefix_sig_rank(const struct dkim_sig *s)
+{
+	if (s->v.result == VERDICT_PASS)
+		return 0;
+	return s->v.result == VERDICT_TEMPERROR ? 1 : 2;
+}
+
+enum verdict_result arc_prefix_result(const struct arc_chain *c, unsigned k)
+{
+	if (k == 0)
+		return VERDICT_NONE;
+	if (k > c->n)
+		return VERDICT_FAIL;
+	if (k == c->n && c->result != VERDICT_NONE)
+		return c->temporary ? VERDICT_TEMPERROR : c->result;
+	if (!c->structure_ok && c->code != VC_ARC_CV_FAIL && c->code != VC_ARC_INCOMPLETE &&
+	    c->code != VC_ARC_DUPLICATE && c->code != VC_ARC_CV_WRONG && c->code != VC_ARC_CV_INVALID &&
+	    c->code != VC_ARC_SEAL_H && c->code != VC_ARC_AMS_SIGNS_SEAL)
+		return VERDICT_FAIL;   /* a field that cannot be placed (§5.2 step 2): no prefix is sound */
+	int worst = 0;
+	for (unsigned j = 1; j <= k; j++) {
+		const struct arc_set *s = &c->sets[j - 1];
+		if (!prefix_set_ok(s, k))
+			return VERDICT_FAIL;
+		int rank = prefix_sig_rank(&s->as);                      /* step 5: every seal 1..k */
+		worst = rank > worst ? rank : worst;
+	}
+	int ams = prefix_sig_rank(&c->sets[k - 1].ams);               /* step 3: the newest AMS */
+	worst = ams > worst ? ams : worst;
+	return worst == 0 ? VERDICT_PASS : worst == 1 ? VERDICT_TEMPERROR : VERDICT_FAIL;
 }
 
 void arc_free(struct arc_chain *c)

@@ -100,10 +100,40 @@ int authres_aar_instance(struct slice value, unsigned *instance)
 	return 0;
 }
 
+/* A ptype.property=pvalue written before the method (Yahoo does): skip it. 1 if one was skipped. */
+static int skip_leading_property(struct ar_cursor *c)
+{
+	struct ar_cursor t = *c;
+	struct slice name = read_token(&t, 0);
+	if (!name.len || !memchr(name.ptr, '.', name.len))
+		return 0;
+	skip_cfws(&t);
+	if (t.p >= t.end || *t.p != '=')
+		return 0;
+	t.p++;
+	skip_cfws(&t);
+	if (t.p < t.end && *t.p == '"') {
+		const char *q = piece_end(t.p, t.end);   /* a quoted pvalue: up to its closing quote */
+		for (t.p++; t.p < q && *t.p != '"'; t.p++)
+			if (*t.p == '\\' && t.p + 1 < q)
+				t.p++;
+		if (t.p < q)
+			t.p++;
+	} else {
+		read_token(&t, 1);
+	}
+	skip_cfws(&t);
+	*c = t;
+	return 1;
+}
+
 static void parse_resinfo(struct authres *ar, struct slice piece)
 {
 	struct ar_cursor c = { piece.ptr, piece.ptr + piece.len };
 	skip_cfws(&c);
+	int props_first = 0;
+	for (int k = 0; k < 16 && skip_leading_property(&c); k++)
+		props_first = 1;
 	struct slice method = read_token(&c, 0);
 	if (method.len == 0)
 		return;
@@ -137,7 +167,8 @@ static void parse_resinfo(struct authres *ar, struct slice piece)
 			m->comment = slice_make(open + 1, (size_t)(close - 1 - (open + 1)));
 		c.p = close;
 	}
-	m->props = slice_trim_wsp(slice_make(c.p, (size_t)(c.end - c.p)));
+	/* properties written before the method count as its properties too */
+	m->props = slice_trim_wsp(props_first ? piece : slice_make(c.p, (size_t)(c.end - c.p)));
 }
 
 void authres_parse(struct slice value, int aar, struct authres *out)

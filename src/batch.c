@@ -106,7 +106,7 @@ static void render(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	dump_close(res);
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	int unopened = res->run.input_error && !res->in;
 	if (unopened && st->report.format != REPORT_JSON && !st->report.compact)
 		return;   /* an input that could not be opened is reported on stderr, and in JSON and one-line output */
@@ -157,7 +157,7 @@ static void tell(struct batch_state *st, const char *name, const char *why)
 static void write_bundle(struct batch_state *st, struct engine_result *res)
 {
 	char why[300];
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	struct bundle_opts bo = { st->o->bundle_dir, st->o->redact, &st->o->run, &st->report, st->o->force };
 	if (bundle_write(&bo, &in, res->in, res->start, why, sizeof why) < 0) {
 		tell(st, "--bundle", why);
@@ -345,6 +345,7 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	st.summarizing = (want_summary || o->summary_json) && summary_init(&st.sum) == 0;
 	struct engine_opts eo = { .run = o->run, .input = o->input, .on_done = render, .ctx = &st };
 	eo.forensics = o->report.explain || o->report.verbose || o->bundle_dir;
+	eo.diagnose = (eo.forensics ? DIAGNOSE_CAUSES | DIAGNOSE_INTEROP : 0) | (o->report.interop ? DIAGNOSE_INTEROP : 0);
 	if (o->dump_dir)
 		eo.on_open = dump_open;
 	engine_run(&l, &eo, lk, o->jobs, deliver, &st);
@@ -423,22 +424,29 @@ static int summarize(const struct batch_opts *o, FILE *out, FILE *err)
 
 /* ---- --compare ---- */
 
-/* --compare SENT RECEIVED: 0 identical, 1 different, 66 when a copy cannot be read. */
+/* --compare SENT RECEIVED: 0 the same signed content, 1 signed content changed, 66 a copy cannot be read,
+ * 65 a copy is not a message, 64 both on standard input. */
 static int compare_copies(const struct batch_opts *o, struct lookup *lk, FILE *out, FILE *err)
 {
-	struct compare_opts co = { &o->run, o->report.format == REPORT_JSON, o->report.verbose };
+	struct compare_opts co = { &o->run, &o->input, o->report.format == REPORT_JSON, o->report.verbose };
 	struct buf text;
 	char why[400];
 	buf_init(&text, (size_t)1 << 30);
 	int rc = compare_run(o->compare_sent, o->names[0].name, &co, lk, &text, why, sizeof why);
-	if (text.len)
-		fwrite(text.data, 1, text.len, out);
+	int written = !text.len || fwrite(text.data, 1, text.len, out) == text.len;
 	buf_free(&text);
-	if (rc < 0) {
+	if (rc < 0)
 		fprintf(err, "arcverify: %s\n", why);
-		return EXIT_NOINPUT;
+	if (!written) {
+		fprintf(err, "arcverify: cannot write the report: %s\n", strerror(errno));
+		return EXIT_IOERR;
 	}
-	return rc;
+	switch (rc) {
+	case COMPARE_UNREADABLE: return EXIT_NOINPUT;
+	case COMPARE_NOT_MESSAGE: return EXIT_DATAERR;
+	case COMPARE_USAGE: return EXIT_USAGE;
+	default: return rc;
+	}
 }
 
 int batch_run(const struct batch_opts *o, FILE *out, FILE *err)

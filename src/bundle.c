@@ -263,36 +263,45 @@ static void md_sig_row(struct buf *b, const char *label, const struct dkim_sig *
 	buf_append_byte(b, '\n');
 }
 
-static void md_finding(struct buf *b, const char *label, const char *verb, const struct forensic_finding *f)
+/* Variants that coincide on this message are one finding: the likeliest, then the others. */
+static void md_variants(struct buf *b, const char *label, const char *hash, const struct forensic_finding *f,
+			size_t n)
 {
-	say(b, "- **%s**: %s `%s`: %s. Breaks %s.%s%s", label, verb, f->id, f->what, f->rule, f->seen_in[0] ? " Seen in: " : "",
-	    f->seen_in);
+	if (n == 0)
+		return;
+	say(b, "- **%s**: %s `%s`: %s. Breaks %s.%s%s", label, hash, f[0].id, f[0].what, f[0].rule,
+		   f[0].seen_in[0] ? " Seen in: " : "", f[0].seen_in);
+	if (n > 1) {
+		buf_append_str(b, " This message cannot tell it apart from");
+		for (size_t i = 1; i < n; i++)
+			buf_printf(b, "%s `%s` (%s)", i > 1 ? "," : "", f[i].id, f[i].what);
+		buf_append_str(b, ", which give the same hash.");
+	}
 	buf_append_byte(b, '\n');
 }
 
 static void md_findings(struct buf *b, const char *label, const struct forensic_report *fr)
 {
-	if (!fr)
+	if (!fr || fr->probed)
 		return;
-	for (size_t i = 0; i < fr->nbody; i++)
-		md_finding(b, label, "the body hash is reproduced by", &fr->body[i]);
-	if (fr->prefix_found) {
-		say(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after signing.",
-		    label, (unsigned long long)fr->prefix_bytes, (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-		buf_append_byte(b, '\n');
-	}
-	if (fr->body_examined && !fr->nbody && !fr->prefix_found) {
-		say(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.", label, fr->body_tried,
-		    fr->prefix_searched ? ", and no prefix of the body matches" : "");
-		buf_append_byte(b, '\n');
-	}
-	for (size_t i = 0; i < fr->nheader; i++)
-		md_finding(b, label, "`b=` verifies with", &fr->header[i]);
-	if (fr->header_examined && !fr->nheader) {
+	md_variants(b, label, "the body hash is reproduced by", fr->body, fr->nbody);
+	if (fr->prefix_found)
+		buf_printf(b, "- **%s**: the first %llu bytes of the body match `bh=`; %llu bytes were appended after "
+			   "signing.\n", label, (unsigned long long)fr->prefix_bytes,
+			   (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
+	if (fr->body_examined && !fr->nbody && !fr->prefix_found)
+		buf_printf(b, "- **%s**: no known body variant (%zu tried) reproduces `bh=`%s.\n", label, fr->body_tried,
+			   fr->prefix_searched ? ", and no prefix of the body matches" : "");   /* every body has some */
+	md_variants(b, label, "`b=` verifies with", fr->header, fr->nheader);
+	if (!fr->header_examined || fr->nheader)
+		return;
+	if (fr->header_tried)   /* the signed field names come from the message */
 		say(b, "- **%s**: `b=` verifies under none of %zu header variants. Signed fields: %s.", label,
 		    fr->header_tried, fr->header_notes);
-		buf_append_byte(b, '\n');
-	}
+	else
+		say(b, "- **%s**: `b=` does not verify, and no known header variant applies. Signed fields: %s.", label,
+		    fr->header_notes);
+	buf_append_byte(b, '\n');
 }
 
 static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struct run_result *r)
@@ -317,8 +326,6 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 {
 	char when[40];
 	iso_time(r->evaluated_at, when, sizeof when);
-	say(b, "# arcverify evidence: %s", o->redact ? "(redacted)" : r->file);
-	buf_append_str(b, "\n\n");
 	buf_printf(b, "- Tool: arcverify %s with %s\n", ARCVERIFY_VERSION, OpenSSL_version(OPENSSL_VERSION));
 	buf_printf(b, "- Evaluated at: %s (`--now %lld`)\n", when, (long long)r->evaluated_at);
 	buf_printf(b, "- Message: %llu bytes, SHA-256 (base64) `%s`%s\n", size, sha,
@@ -331,6 +338,40 @@ static void md_header(struct buf *b, const struct bundle_opts *o, const struct r
 		buf_append_str(b, "\n");
 	}
 	buf_append_str(b, "\n");
+}
+
+static void md_diagnosis_entry(struct buf *b, size_t n, const struct diagnosis_entry *e)
+{
+	buf_printf(b, "%zu. **%s", n, diagnosis_role_word(e->role));
+	if (e->party[0])
+		say(b, " %s", e->party);   /* a d= or authserv-id from the message */
+	if (e->instance)
+		buf_printf(b, " (ARC i=%u)", e->instance);
+	buf_printf(b, "**, `%s`, %s", e->signature, diagnosis_evidence_word(e->evidence));
+	if (e->has_between && e->between_to)
+		buf_printf(b, ", changed between i=%u and i=%u", e->between_from, e->between_to);
+	else if (e->has_between)
+		buf_printf(b, ", changed after i=%u", e->between_from);
+	buf_printf(b, "%s%s%s (%s): ", e->variant ? " (`" : "", e->variant ? e->variant : "", e->variant ? "`)" : "",
+		   e->rule);
+	buf_append_printable(b, e->what, strlen(e->what));
+	buf_append_str(b, "\n");
+}
+
+/* The first section: whose bug it is, the paragraph an operator pastes into a vendor ticket. */
+static void md_diagnosis(struct buf *b, const struct report_input *in)
+{
+	const struct diagnosis *d = in->diagnosis;
+	buf_append_str(b, "## Diagnosis\n\n");
+	if (!d || !d->computed)
+		buf_append_str(b, "Not computed.\n\n");
+	else if (d->n == 0)
+		buf_append_str(b, "Every signature verifies and every hop's record agrees: nobody is at fault.\n\n");
+	for (size_t i = 0; d && d->computed && i < d->n; i++)
+		md_diagnosis_entry(b, i + 1, &d->v[i]);
+	if (d && d->computed && d->n)
+		buf_append_str(b, "\nMost likely first. A signer's bug is *proved* only when a known variant reproduces "
+			       "its hash exactly; a verifier's bug can at most be *consistent* with the message.\n\n");
 }
 
 static void md_dkim(struct buf *b, const struct report_input *in)
@@ -387,6 +428,31 @@ static void md_arc(struct buf *b, const struct report_input *in)
 	buf_append_str(b, "\n");
 }
 
+static size_t md_count_claims(const struct claims *c, enum claim_state st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		n += c->v[i].state == st;
+	return n;
+}
+
+static void md_claims(struct buf *b, const struct claims *c, enum claim_state st)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct claim *cl = &c->v[i];
+		if (cl->state != st)
+			continue;
+		char src[64];
+		if (cl->from_aar)
+			snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
+		else
+			snprintf(src, sizeof src, "Authentication-Results");
+		say(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s", src, cl->authserv_id, cl->method, cl->said,
+		    cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
+		buf_append_byte(b, '\n');
+	}
+}
+
 static void md_evidence(struct buf *b, const struct report_input *in)
 {
 	const struct run_result *r = in->run;
@@ -413,19 +479,12 @@ static void md_evidence(struct buf *b, const struct report_input *in)
 		buf_append_str(b, "\n");
 	if (in->claims && claims_disagreements(in->claims)) {
 		buf_append_str(b, "## Where a hop's recorded result disagrees with arcverify\n\n");
-		for (size_t i = 0; i < in->claims->n; i++) {
-			const struct claim *cl = &in->claims->v[i];
-			if (cl->agree)
-				continue;
-			char src[64];
-			if (cl->from_aar)
-				snprintf(src, sizeof src, "ARC-Authentication-Results i=%u", cl->instance);
-			else
-				snprintf(src, sizeof src, "Authentication-Results");
-			say(b, "- %s (%s): `%s=%s` about %s; arcverify: %s. %s", src, cl->authserv_id, cl->method, cl->said,
-			    cl->subject, cl->ours[0] ? cl->ours : "-", cl->note);
-			buf_append_byte(b, '\n');
-		}
+		md_claims(b, in->claims, CLAIM_DISAGREES);
+		buf_append_str(b, "\n");
+	}
+	if (in->claims && md_count_claims(in->claims, CLAIM_EXPLAINED)) {
+		buf_append_str(b, "## Hops' records the diagnosis explains\n\n");
+		md_claims(b, in->claims, CLAIM_EXPLAINED);
 		buf_append_str(b, "\n");
 	}
 	if (in->lint && in->lint->n) {
@@ -443,6 +502,9 @@ static int write_report_md(const struct bundle_opts *o, const struct report_inpu
 {
 	struct buf b;
 	buf_init(&b, (size_t)16 << 20);
+	say(&b, "# arcverify evidence: %s", o->redact ? "(redacted)" : in->run->file);
+	buf_append_str(&b, "\n\n");
+	md_diagnosis(&b, in);
 	md_header(&b, o, in->run, sha, size);
 	for (size_t i = 0; i < in->run->nerrors; i++) {
 		say(&b, "**Error:** %s", in->run->errors[i]);

@@ -17,6 +17,7 @@ enum {
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
 	OPT_FILES_FROM, OPT_MBOX, OPT_MBOX_FORMAT, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SUMMARY, OPT_NO_SUMMARY,
 	OPT_SUMMARY_JSON, OPT_SUMMARIZE, OPT_AUTHSERV_ID, OPT_FORCE,
+	OPT_INTEROP,
 };
 
 enum { OPT_NAME = 1 };   /* getopt_long with "-": a name, in command-line order */
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
 	{ "summarize", no_argument, NULL, OPT_SUMMARIZE },
 	{ "authserv-id", required_argument, NULL, OPT_AUTHSERV_ID },
+	{ "interop", no_argument, NULL, OPT_INTEROP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -95,7 +97,11 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Output:\n"
 	      "  --explain               when a hash fails, find which known canonicalization\n"
-	      "                          bug or change reproduces it (forensics; also with -v)\n"
+	      "                          bug or change reproduces it (forensics; also with -v),\n"
+	      "                          and say whose bug it is (the diagnosis)\n"
+	      "  --interop               for each signature that verifies, the known verifier\n"
+	      "                          bugs it would fail at on this message (also with\n"
+	      "                          --explain and -v): check a message before sending it\n"
 	      "  -v, --verbose           show fields hashed, body hashes, keys and header data;\n"
 	      "                          with several messages, the full block per message\n"
 	      "  --progress, --no-progress\n"
@@ -131,8 +137,11 @@ void cli_usage(FILE *f)
 	      "Exit status: 0 every signature and chain passed (or none was found),\n"
 	      "1 any fail or permerror, 75 only temperrors, 64 usage error,\n"
 	      "65 an input is not a message (no header field), 66 an input could not be\n"
-	      "read. With --compare: 0 the copies are identical,\n"
-	      "1 they differ.\n", f);
+	      "read, 73 an output file cannot be made, 74 the report cannot be written\n"
+	      "(the first of 74, 73, 66, 65, 1, 75 wins). With --compare: 0 the copies\n"
+	      "carry the same signed content, 1 signed content changed, 65 a copy is not\n"
+	      "a message (or past a limit), 66 a copy cannot be read, 64 both copies on\n"
+	      "standard input.\n", f);
 }
 
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
@@ -300,6 +309,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 		}
 		o->batch.report.authserv_id = arg;
 		break;
+	case OPT_INTEROP: o->batch.report.interop = 1; break;
 	case 'v': o->batch.report.verbose = 1; break;
 	case 'h': o->help = 1; break;
 	case OPT_VERSION: o->version = 1; break;

@@ -23,17 +23,29 @@ static void unreadable(struct engine_result *res, const char *why, const struct 
 	run_error(r, "%s", why);
 }
 
+/* What the forensics pass examines: failing signatures, and the interop probes of verifying ones. */
+static struct forensics_opts forensics_wanted(const struct engine_opts *o)
+{
+	struct forensics_opts fo = { .failing = o->forensics || (o->diagnose & DIAGNOSE_CAUSES) };
+	if (o->diagnose)
+		fo.probe = interop_probe_ids(&fo.nprobe);
+	return fo;
+}
+
 static void gather_evidence(struct engine_result *res, const struct engine_opts *o)
 {
 	struct run_result *r = &res->run;
 	char why[300];
+	struct forensics_opts fo = forensics_wanted(o);
 	/* every failing signature is examined, whatever the overall verdict (a failing AMS inside a
 	 * passing chain is where a hop's sealer bug hides) */
-	if (o->forensics && !r->input_error && r->msg_open &&
-	    forensics_run(&res->forensics, r, res->in, res->start, &o->run.msg, why, sizeof why) < 0)
+	if ((fo.failing || fo.nprobe) && !r->input_error && r->msg_open &&
+	    forensics_examine(&res->forensics, r, res->in, res->start, &o->run.msg, &fo, why, sizeof why) < 0)
 		run_error(r, "forensics: %s", why);
-	if (claims_build(&res->claims, r) < 0 || lint_build(&res->lint, r) < 0)
+	if (claims_build(&res->claims, r, &o->run) < 0 || lint_build(&res->lint, r) < 0)
 		run_error(r, "out of memory while gathering evidence");
+	if (o->diagnose && diagnosis_build(&res->diagnosis, r, &res->forensics, &res->claims, o->diagnose) < 0)
+		run_error(r, "out of memory while diagnosing");
 }
 
 void engine_message(const struct input_list *l, const struct input_item *it, size_t seq,
@@ -65,6 +77,7 @@ void engine_result_free(struct engine_result *res)
 	forensics_free(&res->forensics);
 	claims_free(&res->claims);
 	lint_free(&res->lint);
+	diagnosis_free(&res->diagnosis);
 	run_free(&res->run);
 	if (res->in)
 		fclose(res->in);

@@ -15,94 +15,104 @@
 #include "canon.h"
 #include "hash.h"
 
-/* ---- the catalogue ---- */
+/* ---- the catalogue, most specific first (coinciding variants are listed in this order) ---- */
 
 enum applies { APPLY_ANY, APPLY_RELAXED, APPLY_SIMPLE, APPLY_HAS_L, APPLY_L_ZERO };
 
 enum xform {
 	XF_NONE, XF_DROP_CR, XF_DOUBLE_CR, XF_UNSTUFF, XF_STUFF, XF_UNQUOTE_FROM, XF_QUOTE_FROM,
-	XF_RAW_LIMIT,
+	XF_RAW_LIMIT, XF_EOL_TWICE,
 	XF_APPEND_CRLF, XF_APPEND_LF,   /* not input transforms: bytes hashed after the canonical body */
 };
 
 struct body_variant {
 	struct forensic_finding f;
+	const char *what_simple;   /* the text when c= declares simple (a swap reads the other way), or NULL */
 	enum applies when;
-	unsigned quirks;       /* enum canon_quirk */
-	int swap_canon;        /* the other body canonicalization */
+	unsigned quirks;           /* enum canon_quirk */
+	int swap_canon;            /* the other body canonicalization */
 	enum xform xf;
-	int unlimited;         /* ignore l= */
+	int unlimited;             /* ignore l= */
 };
+
+#define SEEN_SWAP "stalwart mail-auth <= 0.9.1 (applied the header c= to the body; fixed in 0.9.2), " \
+	"PHPMailer DKIMValidator (a missing or one-word c= not read as RFC 6376 §3.5 says; nextcloud/mail " \
+	"PR #12238, DKIMValidator PR #17, #21)"
 
 static const struct body_variant body_variants[] = {
 	{ { "relaxed-empty-crlf", "relaxed body canonicalization, but an empty body hashed as one CRLF instead of zero bytes",
 	    "RFC 6376 §3.4.4 b (a CRLF is added only to a non-empty body)",
 	    "dkimpy < 0.7.0 (LP#1727319), toorop/go-dkim #9, stalwart mail-auth < 0.3.7 (#22), KumoMTA (PR #575), "
-	    "Haraka (PR #1495), zone-mta (PR #69), the Microsoft AMS seen in rspamd #4601" },
-	  APPLY_RELAXED, CANON_Q_EMPTY_AS_CRLF, 0, XF_NONE, 0 },
+	    "Haraka (PR #1495), zone-mta (PR #69), the Microsoft AMS seen in rspamd #4601", 0, 0 },
+	  NULL, APPLY_RELAXED, CANON_Q_EMPTY_AS_CRLF, 0, XF_NONE, 0 },
 	{ { "simple-empty-nothing", "simple body canonicalization, but an empty body hashed as zero bytes instead of one CRLF",
 	    "RFC 6376 §3.4.3 (no body is canonicalized as one CRLF)",
-	    "swiftmailer #877, Haraka #2410, OpenARC (both forks, by reading its canonicalizer)" },
-	  APPLY_SIMPLE, CANON_Q_EMPTY_AS_NOTHING, 0, XF_NONE, 0 },
+	    "swiftmailer #877, Haraka #2410, OpenARC (both forks, by reading its canonicalizer)", 0, 0 },
+	  NULL, APPLY_SIMPLE, CANON_Q_EMPTY_AS_NOTHING, 0, XF_NONE, 0 },
+	{ { "l-zero-unlimited", "l=0 taken as \"no limit\" instead of \"hash nothing\"",
+	    "RFC 6376 §3.5 l=", "stalwart mail-auth (by reading its source)", 0, 0 },
+	  NULL, APPLY_L_ZERO, 0, 0, XF_NONE, 1 },
+	{ { "l-on-raw-bytes", "l= applied to the raw body bytes instead of the canonicalized body",
+	    "RFC 6376 §3.5 l= (a count of canonicalized body octets)", "stalwart mail-auth (by reading its source)", 0, 0 },
+	  NULL, APPLY_HAS_L, 0, 0, XF_RAW_LIMIT, 1 },
 	{ { "relaxed-wsp-lines-kept", "relaxed, but whitespace-only lines at the end kept as empty lines "
 	    "(whitespace stripped after, not before, dropping trailing empty lines)",
 	    "RFC 6376 §3.4.4 a then b",
 	    "rspamd (#5590, fixed by PR #5662), MimeKit #187, mailauth < 2.3.4 (#17), stalwart mail-auth, KumoMTA, "
-	    "OpenSMTPD filter-dkimverify" },
-	  APPLY_RELAXED, CANON_Q_WSP_LINES_KEPT, 0, XF_NONE, 0 },
-	{ { "trailing-empty-lines-kept", "trailing empty lines of the body kept instead of dropped",
-	    "RFC 6376 §3.4.3 / §3.4.4 b", "rspamd #651 (2016)" },
-	  APPLY_ANY, CANON_Q_KEEP_TRAILING, 0, XF_NONE, 0 },
-	{ { "final-crlf-dropped", "the CRLF that ends the last line dropped",
-	    "RFC 6376 §3.4.3 / §3.4.4 (a non-empty body ends with CRLF)", "" },
-	  APPLY_ANY, CANON_Q_NO_FINAL_CRLF, 0, XF_NONE, 0 },
-	{ { "relaxed-wsp-not-reduced", "relaxed, but runs of whitespace inside lines not reduced to one SP",
-	    "RFC 6376 §3.4.4 a", "" },
-	  APPLY_RELAXED, CANON_Q_NO_WSP_REDUCE, 0, XF_NONE, 0 },
-	{ { "relaxed-eol-wsp-kept", "relaxed, but whitespace at the ends of lines not removed",
-	    "RFC 6376 §3.4.4 a", "" },
-	  APPLY_RELAXED, CANON_Q_NO_EOL_STRIP, 0, XF_NONE, 0 },
-	{ { "other-body-canonicalization", "the other body canonicalization than c= declares",
-	    "RFC 6376 §3.5 c= (RFC 8617 §4.1.2 for the AMS: no c= means simple/simple)",
-	    "dkimpy and mailauth <= 5 read a missing AMS c= as relaxed/relaxed; mailauth < 2.1.2 did so for DKIM (#6)" },
-	  APPLY_ANY, 0, 1, XF_NONE, 0 },
-	{ { "lf-line-ends", "line ends hashed as bare LF instead of CRLF",
-	    "RFC 5322 §2.3, RFC 6376 §3.4 (lines end in CRLF)",
-	    "MimeKit #496, Haraka #2594 and #2856, OpenSMTPD with rspamd (#4322)" },
-	  APPLY_ANY, CANON_Q_LF_ENDS, 0, XF_NONE, 0 },
+	    "OpenSMTPD filter-dkimverify", 0, 0 },
+	  NULL, APPLY_RELAXED, CANON_Q_WSP_LINES_KEPT, 0, XF_NONE, 0 },
 	{ { "lone-cr-dropped", "a CR that is not part of CRLF dropped",
 	    "RFC 6376 §3.4.3 / §3.4.4 (only CRLF ends a line; a lone CR is data)",
-	    "stalwart mail-auth (drops every CR), mailauth < 5.0.3" },
-	  APPLY_ANY, 0, 0, XF_DROP_CR, 0 },
+	    "stalwart mail-auth (drops every CR), mailauth < 5.0.3", 0, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_DROP_CR, 0 },
 	{ { "lone-cr-doubled", "a CR that is not part of CRLF doubled",
-	    "RFC 6376 §3.4.3 / §3.4.4", "go-msgauth #38 (CR doubled at a chunk boundary)" },
-	  APPLY_ANY, 0, 0, XF_DOUBLE_CR, 0 },
+	    "RFC 6376 §3.4.3 / §3.4.4", "go-msgauth #38 (CR doubled at a chunk boundary)", 0, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_DOUBLE_CR, 0 },
 	{ { "dot-stuffing-left-in", "the copy here still carries SMTP dot-stuffing the signer did not hash "
 	    "(a leading '.' doubled on lines that start with '.')",
 	    "RFC 5321 §4.5.2 (the receiver removes the stuffing before the message is stored or verified)",
-	    "Mail::DKIM's common_verification_problems.txt (its most common cause of \"body has been altered\")" },
-	  APPLY_ANY, 0, 0, XF_UNSTUFF, 0 },
+	    "Mail::DKIM's common_verification_problems.txt (its most common cause of \"body has been altered\")", 1, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_UNSTUFF, 0 },
 	{ { "dot-stuffed-when-signed", "the signer hashed the SMTP dot-stuffed body",
-	    "RFC 5321 §4.5.2, RFC 6376 §5.3 (the message is signed, not its SMTP encoding)", "" },
-	  APPLY_ANY, 0, 0, XF_STUFF, 0 },
+	    "RFC 5321 §4.5.2, RFC 6376 §5.3 (the message is signed, not its SMTP encoding)", "", 0, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_STUFF, 0 },
 	{ { "mbox-from-quoting-left-in", "mbox '>From ' quoting added after signing is still in this copy",
-	    "RFC 4155 (mbox quoting is storage, not message content)", "" },
-	  APPLY_ANY, 0, 0, XF_UNQUOTE_FROM, 0 },
+	    "RFC 4155 (mbox quoting is storage, not message content)", "", 1, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_UNQUOTE_FROM, 0 },
 	{ { "mbox-from-quoted-when-signed", "the signer hashed lines starting 'From ' with mbox '>' quoting",
-	    "RFC 4155, RFC 6376 §5.3", "" },
-	  APPLY_ANY, 0, 0, XF_QUOTE_FROM, 0 },
-	{ { "l-on-raw-bytes", "l= applied to the raw body bytes instead of the canonicalized body",
-	    "RFC 6376 §3.5 l= (a count of canonicalized body octets)", "stalwart mail-auth (by reading its source)" },
-	  APPLY_HAS_L, 0, 0, XF_RAW_LIMIT, 1 },
-	{ { "l-zero-unlimited", "l=0 taken as \"no limit\" instead of \"hash nothing\"",
-	    "RFC 6376 §3.5 l=", "stalwart mail-auth (by reading its source)" },
-	  APPLY_L_ZERO, 0, 0, XF_NONE, 1 },
+	    "RFC 4155, RFC 6376 §5.3", "", 0, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_QUOTE_FROM, 0 },
+	{ { "trailing-empty-lines-kept", "trailing empty lines of the body kept instead of dropped",
+	    "RFC 6376 §3.4.3 / §3.4.4 b", "rspamd #651 (2016)", 0, 0 },
+	  NULL, APPLY_ANY, CANON_Q_KEEP_TRAILING, 0, XF_NONE, 0 },
+	{ { "final-crlf-dropped", "the CRLF that ends the last line dropped",
+	    "RFC 6376 §3.4.3 / §3.4.4 (a non-empty body ends with CRLF)", "", 0, 0 },
+	  NULL, APPLY_ANY, CANON_Q_NO_FINAL_CRLF, 0, XF_NONE, 0 },
+	{ { "relaxed-wsp-not-reduced", "relaxed, but runs of whitespace inside lines not reduced to one SP",
+	    "RFC 6376 §3.4.4 a", "", 0, 0 },
+	  NULL, APPLY_RELAXED, CANON_Q_NO_WSP_REDUCE, 0, XF_NONE, 0 },
+	{ { "relaxed-eol-wsp-kept", "relaxed, but whitespace at the ends of lines not removed",
+	    "RFC 6376 §3.4.4 a", "", 0, 0 },
+	  NULL, APPLY_RELAXED, CANON_Q_NO_EOL_STRIP, 0, XF_NONE, 0 },
+	{ { "line-ends-converted-twice", "line ends converted twice: every CRLF hashed as CR CR LF (a LF-to-CRLF "
+	    "conversion run on text that already had CRLF)",
+	    "RFC 5322 §2.3, RFC 6376 §3.4 (a line ends in exactly one CRLF)", "", 0, 0 },
+	  NULL, APPLY_ANY, 0, 0, XF_EOL_TWICE, 0 },
+	{ { "lf-line-ends", "line ends hashed as bare LF instead of CRLF",
+	    "RFC 5322 §2.3, RFC 6376 §3.4 (lines end in CRLF)",
+	    "MimeKit #496, Haraka #2594 and #2856, OpenSMTPD with rspamd (#4322)", 0, 0 },
+	  NULL, APPLY_ANY, CANON_Q_LF_ENDS, 0, XF_NONE, 0 },
+	{ { "other-body-canonicalization", "body hashed simple although c= declares relaxed",
+	    "RFC 6376 §3.5 c= (RFC 8617 §4.1.2 for the AMS: no c= means simple/simple)",
+	    SEEN_SWAP "; dkimpy and mailauth <= 5 read a missing AMS c= as relaxed/relaxed; mailauth < 2.1.2 did so "
+	    "for DKIM (#6)", 0, 1 },
+	  "body hashed relaxed although c= declares simple", APPLY_ANY, 0, 1, XF_NONE, 0 },
 	{ { "crlf-appended", "a CRLF hashed after the canonicalized body",
-	    "RFC 6376 §3.4 (the body as received)", "what rspamd silently retries on a mismatch (#5590)" },
-	  APPLY_ANY, 0, 0, XF_APPEND_CRLF, 0 },
+	    "RFC 6376 §3.4 (the body as received)", "what rspamd silently retries on a mismatch (#5590)", 0, 1 },
+	  NULL, APPLY_ANY, 0, 0, XF_APPEND_CRLF, 0 },
 	{ { "lf-appended", "an LF hashed after the canonicalized body",
-	    "RFC 6376 §3.4", "what rspamd silently retries on a mismatch (#5590)" },
-	  APPLY_ANY, 0, 0, XF_APPEND_LF, 0 },
+	    "RFC 6376 §3.4", "what rspamd silently retries on a mismatch (#5590)", 0, 1 },
+	  NULL, APPLY_ANY, 0, 0, XF_APPEND_LF, 0 },
 };
 
 #define NBODY_VARIANTS (sizeof body_variants / sizeof body_variants[0])
@@ -122,6 +132,7 @@ static int variant_applies(const struct body_variant *v, const struct dkim_sig *
 
 struct variant_hasher {
 	const struct body_variant *v;    /* NULL for the prefix search */
+	int probe;                       /* a verifying signature: record the variant when it differs */
 	struct forensic_report *rep;     /* not ours */
 	const struct dkim_sig *sig;      /* not ours */
 	struct body_hash *bh;            /* ours: hash.c's body hash, outside the registry */
@@ -231,53 +242,70 @@ static void emit_from_line_start(struct variant_hasher *h)
 	h->nheld = 0;
 }
 
+/* A lone CR (not before LF) dropped or doubled; CRLF kept. */
+static void cr_byte(struct variant_hasher *h, char c, enum xform xf)
+{
+	if (h->pending_cr) {
+		h->pending_cr = 0;
+		if (c == '\n') {
+			hasher_put(h, '\r');
+		} else if (xf == XF_DOUBLE_CR) {
+			hasher_put(h, '\r');
+			hasher_put(h, '\r');
+		}
+	}
+	if (c == '\r')
+		h->pending_cr = 1;
+	else
+		hasher_put(h, c);
+}
+
+/* SMTP dot-stuffing (RFC 5321 §4.5.2) undone or done at line starts. */
+static void stuff_byte(struct variant_hasher *h, char c, enum xform xf)
+{
+	if (h->line_start && c == '.') {
+		h->line_start = 0;
+		if (xf == XF_STUFF) {
+			hasher_put(h, '.');
+			hasher_put(h, '.');
+		}
+		return; /* unstuff: the leading '.' of a stuffed line goes */
+	}
+	h->line_start = c == '\n';
+	hasher_put(h, c);
+}
+
+/* mbox ">From " quoting undone or done at line starts. */
+static void from_byte(struct variant_hasher *h, char c)
+{
+	if (h->line_start) {
+		h->held[h->nheld++] = c;
+		if (c == '\n' || line_start_decided(h)) {
+			h->line_start = c == '\n';
+			emit_from_line_start(h);
+		}
+		return;
+	}
+	h->line_start = c == '\n';
+	hasher_put(h, c);
+}
+
 static void hasher_byte(struct variant_hasher *h, char c)
 {
 	enum xform xf = h->v ? h->v->xf : XF_NONE;
 	if (xf == XF_DROP_CR || xf == XF_DOUBLE_CR) {
-		if (h->pending_cr) {
-			h->pending_cr = 0;
-			if (c == '\n') {
-				hasher_put(h, '\r');
-			} else if (xf == XF_DOUBLE_CR) {
-				hasher_put(h, '\r');
-				hasher_put(h, '\r');
-			}
-		}
-		if (c == '\r') {
-			h->pending_cr = 1;
-			return;
-		}
+		cr_byte(h, c, xf);
+	} else if (xf == XF_EOL_TWICE) {
+		if (c == '\n')
+			hasher_put(h, '\r');   /* LF -> CRLF once more: CRLF becomes CR CR LF */
 		hasher_put(h, c);
-		return;
-	}
-	if (xf == XF_UNSTUFF || xf == XF_STUFF) {
-		if (h->line_start && c == '.') {
-			h->line_start = 0;
-			if (xf == XF_STUFF) {
-				hasher_put(h, '.');
-				hasher_put(h, '.');
-			}
-			return; /* unstuff: the leading '.' of a stuffed line goes */
-		}
-		h->line_start = c == '\n';
+	} else if (xf == XF_UNSTUFF || xf == XF_STUFF) {
+		stuff_byte(h, c, xf);
+	} else if (xf == XF_UNQUOTE_FROM || xf == XF_QUOTE_FROM) {
+		from_byte(h, c);
+	} else {
 		hasher_put(h, c);
-		return;
 	}
-	if (xf == XF_UNQUOTE_FROM || xf == XF_QUOTE_FROM) {
-		if (h->line_start) {
-			h->held[h->nheld++] = c;
-			if (c == '\n' || line_start_decided(h)) {
-				h->line_start = c == '\n';
-				emit_from_line_start(h);
-			}
-			return;
-		}
-		h->line_start = c == '\n';
-		hasher_put(h, c);
-		return;
-	}
-	hasher_put(h, c);
 }
 
 static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
@@ -323,6 +351,22 @@ static void hasher_free(struct variant_hasher *h)
 
 /* ---- reports ---- */
 
+/* The finding as it reads for this signature: a swap names the direction (RFC 6376 §3.5 c=). */
+static struct forensic_finding finding_for(const struct forensic_finding *f, const char *what_simple,
+					   enum canon_alg declared)
+{
+	struct forensic_finding out = *f;
+	if (what_simple && declared == CANON_SIMPLE)
+		out.what = what_simple;
+	return out;
+}
+
+static void add_finding(struct forensic_finding *list, size_t *n, struct forensic_finding f)
+{
+	if (*n < FORENSICS_FINDINGS_MAX)
+		list[(*n)++] = f;
+}
+
 static struct forensic_report *add_report(struct forensics *f, const struct dkim_sig *s, const char *label)
 {
 	struct forensic_report *r = realloc(f->reports, (f->n + 1) * sizeof *r);
@@ -351,6 +395,20 @@ void forensics_free(struct forensics *f)
 	f->n = 0;
 }
 
+static int wanted(const struct forensics_opts *o, const char *id)
+{
+	for (size_t i = 0; i < o->nprobe; i++)
+		if (strcmp(o->probe[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* A signature that verifies under the RFC (the probes ask what would break it). */
+static int verifies(const struct dkim_sig *s)
+{
+	return s->usable && s->v.result == VERDICT_PASS && s->header_ok == 1;
+}
+
 /* ---- the body pass ---- */
 
 static int needs_body_forensics(const struct dkim_sig *s)
@@ -358,36 +416,50 @@ static int needs_body_forensics(const struct dkim_sig *s)
 	return s->usable && s->kind != DKIM_KIND_SEAL && s->body_ok == 0 && s->bh.len > 0;
 }
 
-static size_t count_hashers(const struct forensics *f)
+static int needs_body_probe(const struct forensic_report *rep)
+{
+	return rep->probed && rep->sig->kind != DKIM_KIND_SEAL && rep->sig->body_ok == 1;
+}
+
+/* Does variant v run for this report? failing: every applicable one; probed: the ones asked for. */
+static int runs_variant(const struct forensic_report *rep, const struct body_variant *v, const struct forensics_opts *o)
+{
+	if (!variant_applies(v, rep->sig))
+		return 0;
+	if (needs_body_forensics(rep->sig))
+		return 1;
+	return needs_body_probe(rep) && wanted(o, v->f.id);
+}
+
+static size_t count_hashers(const struct forensics *f, const struct forensics_opts *o)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++) {
-		if (!needs_body_forensics(f->reports[i].sig))
-			continue;
+		const struct forensic_report *rep = &f->reports[i];
 		for (size_t v = 0; v < NBODY_VARIANTS; v++)
-			n += variant_applies(&body_variants[v], f->reports[i].sig);
-		n += !f->reports[i].sig->has_l; /* the prefix search */
+			n += runs_variant(rep, &body_variants[v], o);
+		n += needs_body_forensics(rep->sig) && !rep->sig->has_l; /* the prefix search */
 	}
 	return n;
 }
 
-static int setup_hashers(struct forensics *f, struct variant_hasher *hs)
+static int setup_hashers(struct forensics *f, struct variant_hasher *hs, const struct forensics_opts *o)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		struct forensic_report *rep = &f->reports[i];
 		const struct dkim_sig *s = rep->sig;
-		if (!needs_body_forensics(s))
-			continue;
-		rep->body_examined = 1;
+		int failing = needs_body_forensics(s);
+		rep->body_examined = failing;
 		for (size_t v = 0; v < NBODY_VARIANTS; v++) {
-			if (!variant_applies(&body_variants[v], s))
+			if (!runs_variant(rep, &body_variants[v], o))
 				continue;
-			if (hasher_init(&hs[k++], &body_variants[v], s, rep) < 0)
+			if (hasher_init(&hs[k], &body_variants[v], s, rep) < 0)
 				return -1;
-			rep->body_tried++;
+			hs[k++].probe = !failing;
+			rep->body_tried += failing;
 		}
-		if (!s->has_l) {
+		if (failing && !s->has_l) {
 			rep->prefix_searched = 1;
 			if (hasher_init(&hs[k++], NULL, s, rep) < 0)
 				return -1;
@@ -403,16 +475,47 @@ static void record_body_results(struct variant_hasher *hs, size_t n, uint64_t bo
 	for (size_t k = 0; k < n; k++) {
 		struct variant_hasher *h = &hs[k];
 		int match = hasher_finish(h);
-		h->rep->body_bytes = body_bytes;
-		if (h->v && match && h->rep->nbody < FORENSICS_FINDINGS_MAX)
-			h->rep->body[h->rep->nbody++] = h->v->f;
+		struct forensic_report *rep = h->rep;
+		rep->body_bytes = body_bytes;
+		if (!h->v)
+			continue;
+		struct forensic_finding f = finding_for(&h->v->f, h->v->what_simple, h->sig->bcanon);
+		if (h->probe && !match && !h->bh->failed)
+			add_finding(rep->breaks, &rep->nbreaks, f);
+		else if (!h->probe && match)
+			add_finding(rep->body, &rep->nbody, f);
 	}
 }
 
-static int body_pass(struct forensics *f, FILE *in, long start, const struct msg_opts *mo, char *err,
-		     size_t errlen)
+static int feed_hashers(struct variant_hasher *hs, size_t n, FILE *in, long start, const struct msg_opts *mo,
+			char *err, size_t errlen)
 {
-	size_t n = count_hashers(f);
+	struct msg m;
+	if (fseek(in, start, SEEK_SET) != 0) {
+		snprintf(err, errlen, "cannot read the message again (not seekable)");
+		return -1;
+	}
+	if (msg_open(&m, in, mo, err, errlen) < 0)
+		return -1;
+	char *chunk = malloc(MSG_CHUNK);
+	long got = 0;
+	while (chunk && (got = msg_read_body(&m, chunk, MSG_CHUNK)) > 0)
+		for (size_t k = 0; k < n; k++)
+			hasher_feed(&hs[k], chunk, (size_t)got);
+	int rc = chunk && got == 0 ? 0 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, chunk ? "read error in the message body" : "out of memory");
+	free(chunk);
+	if (rc == 0)
+		record_body_results(hs, n, m.body_bytes);
+	msg_close(&m);
+	return rc;
+}
+
+static int body_pass(struct forensics *f, FILE *in, long start, const struct msg_opts *mo,
+		     const struct forensics_opts *o, char *err, size_t errlen)
+{
+	size_t n = count_hashers(f, o);
 	if (n == 0)
 		return 0;
 	struct variant_hasher *hs = calloc(n, sizeof *hs);
@@ -420,24 +523,11 @@ static int body_pass(struct forensics *f, FILE *in, long start, const struct msg
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int rc = setup_hashers(f, hs);
-	struct msg m;
-	if (rc == 0 && fseek(in, start, SEEK_SET) != 0) {
-		snprintf(err, errlen, "cannot read the message again (not seekable)");
-		rc = -1;
-	}
-	if (rc == 0 && msg_open(&m, in, mo, err, errlen) < 0)
-		rc = -1;
-	if (rc == 0) {
-		char *chunk = malloc(MSG_CHUNK);
-		long got;
-		while (chunk && (got = msg_read_body(&m, chunk, MSG_CHUNK)) > 0)
-			for (size_t k = 0; k < n; k++)
-				hasher_feed(&hs[k], chunk, (size_t)got);
-		free(chunk);
-		record_body_results(hs, n, m.body_bytes);
-		msg_close(&m);
-	}
+	int rc = setup_hashers(f, hs, o);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = feed_hashers(hs, n, in, start, mo, err, errlen);
 	for (size_t k = 0; k < n; k++)
 		hasher_free(&hs[k]);
 	free(hs);
@@ -450,6 +540,7 @@ enum hdr_applies { HDR_SIG_OR_AMS, HDR_AMS_NO_C, HDR_SEAL, HDR_ANY };
 
 struct header_variant {
 	struct forensic_finding f;
+	const char *what_simple;   /* the text when c= declares simple headers, or NULL */
 	enum hdr_applies when;
 	struct dkim_hdr_opts o;    /* canon is filled in per signature */
 	int swap_canon;
@@ -460,33 +551,33 @@ struct header_variant {
 static const struct header_variant header_variants[] = {
 	{ { "ams-missing-c-as-relaxed", "an AMS without c= hashed as relaxed/relaxed instead of simple/simple",
 	    "RFC 8617 §4.1.2 with RFC 6376 §3.5 (a missing c= means simple/simple)",
-	    "dkimpy, mailauth <= 5 (and the ARC test suite case ams_fields_c_na)" },
-	  HDR_AMS_NO_C, { 0 }, 0, 1, 0 },
-	{ { "other-header-canonicalization", "the other header canonicalization than c= declares",
-	    "RFC 6376 §3.5 c=", "" },
-	  HDR_SIG_OR_AMS, { 0 }, 1, 0, 0 },
+	    "dkimpy, mailauth <= 5 (and the ARC test suite case ams_fields_c_na)", 0, 0 },
+	  NULL, HDR_AMS_NO_C, { 0 }, 0, 1, 0 },
 	{ { "space-after-colon-kept", "relaxed, but one space kept after the colon of a field whose value starts "
 	    "on a continuation line", "RFC 6376 §3.4.2 (white space before and after the colon is deleted)",
-	    "OpenDKIM <= 2.10.3 (#39, PR #119), markenwerk java-utils-mail-dkim (PR #7), MimeKit #171" },
-	  HDR_ANY, { .quirks = CANON_HQ_FOLDED_SPACE }, 0, 0, 0 },
+	    "OpenDKIM <= 2.10.3 (#39, PR #119), markenwerk java-utils-mail-dkim (PR #7), MimeKit #171", 0, 0 },
+	  NULL, HDR_ANY, { .quirks = CANON_HQ_FOLDED_SPACE }, 0, 0, 0 },
 	{ { "top-down-selection", "repeated header fields selected from the top down instead of the bottom up",
-	    "RFC 6376 §5.4.2", "aboutmyemail #26, OpenDKIM #157" },
-	  HDR_SIG_OR_AMS, { .top_down = 1 }, 0, 0, 0 },
+	    "RFC 6376 §5.4.2", "aboutmyemail #26, OpenDKIM #157", 0, 0 },
+	  NULL, HDR_SIG_OR_AMS, { .top_down = 1 }, 0, 0, 0 },
 	{ { "h-deduplicated", "each name in h= used only once (repeated names ignored)",
-	    "RFC 6376 §5.4.2 (each repeated name selects the next older field)", "kmille/dkim-verify #5" },
-	  HDR_SIG_OR_AMS, { .dedupe = 1 }, 0, 0, 0 },
+	    "RFC 6376 §5.4.2 (each repeated name selects the next older field)", "kmille/dkim-verify #5", 0, 0 },
+	  NULL, HDR_SIG_OR_AMS, { .dedupe = 1 }, 0, 0, 0 },
 	{ { "repeated-name-same-field", "a repeated h= name hashed the same field again instead of the next "
-	    "older one (or nothing)", "RFC 6376 §5.4.2", "OpenSMTPD filter-dkimverify (fixed in a fork, f185a96)" },
-	  HDR_SIG_OR_AMS, { .reuse = 1 }, 0, 0, 0 },
-	{ { "signature-field-with-crlf", "the signature's own field hashed with a trailing CRLF",
-	    "RFC 6376 §3.7 (the signature field is hashed without its trailing CRLF)", "" },
-	  HDR_ANY, { .self_crlf = 1 }, 0, 0, 0 },
-	{ { "b-not-emptied", "the signature's own field hashed with its b= value still in it",
-	    "RFC 6376 §3.7 (the value of b= is treated as empty)", "" },
-	  HDR_ANY, { .keep_b = 1 }, 0, 0, 0 },
+	    "older one (or nothing)", "RFC 6376 §5.4.2", "OpenSMTPD filter-dkimverify (fixed in a fork, f185a96)", 0, 0 },
+	  NULL, HDR_SIG_OR_AMS, { .reuse = 1 }, 0, 0, 0 },
 	{ { "seal-sets-descending", "the ARC sets fed to the seal newest first instead of from instance 1 up",
-	    "RFC 8617 §5.1.1 (sets in increasing instance order)", "rspamd #4449 (ARC signing for i > 1)" },
-	  HDR_SEAL, { 0 }, 0, 0, 1 },
+	    "RFC 8617 §5.1.1 (sets in increasing instance order)", "rspamd #4449 (ARC signing for i > 1)", 0, 0 },
+	  NULL, HDR_SEAL, { 0 }, 0, 0, 1 },
+	{ { "signature-field-with-crlf", "the signature's own field hashed with a trailing CRLF",
+	    "RFC 6376 §3.7 (the signature field is hashed without its trailing CRLF)", "", 0, 0 },
+	  NULL, HDR_ANY, { .self_crlf = 1 }, 0, 0, 0 },
+	{ { "b-not-emptied", "the signature's own field hashed with its b= value still in it",
+	    "RFC 6376 §3.7 (the value of b= is treated as empty)", "", 0, 0 },
+	  NULL, HDR_ANY, { .keep_b = 1 }, 0, 0, 0 },
+	{ { "other-header-canonicalization", "headers hashed simple although c= declares relaxed",
+	    "RFC 6376 §3.5 c=", SEEN_SWAP, 0, 1 },
+	  "headers hashed relaxed although c= declares simple", HDR_SIG_OR_AMS, { 0 }, 1, 0, 0 },
 };
 
 #define NHEADER_VARIANTS (sizeof header_variants / sizeof header_variants[0])
@@ -500,9 +591,10 @@ const struct forensic_finding *forensics_known(size_t i)
 
 static int header_variant_applies(const struct header_variant *v, const struct dkim_sig *s)
 {
+	int no_c = s->kind == DKIM_KIND_AMS && !tags_find(&s->tags, "c");
 	switch (v->when) {
-	case HDR_SIG_OR_AMS: return s->kind != DKIM_KIND_SEAL && !(s->kind == DKIM_KIND_AMS && !tags_find(&s->tags, "c") && v->swap_canon);
-	case HDR_AMS_NO_C: return s->kind == DKIM_KIND_AMS && !tags_find(&s->tags, "c");
+	case HDR_SIG_OR_AMS: return s->kind != DKIM_KIND_SEAL && !(no_c && v->swap_canon);
+	case HDR_AMS_NO_C: return no_c;
 	case HDR_SEAL: return s->kind == DKIM_KIND_SEAL && s->instance > 1;
 	default: return 1;
 	}
@@ -558,60 +650,115 @@ static void signed_field_notes(struct forensic_report *rep, const struct dkim_si
 	buf_free(&notes);
 }
 
-static void header_forensics(struct forensic_report *rep, const struct dkim_sig *s, const struct msg *m,
-			     const struct arc_chain *chain)
+static int same_bytes(const struct buf *a, const struct buf *b)
 {
-	if (s->header_ok != 0 || !s->has_key)
+	return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* One header variant on one signature: failing, does b= verify with it; probed, does it change the data. */
+static void try_header_variant(struct forensic_report *rep, const struct header_variant *hv, const struct msg *m,
+			       const struct arc_chain *chain, struct buf *data)
+{
+	const struct dkim_sig *s = rep->sig;
+	if (build_variant_header(hv, s, m, chain, data) != 0)
 		return;
-	rep->header_examined = 1;
+	struct forensic_finding f = finding_for(&hv->f, hv->what_simple, s->hcanon);
+	if (rep->probed) {
+		if (!same_bytes(data, &s->hdata))
+			add_finding(rep->breaks, &rep->nbreaks, f);
+		return;
+	}
+	rep->header_tried++;
+	if (dkim_check_header_data(s, data) == 1)
+		add_finding(rep->header, &rep->nheader, f);
+}
+
+static void header_pass(struct forensic_report *rep, const struct msg *m, const struct arc_chain *chain,
+			const struct forensics_opts *o)
+{
+	const struct dkim_sig *s = rep->sig;
+	int failing = s->header_ok == 0 && s->has_key;
+	if (!failing && !(rep->probed && s->hdata.len))
+		return;
+	rep->header_examined = failing;
 	struct buf data;
 	buf_init(&data, MSG_HEADER_MAX);
 	for (size_t v = 0; v < NHEADER_VARIANTS; v++) {
 		const struct header_variant *hv = &header_variants[v];
-		if (!header_variant_applies(hv, s))
-			continue;
-		if (build_variant_header(hv, s, m, chain, &data) != 0)
-			continue;
-		rep->header_tried++;
-		if (dkim_check_header_data(s, &data) == 1 && rep->nheader < FORENSICS_FINDINGS_MAX)
-			rep->header[rep->nheader++] = hv->f;
+		if (header_variant_applies(hv, s) && (failing || wanted(o, hv->f.id)))
+			try_header_variant(rep, hv, m, chain, &data);
 	}
 	buf_free(&data);
-	if (rep->nheader == 0 && s->kind != DKIM_KIND_SEAL)
+	if (failing && rep->nheader == 0 && s->kind != DKIM_KIND_SEAL)
 		signed_field_notes(rep, s, m);
+}
+
+const struct forensic_finding *forensics_variant(const char *id)
+{
+	for (size_t v = 0; v < NBODY_VARIANTS; v++)
+		if (strcmp(body_variants[v].f.id, id) == 0)
+			return &body_variants[v].f;
+	for (size_t v = 0; v < NHEADER_VARIANTS; v++)
+		if (strcmp(header_variants[v].f.id, id) == 0)
+			return &header_variants[v].f;
+	return NULL;
 }
 
 /* ---- entry point ---- */
 
-static int collect(struct forensics *f, const struct run_result *r)
+static int fails(const struct dkim_sig *s)
 {
-	for (size_t i = 0; i < r->ndkim; i++) {
-		const struct dkim_sig *s = &r->dkim[i];
-		if ((needs_body_forensics(s) || (s->header_ok == 0 && s->has_key)) && !add_report(f, s, "DKIM"))
+	return needs_body_forensics(s) || (s->header_ok == 0 && s->has_key);
+}
+
+/* One report per signature examined: a failing one (o->failing), or a verifying one to probe. */
+static int consider(struct forensics *f, const struct dkim_sig *s, const char *label, const struct forensics_opts *o)
+{
+	int failing = o->failing && fails(s);
+	int probe = !failing && o->nprobe && verifies(s);
+	if (!failing && !probe)
+		return 0;
+	struct forensic_report *rep = add_report(f, s, label);
+	if (!rep)
+		return -1;
+	rep->probed = probe;
+	return 0;
+}
+
+/* Every DKIM-Signature, every AMS and every AS, whatever the message's overall verdict. */
+static int collect(struct forensics *f, const struct run_result *r, const struct forensics_opts *o)
+{
+	for (size_t i = 0; i < r->ndkim; i++)
+		if (consider(f, &r->dkim[i], "DKIM", o) < 0)
 			return -1;
-	}
 	for (unsigned i = 0; i < r->arc.n; i++) {
 		const struct arc_set *set = &r->arc.sets[i];
-		if (set->has_ams && (needs_body_forensics(&set->ams) || (set->ams.header_ok == 0 && set->ams.has_key)) &&
-		    !add_report(f, &set->ams, "AMS"))
+		if (set->has_ams && consider(f, &set->ams, "AMS", o) < 0)
 			return -1;
-		if (set->has_as && set->as.header_ok == 0 && set->as.has_key && !add_report(f, &set->as, "AS"))
+		if (set->has_as && consider(f, &set->as, "AS", o) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int forensics_run(struct forensics *f, const struct run_result *r, FILE *in, long start,
-		  const struct msg_opts *mo, char *err, size_t errlen)
+int forensics_examine(struct forensics *f, const struct run_result *r, FILE *in, long start,
+		      const struct msg_opts *mo, const struct forensics_opts *o, char *err, size_t errlen)
 {
 	memset(f, 0, sizeof *f);
 	if (!r->msg_open)
 		return 0;
-	if (collect(f, r) < 0) {
+	if (collect(f, r, o) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < f->n; i++)
-		header_forensics(&f->reports[i], f->reports[i].sig, &r->msg, &r->arc);
-	return body_pass(f, in, start, mo, err, errlen);
+		header_pass(&f->reports[i], &r->msg, &r->arc, o);
+	return body_pass(f, in, start, mo, o, err, errlen);
+}
+
+int forensics_run(struct forensics *f, const struct run_result *r, FILE *in, long start,
+		  const struct msg_opts *mo, char *err, size_t errlen)
+{
+	struct forensics_opts o = { .failing = 1 };
+	return forensics_examine(f, r, in, start, mo, &o, err, errlen);
 }

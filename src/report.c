@@ -191,21 +191,28 @@ static void text_finding(struct buf *out, const char *ind, const char *kind, con
 	nl(out);
 }
 
-static void text_body_findings(struct buf *out, const struct forensic_report *fr, const char *ind)
+/* Variants that reproduce one hash coincide on this message: one finding, the likeliest first. */
+static void text_findings(struct buf *out, const char *ind, const char *kind, const struct forensic_finding *f,
+			  size_t n)
 {
-	for (size_t i = 0; i < fr->nbody; i++)
-		text_finding(out, ind, "explained: bh= reproduced by", &fr->body[i]);
-	if (fr->prefix_found) {
-		say(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
-		    "after signing (typical of a list footer)", ind, (unsigned long long)fr->prefix_bytes,
-		    (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
-		nl(out);
-	}
-	if (fr->nbody == 0 && !fr->prefix_found) {
-		say(out, "%sunexplained: none of %zu known body canonicalization variants reproduces bh=%s", ind,
-		    fr->body_tried, fr->prefix_searched ? ", and no prefix of the body matches" : "");
-		nl(out);
-	}
+	if (n == 0)
+		return;
+	text_finding(out, ind, kind, &f[0]);
+	if (n == 1)
+		return;
+	say(out, "%s  equally reproduced by (this message cannot tell them apart):", ind);
+	for (size_t i = 1; i < n; i++)
+		say(out, "%s %s [%s]", i > 1 ? ";" : "", f[i].what, f[i].id);
+	nl(out);
+}
+
+static void text_tried(struct buf *out, const char *ind, const char *what, size_t tried, const char *tail)
+{
+	if (tried)
+		say(out, "%sunexplained: %s under none of %zu known variants%s", ind, what, tried, tail);
+	else
+		say(out, "%sunexplained: %s, and no known variant applies to this signature%s", ind, what, tail);
+	nl(out);
 }
 
 /* What forensics found for one signature (text). */
@@ -213,16 +220,67 @@ static void text_forensics(struct buf *out, const struct forensic_report *fr, co
 {
 	if (!fr)
 		return;
-	if (fr->body_examined)
-		text_body_findings(out, fr, ind);
-	if (fr->header_examined) {
-		for (size_t i = 0; i < fr->nheader; i++)
-			text_finding(out, ind, "explained: b= verifies with", &fr->header[i]);
-		if (fr->nheader == 0) {
-			say(out, "%sunexplained: b= verifies under none of %zu known header variants%s%s", ind,
-			    fr->header_tried, fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+	if (fr->body_examined) {
+		text_findings(out, ind, "explained: bh= reproduced by", fr->body, fr->nbody);
+		if (fr->prefix_found) {
+			say(out, "%sexplained: the first %llu bytes of the body match bh=; %llu bytes were appended "
+			    "after signing (typical of a list footer)", ind, (unsigned long long)fr->prefix_bytes,
+			    (unsigned long long)(fr->body_bytes - fr->prefix_bytes));
 			nl(out);
 		}
+		if (fr->nbody == 0 && !fr->prefix_found)
+			text_tried(out, ind, "bh= is reproduced", fr->body_tried,
+				   fr->prefix_searched ? ", and no prefix of the body matches" : "");
+	}
+	if (fr->header_examined) {
+		text_findings(out, ind, "explained: b= verifies with", fr->header, fr->nheader);
+		if (fr->nheader == 0) {
+			char tail[700];
+			snprintf(tail, sizeof tail, "%s%s", fr->header_notes[0] ? "; signed fields: " : "", fr->header_notes);
+			text_tried(out, ind, "b= verifies", fr->header_tried, tail);
+		}
+	}
+}
+
+/* The known verifier bugs this verifying signature would trip on this message. */
+static void text_interop(struct buf *out, const struct report_input *in, const struct dkim_sig *s, const char *ind)
+{
+	if (!in->diagnosis || !in->diagnosis->interop.computed)
+		return;
+	const struct interop_risk *first;
+	size_t n = interop_for(&in->diagnosis->interop, s, &first);
+	for (size_t i = 0; i < n; i++) {
+		say(out, "%sinterop: would fail at verifiers that %s [%s]; %s; breaks %s", ind, first[i].what,
+		    first[i].id, first[i].verifiers, first[i].rule);
+		nl(out);
+	}
+}
+
+static int shows_evidence(const struct report_opts *o)
+{
+	return o->explain || o->verbose || o->interop;
+}
+
+/* The diagnosis, at the top of the message's block: who is at fault, most likely first. */
+static void text_diagnosis(struct buf *out, const struct diagnosis *d)
+{
+	if (!d || !d->computed || !d->n)
+		return;
+	buf_printf(out, "  diagnosis (%zu cause%s, most likely first):\n", d->n, d->n == 1 ? "" : "s");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diagnosis_entry *e = &d->v[i];
+		say(out, "    %zu. %s %s", i + 1, diagnosis_role_word(e->role), e->party[0] ? e->party : "(not named)");
+		if (e->instance)
+			buf_printf(out, " (ARC i=%u)", e->instance);
+		buf_printf(out, ", %s: %s", e->signature, diagnosis_evidence_word(e->evidence));
+		if (e->has_between && e->between_to)
+			buf_printf(out, ", between i=%u and i=%u", e->between_from, e->between_to);
+		else if (e->has_between)
+			buf_printf(out, ", after i=%u", e->between_from);
+		buf_printf(out, " [%s%s%s]\n", e->variant ? e->variant : "", e->variant ? "; " : "", e->rule);
+		buf_append_str(out, "       ");
+		buf_append_printable(out, e->what, strlen(e->what));
+		nl(out);
 	}
 }
 
@@ -260,14 +318,18 @@ static void text_arc_set(struct buf *out, const struct report_input *in, const s
 		say(out, "%sAS  (missing)", first);
 		nl(out);
 	}
-	if (set->has_as && (o->explain || o->verbose))
+	if (set->has_as && shows_evidence(o)) {
 		text_forensics(out, forensics_for(in->forensics, &set->as), fx_ind);
+		text_interop(out, in, &set->as, fx_ind);
+	}
 	if (set->has_ams)
 		text_sig_line(out, pad, "AMS", &set->ams, o);
 	else
 		buf_printf(out, "%sAMS (missing)\n", pad);
-	if (set->has_ams && (o->explain || o->verbose))
+	if (set->has_ams && shows_evidence(o)) {
 		text_forensics(out, forensics_for(in->forensics, &set->ams), fx_ind);
+		text_interop(out, in, &set->ams, fx_ind);
+	}
 	text_aar(out, set, pad);
 	if (!o->verbose)
 		return;
@@ -310,7 +372,18 @@ static void text_notes(struct buf *out, const struct run_result *r, int verbose)
 		buf_append_str(out, "  note: no empty line after the header block: the message has no body\n");
 }
 
-static void text_claim(struct buf *out, const struct claim *cl, const struct report_opts *o)
+static const char *claim_mark(const struct claim *cl)
+{
+	switch (cl->state) {
+	case CLAIM_DISAGREES: return "   <- DISAGREES";
+	case CLAIM_EXPLAINED: return "   (explained)";
+	case CLAIM_UNCHECKED: return "   (could not check)";
+	case CLAIM_NOT_COMPARED: return "   (not compared)";
+	default: return "";
+	}
+}
+
+static void text_claim(struct buf *out, const struct claim *cl)
 {
 	char src[64];
 	if (cl->from_aar)
@@ -318,25 +391,26 @@ static void text_claim(struct buf *out, const struct claim *cl, const struct rep
 	else
 		snprintf(src, sizeof src, "A-R");
 	say(out, "    %-9s %s: %s=%s about %s; arcverify: %s%s", src, cl->authserv_id, cl->method, cl->said, cl->subject,
-	    cl->ours[0] ? cl->ours : "-", cl->agree ? "" : "   <- DISAGREES");
+	    cl->ours[0] ? cl->ours : "-", claim_mark(cl));
 	nl(out);
-	if (cl->note[0] && (!cl->agree || o->verbose)) {
+	if (cl->note[0]) {
 		say(out, "              %s", cl->note);
 		nl(out);
 	}
 }
 
+/* Unexplained disagreements always; with -v every claim, explained ones with their reason. */
 static void text_claims(struct buf *out, const struct claims *c, const struct report_opts *o)
 {
 	if (!c)
 		return;
 	size_t shown = 0;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->v[i].agree && !o->verbose)
+		if (c->v[i].state != CLAIM_DISAGREES && !o->verbose)
 			continue;
 		if (shown++ == 0)
 			buf_append_str(out, "  what the hops recorded, beside arcverify:\n");
-		text_claim(out, &c->v[i], o);
+		text_claim(out, &c->v[i]);
 	}
 }
 
@@ -357,8 +431,10 @@ static void text_dkim(struct buf *out, const struct report_input *in, const stru
 		char label[32];
 		snprintf(label, sizeof label, "DKIM #%-2zu", i + 1);
 		text_sig_line(out, "  ", label, &r->dkim[i], o);
-		if (o->explain || o->verbose)
+		if (shows_evidence(o)) {
 			text_forensics(out, forensics_for(in->forensics, &r->dkim[i]), "           ");
+			text_interop(out, in, &r->dkim[i], "           ");
+		}
 		if (o->verbose)
 			text_sig_detail(out, &r->dkim[i], "      ");
 	}
@@ -377,6 +453,7 @@ static void report_text(struct buf *out, const struct report_input *in, const st
 		text_notes(out, r, o->verbose);
 	if (!run_evaluated(r))
 		return;   /* nothing was verified: no result may be printed */
+	text_diagnosis(out, in->diagnosis);
 	if (o->show_dkim)
 		text_dkim(out, in, o);
 	if (o->show_arc)
@@ -463,14 +540,30 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 	json_obj_end(j);
 }
 
-static void json_finding(struct json *j, const char *kind, const struct forensic_finding *f)
+static void json_finding_fields(struct json *j, const struct forensic_finding *f)
 {
-	json_obj_begin(j);
-	json_kv_str(j, "kind", kind);
 	json_kv_str(j, "id", f->id);
 	json_kv_str(j, "what", f->what);
 	json_kv_str(j, "rule", f->rule);
 	json_kv_str(j, "seen_in", f->seen_in);
+}
+
+/* One finding for every variant that reproduces the hash: the likeliest, the others as "alternatives". */
+static void json_findings(struct json *j, const char *kind, const struct forensic_finding *f, size_t n)
+{
+	if (n == 0)
+		return;
+	json_obj_begin(j);
+	json_kv_str(j, "kind", kind);
+	json_finding_fields(j, &f[0]);
+	json_key(j, "alternatives");
+	json_arr_begin(j);
+	for (size_t i = 1; i < n; i++) {
+		json_obj_begin(j);
+		json_finding_fields(j, &f[i]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 
@@ -478,15 +571,13 @@ static void json_finding(struct json *j, const char *kind, const struct forensic
 static void json_forensics(struct json *j, const struct forensic_report *fr)
 {
 	json_key(j, "forensics");
-	if (!fr) {
+	if (!fr || fr->probed) {
 		json_null(j);
 		return;
 	}
 	json_arr_begin(j);
-	for (size_t i = 0; i < fr->nbody; i++)
-		json_finding(j, "body", &fr->body[i]);
-	for (size_t i = 0; i < fr->nheader; i++)
-		json_finding(j, "header", &fr->header[i]);
+	json_findings(j, "body", fr->body, fr->nbody);
+	json_findings(j, "header", fr->header, fr->nheader);
 	if (fr->prefix_found) {
 		json_obj_begin(j);
 		json_kv_str(j, "kind", "prefix");
@@ -514,7 +605,70 @@ static void json_forensics(struct json *j, const struct forensic_report *fr)
 	json_arr_end(j);
 }
 
-static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct forensics *fx, int redact)
+/* "interop": the known verifier bugs a verifying signature would trip; null when not computed. */
+static void json_interop(struct json *j, const struct diagnosis *d, const struct dkim_sig *s)
+{
+	json_key(j, "interop");
+	if (!d || !d->interop.computed) {
+		json_null(j);
+		return;
+	}
+	const struct interop_risk *first;
+	size_t n = interop_for(&d->interop, s, &first);
+	json_arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "id", first[i].id);
+		json_kv_str(j, "what", first[i].what);
+		json_kv_str(j, "verifiers", first[i].verifiers);
+		json_kv_str(j, "rule", first[i].rule);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/* "diagnosis": the causes, most likely first; null when not computed. */
+static void json_diagnosis(struct json *j, const struct diagnosis *d)
+{
+	json_key(j, "diagnosis");
+	if (!d || !d->computed) {
+		json_null(j);
+		return;
+	}
+	json_arr_begin(j);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diagnosis_entry *e = &d->v[i];
+		json_obj_begin(j);
+		json_kv_str(j, "role", diagnosis_role_word(e->role));
+		json_kv_str(j, "party", e->party[0] ? e->party : NULL);
+		json_key(j, "instance");
+		if (e->instance)
+			json_uint(j, e->instance);
+		else
+			json_null(j);
+		json_kv_str(j, "signature", e->signature);
+		json_key(j, "between");
+		if (e->has_between) {
+			json_arr_begin(j);
+			json_uint(j, e->between_from);
+			if (e->between_to)
+				json_uint(j, e->between_to);
+			else
+				json_null(j);
+			json_arr_end(j);
+		} else {
+			json_null(j);
+		}
+		json_kv_str(j, "evidence", diagnosis_evidence_word(e->evidence));
+		json_kv_str(j, "variant", e->variant);
+		json_kv_str(j, "rule", e->rule);
+		json_kv_str(j, "what", e->what);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void json_sig_fields(struct json *j, const struct dkim_sig *s, const struct report_input *in, int redact)
 {
 	char c[48];
 	canon_pair(s, c, sizeof c);
@@ -565,17 +719,19 @@ static void json_sig_fields(struct json *j, const struct dkim_sig *s, const stru
 	else
 		json_null(j);
 	json_key_obj(j, s);
-	json_forensics(j, forensics_for(fx, s));
+	json_forensics(j, forensics_for(in->forensics, s));
+	json_interop(j, in->diagnosis, s);
 }
 
-static void json_dkim(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
+static void json_dkim(struct json *j, const struct report_input *in, int redact)
 {
+	const struct run_result *r = in->run;
 	json_key(j, "dkim");
 	json_arr_begin(j);
 	for (size_t i = 0; i < r->ndkim; i++) {
 		json_obj_begin(j);
 		json_kv_int(j, "index", (int64_t)i + 1);
-		json_sig_fields(j, &r->dkim[i], fx, redact);
+		json_sig_fields(j, &r->dkim[i], in, redact);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
@@ -612,8 +768,9 @@ static void json_aar(struct json *j, const struct arc_set *set, const struct msg
 	json_obj_end(j);
 }
 
-static void json_arc(struct json *j, const struct run_result *r, const struct forensics *fx, int redact)
+static void json_arc(struct json *j, const struct report_input *in, int redact)
 {
+	const struct run_result *r = in->run;
 	const struct arc_chain *c = &r->arc;
 	json_key(j, "arc");
 	json_obj_begin(j);
@@ -638,7 +795,7 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_key(j, "ams");
 		if (set->has_ams) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->ams, fx, redact);
+			json_sig_fields(j, &set->ams, in, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -646,7 +803,7 @@ static void json_arc(struct json *j, const struct run_result *r, const struct fo
 		json_key(j, "as");
 		if (set->has_as) {
 			json_obj_begin(j);
-			json_sig_fields(j, &set->as, fx, redact);
+			json_sig_fields(j, &set->as, in, redact);
 			json_obj_end(j);
 		} else {
 			json_null(j);
@@ -676,6 +833,7 @@ static void json_claims(struct json *j, const struct claims *c)
 		json_kv_str(j, "said", cl->said);
 		json_kv_str(j, "ours", cl->ours[0] ? cl->ours : NULL);
 		json_kv_bool(j, "agree", cl->agree);
+		json_kv_str(j, "state", claims_state_word(cl->state));
 		json_kv_str(j, "note", cl->note[0] ? cl->note : NULL);
 		json_obj_end(j);
 	}
@@ -749,15 +907,16 @@ static void report_json(struct buf *out, const struct report_input *in, const st
 	json_kv_str(&j, "input", json_input_word(r));
 	json_kv_int(&j, "evaluated_at", (int64_t)r->evaluated_at);
 	json_msg_facts(&j, r);
+	json_diagnosis(&j, evaluated ? in->diagnosis : NULL);
 	if (o->show_dkim && evaluated) {
-		json_dkim(&j, r, in->forensics, o->redact);
+		json_dkim(&j, in, o->redact);
 	} else if (o->show_dkim) {
 		json_key(&j, "dkim");
 		json_arr_begin(&j);
 		json_arr_end(&j);
 	}
 	if (o->show_arc && evaluated)
-		json_arc(&j, r, in->forensics, o->redact);
+		json_arc(&j, in, o->redact);
 	else if (o->show_arc)
 		json_arc_unevaluated(&j);
 	json_claims(&j, evaluated ? in->claims : NULL);

@@ -74,6 +74,20 @@ static const struct ar_case ar_cases[] = {
 	  { "arc|fail|47|", "compauth|pass||reason=130", "action|none||" } },
 	{ "mx.example; dmarc=bestguesspass action=none header.from=a.com;", 0, 0, 0, "mx.example", 0, 1,
 	  { "dmarc|bestguesspass||action=none header.from=a.com" } },
+	/* Yahoo: dkim_pass, "@" before the selector, no space before "(" */
+	{ "atlas.yahoo.example; dkim=dkim_pass header.i=@example.com header.s=@rsa2048; "
+	  "dmarc=success(p=QUARANTINE,sp=NONE) header.from=example.com", 0, 0, 0, "atlas.yahoo.example", 0, 2,
+	  { "dkim|dkim_pass||header.i=@example.com header.s=@rsa2048", "dmarc|success|p=QUARANTINE,sp=NONE|header.from=example.com" } },
+	/* properties before the method: the whole resinfo is its properties */
+	{ "mx.example; header.d=example.com header.s=\"sel\" dkim=pass (ok)", 0, 0, 0, "mx.example", 0, 1,
+	  { "dkim|pass|ok|header.d=example.com header.s=\"sel\" dkim=pass (ok)" } },
+	/* Fastmail's x- properties, Gmail's quoted header.b */
+	{ "mx.fastmail.example; dkim=pass (2048-bit rsa key sha256) header.d=example.com header.b=\"a/b+c\" x-bits=2048",
+	  0, 0, 0, "mx.fastmail.example", 0, 1,
+	  { "dkim|pass|2048-bit rsa key sha256|header.d=example.com header.b=\"a/b+c\" x-bits=2048" } },
+	/* Gmail's neutral for a body hash mismatch is read as written (claims interpret it) */
+	{ "mx.google.example; dkim=neutral (body hash did not verify) header.i=@example.com", 0, 0, 0,
+	  "mx.google.example", 0, 1, { "dkim|neutral|body hash did not verify|header.i=@example.com" } },
 	/* a method without "=" is skipped, the rest is read */
 	{ "mx.example; garbage; dkim=pass", 0, 0, 0, "mx.example", 0, 1, { "dkim|pass||" } },
 	/* "none" after a method is not the none form */

@@ -406,7 +406,7 @@ START_TEST(test_bundle_into_empty_dir_and_no_half_bundle)
 	struct report_opts ro = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
 	struct bundle_opts bo = { dir, 0, &(struct run_opts){ .policy = { .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 },
 				  &ro, 0 };
-	struct report_input in = { m.r, NULL, NULL, NULL };
+	struct report_input in = { m.r, NULL, NULL, NULL, NULL };
 	char err[300];
 	/* the message cannot be read again: the bundle fails after it started writing */
 	FILE *unreadable = fopen("/dev/null", "w");

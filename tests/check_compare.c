@@ -55,7 +55,7 @@ static void compare_paths(const char *sent, const char *received, int json, int 
 {
 	struct lookup *lk = zone_lookup();
 	struct run_opts ro = policy(no_crlf);
-	struct compare_opts o = { &ro, json, verbose };
+	struct compare_opts o = { &ro, NULL, json, verbose };
 	buf_init(&res->out, (size_t)64 << 20);
 	res->err[0] = '\0';
 	res->rc = compare_run(sent, received, &o, lk, &res->out, res->err, sizeof res->err);
@@ -130,7 +130,9 @@ START_TEST(test_list_footer_json)
 {
 	struct pair_result res;
 	compare_pair("list-footer", 1, 0, &res);
-	ck_assert_int_eq(res.rc, 1);
+	ck_assert_int_eq(res.rc, COMPARE_CHANGED);
+	ck_assert_msg(strncmp(res.out.data, "{\"schema\":", 10) == 0, "%s", res.out.data);
+	ck_assert_has(&res, "\"signed_content_changed\":true");
 	char sent[512], received[512];
 	pair_path("list-footer", "sent", sent, sizeof sent);
 	pair_path("list-footer", "received", received, sizeof received);
@@ -188,6 +190,7 @@ START_TEST(test_list_footer_text)
 	ck_assert_has(&res, "  DKIM #1  d=example.com s=rsa1024 c=relaxed/relaxed l=97\n");
 	ck_assert_has(&res, "      received: fail      signature did not verify\n");
 	ck_assert_has(&res, "2 signatures broken in transit, all explained");
+	ck_assert_has(&res, "  signed content changed in transit (exit status 1)\n");
 	buf_free(&res.out);
 }
 END_TEST
@@ -216,8 +219,8 @@ START_TEST(test_trace_only)
 {
 	struct pair_result res;
 	compare_pair("trace-only", 1, 0, &res);
-	ck_assert_int_eq(res.rc, 1);
-	ck_assert_has(&res, "\"identical\":false");
+	ck_assert_int_eq(res.rc, COMPARE_SAME);    /* trace fields are not signed content */
+	ck_assert_has(&res, "\"identical\":false,\"signed_content_changed\":false");
 	ck_assert_has(&res, "{\"name\":\"Return-Path\",\"value\":\" <alice@example.com>\",\"role\":\"trace\"}");
 	ck_assert_has(&res, "{\"name\":\"Delivered-To\",\"value\":\" bob@example.org\",\"role\":\"trace\"}");
 	ck_assert_has(&res, "\"role\":\"authentication-results\"");
@@ -331,7 +334,7 @@ START_TEST(test_dkim_removed_arc_added)
 {
 	struct pair_result res;
 	compare_pair("dkim-removed-arc-added", 1, 0, &res);
-	ck_assert_int_eq(res.rc, 1);
+	ck_assert_int_eq(res.rc, COMPARE_SAME);    /* the signature went, what it signed is the same */
 	ck_assert_has(&res, "\"added\":[{\"name\":\"ARC-Seal\"");
 	ck_assert_has(&res, "\"role\":\"arc\"},{\"name\":\"ARC-Message-Signature\"");
 	ck_assert_has(&res, "\"removed\":[{\"name\":\"DKIM-Signature\"");
@@ -396,7 +399,7 @@ START_TEST(test_fails_in_both)
 {
 	struct pair_result res;
 	compare_pair("fails-in-both", 1, 0, &res);
-	ck_assert_int_eq(res.rc, 1);
+	ck_assert_int_eq(res.rc, COMPARE_SAME);    /* only a Received added */
 	char *sig = signature_object(&res, "\"kind\":\"dkim\"");
 	ck_assert_obj_has(sig, "\"sent\":\"fail\",\"sent_reason\":\"body hash mismatch\"");
 	ck_assert_obj_has(sig, "\"outcome\":\"unchanged\",\"explained\":false");
@@ -473,21 +476,54 @@ static void write_temp(const char *data, size_t len, size_t times, char *path, s
 	write_temp_after(NULL, data, len, times, path, pathlen);
 }
 
+/* An empty file holds no header field: not a message (exit 65), whichever copy it is. */
 START_TEST(test_empty_files)
 {
 	char a[600], b[600];
 	write_temp("", 0, 1, a, sizeof a);
-	write_temp("", 0, 1, b, sizeof b);
+	write_temp("From: a@example.com\r\n\r\nx\r\n", 27, 1, b, sizeof b);
 	struct pair_result res;
 	compare_paths(a, b, 1, 0, 0, &res);
-	ck_assert_int_eq(res.rc, 0);
-	ck_assert_has(&res, "\"separator\":{\"sent\":false,\"received\":false}");
-	ck_assert_has(&res, "\"signatures\":[]");
+	ck_assert_int_eq(res.rc, COMPARE_NOT_MESSAGE);
+	ck_assert_msg(strstr(res.err, "(the sent copy): not a message: no header field") != NULL, "%s", res.err);
+	ck_assert_uint_eq(res.out.len, 0);
 	buf_free(&res.out);
-	compare_paths(a, b, 0, 0, 0, &res);
-	ck_assert_has(&res, "neither copy has an empty line after its header block");
-	ck_assert_has(&res, "  none in either copy\n");
+	compare_paths(b, a, 0, 0, 0, &res);
+	ck_assert_int_eq(res.rc, COMPARE_NOT_MESSAGE);
+	ck_assert_msg(strstr(res.err, "(the received copy): not a message") != NULL, "%s", res.err);
 	buf_free(&res.out);
+}
+END_TEST
+
+/* The exit statuses of --compare, through the binary: 0 same signed content, 1 changed, 64, 65, 66. */
+START_TEST(test_exit_statuses)
+{
+	char keys[512], hop[512], sent[512], received[512], trace_s[512], trace_r[512], empty[600];
+	snprintf(keys, sizeof keys, "%s/keys.zone", fixture_testdata());
+	snprintf(hop, sizeof hop, "%s/compare/hop.zone", fixture_testdata());
+	pair_path("list-footer", "sent", sent, sizeof sent);
+	pair_path("list-footer", "received", received, sizeof received);
+	pair_path("trace-only", "sent", trace_s, sizeof trace_s);
+	pair_path("trace-only", "received", trace_r, sizeof trace_r);
+	write_temp("", 0, 1, empty, sizeof empty);
+	struct { const char *a, *b; int status; const char *stderr_has; } cases[] = {
+		{ sent, received, 1, "" },
+		{ trace_s, trace_r, 0, "" },
+		{ sent, "/nonexistent/arcverify/r.eml", 66, "(the received copy): No such file" },
+		{ empty, received, 65, "(the sent copy): not a message" },
+		{ "-", "-", 64, "standard input" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *argv[] = { "arcverify", "--keys", keys, "--keys", hop, "--now", "1764003600", "--compare",
+				       cases[i].a, cases[i].b, NULL };
+		struct buf out, err;
+		int status = fixture_exec(argv, &out, &err, NULL);
+		ck_assert_msg(status == cases[i].status, "case %zu: exit %d, want %d (%s)", i, status, cases[i].status,
+			      err.data);
+		ck_assert_msg(strstr(err.data, cases[i].stderr_has) != NULL, "case %zu: stderr %s", i, err.data);
+		buf_free(&out);
+		buf_free(&err);
+	}
 }
 END_TEST
 
@@ -557,7 +593,7 @@ START_TEST(test_header_too_large)
 	write_temp("From: a\r\n\r\nx\r\n", 14, 1, b, sizeof b);
 	struct pair_result res;
 	compare_paths(b, a, 1, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_NOT_MESSAGE);   /* read, but past the header bound: exit 65 */
 	ck_assert_msg(strstr(res.err, "(the received copy): header block larger than") != NULL, "%s", res.err);
 	buf_free(&res.out);
 }
@@ -570,7 +606,7 @@ START_TEST(test_too_many_fields)
 	write_temp("From: a\r\n\r\nx\r\n", 14, 1, b, sizeof b);
 	struct pair_result res;
 	compare_paths(a, b, 0, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_NOT_MESSAGE);
 	ck_assert_msg(strstr(res.err, "(the sent copy): more than 8192 header fields") != NULL, "%s", res.err);
 	buf_free(&res.out);
 }
@@ -587,7 +623,7 @@ START_TEST(test_body_too_large)
 	write_temp_after("From: a\r\n\r\n", line, sizeof line, (COMPARE_BODY_MAX / sizeof line) + 1, a, sizeof a);
 	struct pair_result res;
 	compare_paths(b, a, 0, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_NOT_MESSAGE);
 	ck_assert_msg(strstr(res.err, "body larger than 64 MiB") != NULL, "%s", res.err);
 	buf_free(&res.out);
 }
@@ -599,16 +635,16 @@ START_TEST(test_unreadable)
 	write_temp("From: a\r\n\r\nx\r\n", 14, 1, b, sizeof b);
 	struct pair_result res;
 	compare_paths("/nonexistent/arcverify/sent.eml", b, 0, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_UNREADABLE);
 	ck_assert_msg(strstr(res.err, "/nonexistent/arcverify/sent.eml (the sent copy): No such file") != NULL, "%s",
 		      res.err);
 	buf_free(&res.out);
 	compare_paths(b, tmpdir, 0, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_UNREADABLE);
 	ck_assert_msg(strstr(res.err, "(the received copy): is a directory") != NULL, "%s", res.err);
 	buf_free(&res.out);
 	compare_paths("-", "-", 0, 0, 0, &res);
-	ck_assert_int_eq(res.rc, -1);
+	ck_assert_int_eq(res.rc, COMPARE_USAGE);
 	ck_assert_msg(strstr(res.err, "standard input") != NULL, "%s", res.err);
 	buf_free(&res.out);
 }
@@ -711,6 +747,7 @@ Suite *compare_suite(void)
 	tcase_set_timeout(hostile, 300);
 	tcase_add_unchecked_fixture(hostile, make_tmpdir, remove_tmpdir);
 	tcase_add_test(hostile, test_empty_files);
+	tcase_add_test(hostile, test_exit_statuses);
 	tcase_add_test(hostile, test_no_separator);
 	tcase_add_test(hostile, test_empty_lines_appended);
 	tcase_add_test(hostile, test_alignment_from_bottom);

@@ -46,7 +46,7 @@ static void render(void *ctx, struct engine_result *res)
 		ck_assert_msg(bh && bh->finished, "the hook's body hash saw the whole body");
 	}
 	struct report_opts ro = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	report_message(&res->out, &in, &ro);
 }
 

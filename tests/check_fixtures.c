@@ -1,7 +1,7 @@
 /*
  * End-to-end fixtures signed by independent implementations (dkimpy, Mail::DKIM;
  * see testdata/README.md and the README of each fixture directory): every
- * testdata/{dkim,arc,forensics}/NAME.eml against NAME.expect, with keys from
+ * testdata/{dkim,arc,forensics,diagnosis}/NAME.eml against NAME.expect, with keys from
  * the zone files and, a second time, from a real DNS server on 127.0.0.1
  * (dnsmasq) serving the same zone files: the results must be identical.
  */
@@ -14,22 +14,23 @@
 #include "fixture.h"
 #include "suites.h"
 
-static const char *const fixture_dirs[] = { "dkim", "arc", "forensics" };
+static const char *const fixture_dirs[] = { "dkim", "arc", "forensics", "diagnosis" };
+#define NDIRS (sizeof fixture_dirs / sizeof fixture_dirs[0])
 
 struct fixture_ref {
 	char dir[256];
 	char name[128];
 };
 
-static struct fixture_ref refs[FIXTURE_MAX * 3];
+static struct fixture_ref refs[FIXTURE_MAX * NDIRS];
 static size_t count;
-static size_t per_dir[3];
+static size_t per_dir[NDIRS];
 
 static void collect_fixtures(void)
 {
 	static char names[FIXTURE_MAX][128];
 	count = 0;
-	for (size_t d = 0; d < 3; d++) {
+	for (size_t d = 0; d < NDIRS; d++) {
 		char dir[256];
 		snprintf(dir, sizeof dir, "%s/%s", fixture_testdata(), fixture_dirs[d]);
 		size_t n = fixture_list(dir, names, FIXTURE_MAX);

@@ -67,7 +67,7 @@ static void render(const char *name, const char *path, const char *bytes, size_t
 		len = file.len;
 	}
 	fixture_run(fr, name, bytes, len, &ro, lk, 1);
-	struct report_input in = { &fr->res.run, &fr->res.forensics, &fr->res.claims, &fr->res.lint };
+	struct report_input in = { &fr->res.run, &fr->res.forensics, &fr->res.claims, &fr->res.lint, &fr->res.diagnosis };
 	buf_init(out, (size_t)16 << 20);
 	report_message(out, &in, o);
 	if (!out->data)
@@ -773,7 +773,7 @@ static void render_any(const char *name, const char *bytes, size_t len, const st
 	struct engine_result *res = malloc(sizeof *res);
 	ck_assert_ptr_nonnull(res);
 	engine_message(&l, &l.items[0], 1, &eo, lk, res);
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	buf_init(out, (size_t)16 << 20);
 	report_message(out, &in, o);
 	if (!out->data)

@@ -33,7 +33,7 @@ static void fold(const char *path, struct lookup *lk, struct summary *live, stru
 	fixture_run(&fr, path, NULL, 0, &ro, lk, 0);
 	ck_assert_int_eq(summary_add_run(live, &fr.res.run, 0), 0);
 	struct report_opts o = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
-	struct report_input in = { &fr.res.run, NULL, NULL, NULL };
+	struct report_input in = { &fr.res.run, NULL, NULL, NULL, NULL };
 	struct buf js;
 	buf_init(&js, 1 << 24);
 	report_message(&js, &in, &o);

@@ -55,7 +55,8 @@ void fixture_skip(const char *test, const char *fmt, ...)
 void fixture_run(struct fixture_run *fr, const char *path, const char *bytes, size_t len,
 		 const struct run_opts *ro, struct lookup *lk, int forensics)
 {
-	struct engine_opts eo = { .run = *ro, .forensics = forensics };
+	struct engine_opts eo = { .run = *ro, .forensics = forensics != 0,
+				  .diagnose = forensics > 1 ? DIAGNOSE_CAUSES | DIAGNOSE_INTEROP : 0 };
 	input_list_init(&fr->list);
 	int rc = bytes ? input_add_bytes(&fr->list, path, bytes, len, &eo.input)
 		       : input_add(&fr->list, path, INPUT_MBOX_AUTO, &eo.input);
@@ -162,6 +163,9 @@ static void expect_add_line(struct expectation *e, const char *kind, const char 
 	} else if (strcmp(kind, "prefix") == 0) {
 		sscanf(rest, "%7s %d %llu %llu", l->target, &l->index, &l->signed_bytes, &l->appended_bytes);
 		return;
+	} else if (strcmp(kind, "diagnosis") == 0 || strcmp(kind, "claim") == 0) {
+		snprintf(l->reason, sizeof l->reason, "%s", rest);   /* checked whole (check_evidence_line) */
+		return;
 	} else if (strcmp(kind, "forensic") == 0 || strcmp(kind, "header-forensic") == 0) {
 		sscanf(rest, "%7s %d %63s", l->target, &l->index, l->result);
 		return;
@@ -223,6 +227,11 @@ static const struct verdict *find_verdict(const struct run_result *r, const stru
 	return s ? &s->v : NULL;
 }
 
+static int is_diagnosis_line(const struct expect_line *l)
+{
+	return strcmp(l->kind, "diagnosis") == 0 || strcmp(l->kind, "claim") == 0;
+}
+
 static int is_forensic_line(const struct expect_line *l)
 {
 	return strcmp(l->kind, "forensic") == 0 || strcmp(l->kind, "header-forensic") == 0 ||
@@ -270,6 +279,89 @@ static int check_forensic_line(const struct run_result *r, const struct forensic
 	if (!(header ? has_finding(fr->header, fr->nheader, l->result) : has_finding(fr->body, fr->nbody, l->result))) {
 		snprintf(why, whylen, "%s %s %d: variant %s not among the findings (%zu found)", l->kind, l->target,
 			 l->index, l->result, header ? fr->nheader : fr->nbody);
+		return -1;
+	}
+	return 0;
+}
+
+/* A mismatch, told in a bounded buffer (cut when too long). */
+static void tell(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tell(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* A diagnosis entry as a .expect line writes it: ROLE SIGNATURE EVIDENCE VARIANT PARTY INSTANCE BETWEEN. */
+static void diagnosis_line(const struct diagnosis_entry *e, char *out, size_t n)
+{
+	char inst[16] = "-", between[32] = "-";
+	if (e->instance)
+		snprintf(inst, sizeof inst, "%u", e->instance);
+	if (e->has_between && e->between_to)
+		snprintf(between, sizeof between, "%u,%u", e->between_from, e->between_to);
+	else if (e->has_between)
+		snprintf(between, sizeof between, "%u,-", e->between_from);
+	snprintf(out, n, "%s %s %s %s %s %s %s", diagnosis_role_word(e->role), e->signature,
+		 diagnosis_evidence_word(e->evidence), e->variant ? e->variant : "-", e->party[0] ? e->party : "-", inst,
+		 between);
+}
+
+/* The diagnosis lines of the expectation, in order, are the whole diagnosis. */
+static int check_diagnosis(const struct diagnosis *d, const struct expectation *e, char *why, size_t whylen)
+{
+	size_t k = 0;
+	char got[400];
+	for (size_t i = 0; i < e->nlines; i++) {
+		if (strcmp(e->lines[i].kind, "diagnosis") != 0)
+			continue;
+		if (k >= d->n) {
+			snprintf(why, whylen, "diagnosis: expected '%s', got nothing more (%zu causes)", e->lines[i].reason, d->n);
+			return -1;
+		}
+		diagnosis_line(&d->v[k++], got, sizeof got);
+		if (strcmp(got, e->lines[i].reason) != 0) {
+			tell(why, whylen, "diagnosis %zu: expected '%s', got '%s' (%.300s)", k, e->lines[i].reason, got,
+			     d->v[k - 1].what);
+			return -1;
+		}
+	}
+	if (k && k != d->n) {
+		diagnosis_line(&d->v[k], got, sizeof got);
+		snprintf(why, whylen, "diagnosis: %zu causes, %zu expected; the next is '%s'", d->n, k, got);
+		return -1;
+	}
+	return 0;
+}
+
+/* claim SOURCE AUTHSERV-ID METHOD STATE [SUBJECT]: every record of that hop and method (whose subject
+ * contains SUBJECT, e.g. "s=ed25519") is in that state. */
+static int check_claim_line(const struct claims *c, const struct expect_line *l, char *why, size_t whylen)
+{
+	char src[16], id[128], method[16], state[24], about[64] = "";
+	if (sscanf(l->reason, "%15s %127s %15s %23s %63s", src, id, method, state, about) < 4) {
+		snprintf(why, whylen, "claim: cannot read '%s'", l->reason);
+		return -1;
+	}
+	unsigned inst = 0;
+	int aar = sscanf(src, "aar%u", &inst) == 1;
+	size_t hits = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct claim *cl = &c->v[i];
+		if (cl->from_aar != aar || (aar && cl->instance != inst) || strcmp(cl->authserv_id, id) ||
+		    strcmp(cl->method, method) || !strstr(cl->subject, about))
+			continue;
+		hits++;
+		if (strcmp(claims_state_word(cl->state), state) != 0) {
+			snprintf(why, whylen, "claim %s: %s, expected %s (%s)", l->reason, claims_state_word(cl->state), state,
+				 cl->note);
+			return -1;
+		}
+	}
+	if (!hits) {
+		snprintf(why, whylen, "claim %s: no such record", l->reason);
 		return -1;
 	}
 	return 0;
@@ -416,7 +508,7 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 	}
 	int want_fx = 0;
 	for (size_t i = 0; i < e->nlines; i++)
-		want_fx |= is_forensic_line(&e->lines[i]);
+		want_fx |= is_diagnosis_line(&e->lines[i]) ? 2 : is_forensic_line(&e->lines[i]);
 	struct fixture_run *fr = malloc(sizeof *fr);
 	ck_assert(fr != NULL);
 	fixture_run(fr, eml, NULL, 0, &bo->run, lk, want_fx);
@@ -429,11 +521,18 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 	char w[600];
 	for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
 		const struct expect_line *l = &e->lines[i];
-		if ((is_forensic_line(l) ? check_forensic_line(r, &fr->res.forensics, l, w, sizeof w)
-					 : check_line(r, l, w, sizeof w)) < 0) {
+		if (strcmp(l->kind, "diagnosis") == 0)
+			continue;   /* all at once, below */
+		if ((strcmp(l->kind, "claim") == 0 ? check_claim_line(&fr->res.claims, l, w, sizeof w)
+		     : is_forensic_line(l) ? check_forensic_line(r, &fr->res.forensics, l, w, sizeof w)
+					   : check_line(r, l, w, sizeof w)) < 0) {
 			snprintf(why, whylen, "%s: %s", name, w);
 			rc = -1;
 		}
+	}
+	if (rc == 0 && want_fx > 1 && check_diagnosis(&fr->res.diagnosis, e, w, sizeof w) < 0) {
+		snprintf(why, whylen, "%s: %s", name, w);
+		rc = -1;
 	}
 	fixture_run_free(fr);
 	free(fr);

@@ -36,5 +36,14 @@ SUITE_DECL(lint);
 SUITE_DECL(bundle);
 SUITE_DECL(compare);
 SUITE_DECL(report);
+SUITE_DECL(forensics);
+SUITE_DECL(interop);
+SUITE_DECL(diagnosis);
+SUITE_DECL(change);
+SUITE_DECL(mime);
+SUITE_DECL(hdrdiff);
+SUITE_DECL(bodydiff);
+SUITE_DECL(sigmatch);
+SUITE_DECL(cmpout);
 
 #endif

@@ -354,6 +354,8 @@ BODY_VARIANTS = [
      lambda s, b: ref_relaxed(b, strip=False), False),
     ('other-body-canonicalization', lambda s: True,
      lambda s, b: ref_canon(other(s.bcanon), b), False),
+    ('line-ends-converted-twice', lambda s: True,
+     lambda s, b: ref_canon(s.bcanon, b.replace(b'\n', b'\r\n')), False),
     ('lf-line-ends', lambda s: True,
      lambda s, b: ref_canon(s.bcanon, b, eol=b'\n'), False),
     ('lone-cr-dropped', lambda s: True,
@@ -706,19 +708,36 @@ def analyze(msg, keys):
 
 # ------------------------------------------------------ .expect lines ----
 
+#: arcverify's stable reason codes (include/verdict.h) for the reference's reasons.
+REASON_CODE = {'body hash mismatch': 'body-hash-mismatch', 'signature did not verify': 'sig-invalid',
+               'signature verified': 'verified', 'l= larger than the body': 'length-exceeds-body'}
+
+
+def arc_line(results, arc):
+    """'arc RESULT CODE [CAUSE]': the chain code, and the code of the signature that decided it."""
+    word, reason = arc
+    if word == 'pass':
+        return 'arc pass chain-verified'
+    m = re.search(r'i=(\d+)', reason)
+    kind = 'ams' if 'Message-Signature' in reason else 'as'
+    cause = [r for r in results if r.sig.kind == kind and r.sig.instance == int(m.group(1))][0]
+    code = 'arc-newest-ams-failed' if kind == 'ams' else 'arc-seal-failed'
+    return 'arc fail %s %s' % (code, REASON_CODE[cause.reason])
+
+
 def expect_lines(results, arc):
-    """The directive lines the reference predicts, in .expect order: dkim,
-    arc, ams, as, then forensic / prefix / header-forensic lines."""
+    """The directive lines the reference predicts, in .expect order: dkim, arc, ams, as, then
+    forensic / prefix / header-forensic lines. Verdicts carry arcverify's reason codes."""
     out = []
     for r in results:
         if r.sig.kind == 'dkim':
-            out.append('dkim %d %s %s' % (r.sig.index, r.word, r.reason))
+            out.append('dkim %d %s %s' % (r.sig.index, r.word, REASON_CODE[r.reason]))
     if arc:
-        out.append('arc %s %s' % arc)
+        out.append(arc_line(results, arc))
     for kind in ('ams', 'as'):
         for r in sorted((r for r in results if r.sig.kind == kind),
                         key=lambda r: r.sig.instance):
-            out.append('%s %d %s %s' % (kind, r.sig.instance, r.word, r.reason))
+            out.append('%s %d %s %s' % (kind, r.sig.instance, r.word, REASON_CODE[r.reason]))
     for r in results:
         tgt = '%s %d' % (r.sig.kind, r.sig.index)
         if r.body_ok is False:
