@@ -7,9 +7,9 @@ PKG_CONFIG ?= pkg-config
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wsign-compare -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -pthread $(WARN) $(CFLAGS) -Iinclude \
 	$(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
-LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv
+LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv -pthread
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) -lutil
 
@@ -35,8 +35,12 @@ build:
 arcverify: build/main.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify
+tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify build/dnstest-server
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(OBJ) $(CHECK_LIBS) $(LIBS)
+
+# the test DNS server as a program, for make bench (see tests/server/dnstest-server.c)
+build/dnstest-server: tests/server/dnstest-server.c build/tests/dnsserver.o $(OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ $< build/tests/dnsserver.o $(OBJ) $(LIBS)
 
 deps:
 	@sh tests/deps.sh
@@ -62,7 +66,7 @@ check-valgrind: deps
 demo: deps arcverify
 	@sh tests/demo.sh
 
-bench: arcverify
+bench: arcverify build/dnstest-server
 	@sh tests/bench.sh
 
 lint-man:

@@ -22,7 +22,7 @@ struct batch_state {
 static struct lookup *open_key_source(const struct batch_opts *o, FILE *err)
 {
 	char why[300];
-	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, why, sizeof why)
+	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, NULL, why, sizeof why)
 				     : lookup_new_dns(&o->dns, why, sizeof why);
 	if (!lk)
 		fprintf(err, "arcverify: %s\n", why);

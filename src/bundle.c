@@ -83,7 +83,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 /* ---- keys.zone ---- */
 
 struct key_use {
-	const struct lookup_answer *a;
+	const struct keyans *a;
 	const struct dkim_sig *s;     /* a signature that used it, for the fingerprint */
 };
 
@@ -118,7 +118,7 @@ static size_t collect_keys(const struct run_result *r, struct key_use *keys, siz
 }
 
 /* One TXT record as zone text, split in strings of at most 255 octets (RFC 1035 §3.3.14). */
-static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct lookup_txt *t)
+static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct keyans_txt *t)
 {
 	buf_printf(z, "%s. %u IN TXT", name, ttl);
 	for (size_t off = 0; off < t->len || off == 0; off += 255) {
@@ -141,27 +141,27 @@ static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct
 
 static void zone_key(struct buf *z, const struct key_use *k)
 {
-	const struct lookup_answer *a = k->a;
+	const struct keyans *a = k->a;
 	char when[40];
 	iso_time(a->fetched, when, sizeof when);
 	buf_printf(z, "\n; %s\n", a->name);
-	if (a->source == LOOKUP_SRC_DNS)
+	if (a->source == KEYANS_SRC_DNS)
 		buf_printf(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s\n", when,
 			   a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
-			   lookup_status_word(a->status));
+			   keyans_status_word(a->status));
 	else
 		buf_printf(z, "; read %s from key file %s; answer: %s\n", when,
 			   a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server,
-			   lookup_status_word(a->status));
+			   keyans_status_word(a->status));
 	if (k->s->has_key && k->s->key.has_fingerprint) {
 		char fp[80];
 		hex(k->s->key.fingerprint, 32, fp);
 		buf_printf(z, "; key used: record %ld, %s %u bits, SPKI SHA-256 %s\n", k->s->record_used + 1,
 			   keyrec_type_name(k->s->key.type), k->s->key.bits, fp);
 	}
-	if (a->status != LOOKUP_OK) {
+	if (a->status != KEYANS_OK) {
 		buf_printf(z, "; no record: %s%s\n", a->detail,
-			   a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
+			   a->status == KEYANS_NXDOMAIN || a->status == KEYANS_NODATA
 				   ? " (absent here too, so the offline run also finds no key)"
 				   : " (a temporary failure; offline, the name is simply absent)");
 		return;
@@ -169,7 +169,7 @@ static void zone_key(struct buf *z, const struct key_use *k)
 	for (size_t i = 0; i < a->nrecords; i++) {
 		if (a->records[i].when[0])
 			buf_printf(z, "; valid: %s\n", a->records[i].when);
-		zone_txt(z, a->name, a->source == LOOKUP_SRC_DNS ? a->ttl : 3600, &a->records[i]);
+		zone_txt(z, a->name, a->source == KEYANS_SRC_DNS ? a->ttl : 3600, &a->records[i]);
 	}
 }
 

@@ -178,7 +178,7 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_DNS_SERVER:
 		if (o->batch.dns.nservers == DNS_SERVERS_MAX)
 			USAGE_ERROR("at most %d --dns-server options", DNS_SERVERS_MAX);
-		if (dns_parse_server(arg, &o->batch.dns.servers[o->batch.dns.nservers]) < 0)
+		if (dnswire_parse_server(arg, &o->batch.dns.servers[o->batch.dns.nservers]) < 0)
 			USAGE_ERROR("--dns-server needs IP or IP:PORT ([IPv6]:PORT), not '%s'", arg);
 		o->batch.dns.nservers++;
 		break;

@@ -27,9 +27,9 @@ static void put_result(struct buf *out, enum verdict_result r, int width, const 
 		buf_printf(out, "%-*s", width, w);
 }
 
-static const char *key_source_word(const struct lookup_answer *a)
+static const char *key_source_word(const struct keyans *a)
 {
-	return a && a->source == LOOKUP_SRC_KEYS ? "keys" : "dns";
+	return a && a->source == KEYANS_SRC_KEYS ? "keys" : "dns";
 }
 
 static void canon_pair(const struct dkim_sig *s, char *dst, size_t len)
@@ -96,20 +96,20 @@ static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const 
 
 static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
-	const struct lookup_answer *a = s->answer;
+	const struct keyans *a = s->answer;
 	if (!a)
 		return;
 	buf_printf(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a),
 		   a->server[0] ? a->server : "resolver");
-	if (a->status != LOOKUP_OK) {
-		buf_printf(out, ": %s %s\n", lookup_status_word(a->status), a->detail);
+	if (a->status != KEYANS_OK) {
+		buf_printf(out, ": %s %s\n", keyans_status_word(a->status), a->detail);
 		return;
 	}
-	if (a->source == LOOKUP_SRC_DNS)
+	if (a->source == KEYANS_SRC_DNS)
 		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
 	buf_append_byte(out, '\n');
 	for (size_t r = 0; r < a->nrecords; r++) {
-		const struct lookup_txt *t = &a->records[r];
+		const struct keyans_txt *t = &a->records[r];
 		buf_printf(out, "%s  record %zu%s%s%s%s: \"%s\"\n", ind, r + 1,
 			   (long)r == s->record_used ? " (used)" : "", t->when[0] ? " valid " : "", t->when,
 			   t->origin[0] ? "" : "", t->text);
@@ -334,14 +334,14 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_null(j);
 		return;
 	}
-	const struct lookup_answer *a = s->answer;
+	const struct keyans *a = s->answer;
 	json_obj_begin(j);
 	json_kv_str(j, "name", s->keyname);
 	json_kv_str(j, "source", key_source_word(a));
-	json_kv_str(j, "lookup", lookup_status_word(a->status));
+	json_kv_str(j, "lookup", keyans_status_word(a->status));
 	/* where the key came from: the DNS server, or the key file and line of the record used */
 	long rec = s->record_used >= 0 ? s->record_used : 0;
-	json_kv_str(j, "origin", a->source == LOOKUP_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
+	json_kv_str(j, "origin", a->source == KEYANS_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
 					 ? a->records[rec].origin : a->server);
 	if (s->has_key) {
 		json_kv_str(j, "type", keyrec_type_name(s->key.type));
@@ -368,7 +368,7 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_int(j, s->record_used + 1);
 	else
 		json_null(j);
-	if (a->source == LOOKUP_SRC_DNS) {
+	if (a->source == KEYANS_SRC_DNS) {
 		json_kv_int(j, "ttl", a->ttl);
 		json_kv_bool(j, "ad", a->ad);
 	}

@@ -48,7 +48,8 @@ int main(void)
 {
 	suite_fn all[] = {
 		buf_suite, verdict_suite, b64_suite, json_suite, msg_suite, tags_suite, canon_suite,
-		hash_suite, keyrec_suite, zone_suite, dns_suite, authres_suite, fixtures_suite, corpus_suite,
+		hash_suite, keyrec_suite, keyans_suite, keysrc_suite, zone_suite, dnswire_suite, dns_suite,
+		lookup_suite, authres_suite, fixtures_suite, corpus_suite,
 		arcsuite_suite, cli_suite, claims_suite, lint_suite, bundle_suite, compare_suite,
 	};
 	char log[] = "/tmp/arcverify-skips-XXXXXX";
