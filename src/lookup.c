@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOOKUP_BUCKETS_MIN 1024
 #define LOOKUP_BATCH 64              /* names the I/O thread sends per round */
+#define LOOKUP_FD_RESERVE 128        /* descriptors left for inputs, outputs and the rest */
 #define TOO_LONG_KEY "(name longer than 253 octets)"
 
 enum entry_state { E_QUEUED, E_ASKING, E_DONE };
@@ -445,12 +447,29 @@ struct lookup *lookup_new(struct keysrc *src, unsigned concurrency, char *err, s
 	return lk;
 }
 
+/*
+ * Each name in flight holds a UDP socket per server it asked and maybe a TCP
+ * one: keep the limit where those fit under the open-files limit, with room
+ * left for the messages the workers read.
+ */
+static unsigned fitting_concurrency(const struct dns_opts *opts)
+{
+	unsigned want = opts && opts->concurrency ? opts->concurrency : DNS_DEFAULT_CONCURRENCY;
+	size_t per_name = (opts && opts->nservers ? opts->nservers : 3) + 1;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	rlim_t spare = rl.rlim_cur > LOOKUP_FD_RESERVE ? rl.rlim_cur - LOOKUP_FD_RESERVE : 0;
+	unsigned fit = (unsigned)(spare / per_name);
+	return fit < 1 ? 1 : fit < want ? fit : want;
+}
+
 struct lookup *lookup_new_dns(const struct dns_opts *opts, char *err, size_t errlen)
 {
 	struct keysrc *src = dns_source_new(opts, err, errlen);
 	if (!src)
 		return NULL;
-	return lookup_new(src, opts ? opts->concurrency : 0, err, errlen);
+	return lookup_new(src, fitting_concurrency(opts), err, errlen);
 }
 
 /* The files, comma-separated, as the answers' provenance. */

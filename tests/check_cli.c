@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fixture.h"
 #include "suites.h"
 
@@ -72,6 +73,9 @@ START_TEST(test_exit_usage)
 		{ "arcverify", "--min-key-bits", "-5", NULL },
 		{ "arcverify", "--dns-timeout", "0", NULL },
 		{ "arcverify", "--dns-server", "not-an-ip", NULL },
+		{ "arcverify", "--dns-concurrency", "0", NULL },
+		{ "arcverify", "--dns-concurrency", "1025", NULL },
+		{ "arcverify", "--dns-concurrency", "many", NULL },
 		{ "arcverify", "--arc-only", "--dkim-only", NULL },
 		{ "arcverify", "--keys", NULL, NULL },
 	};
@@ -80,6 +84,22 @@ START_TEST(test_exit_usage)
 			      cases[i][2] ? cases[i][2] : "");
 		buf_free(&out);
 	}
+}
+END_TEST
+
+/* --dns-concurrency fills the batch's DNS options (default 64). */
+START_TEST(test_dns_concurrency_option)
+{
+	struct cli_opts o;
+	char err[300];
+	const char *dflt[] = { "arcverify", "m.eml", NULL };
+	const char *set[] = { "arcverify", "--dns-concurrency", "8", "m.eml", NULL };
+	ck_assert_int_eq(cli_parse(2, (char **)dflt, &o, err, sizeof err), 0);
+	ck_assert_uint_eq(o.batch.dns.concurrency, 64);
+	cli_free(&o);
+	ck_assert_int_eq(cli_parse(4, (char **)set, &o, err, sizeof err), 0);
+	ck_assert_uint_eq(o.batch.dns.concurrency, 8);
+	cli_free(&o);
 }
 END_TEST
 
@@ -368,6 +388,7 @@ Suite *cli_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_pass_and_fail);
 	tcase_add_test(tc, test_exit_usage);
+	tcase_add_test(tc, test_dns_concurrency_option);
 	tcase_add_test(tc, test_exit_noinput);
 	tcase_add_test(tc, test_exit_tempfail);
 	tcase_add_test(tc, test_stdin_matches_file);

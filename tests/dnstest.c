@@ -1,12 +1,15 @@
 /*
  * dnstest: loopback DNS servers for the tests (see dnstest.h).
  *
- * dnstest_serve forks the test server of dnsserver.c on sockets bound here.
+ * dnstest_serve forks the test server of dnsserver.c on sockets bound here
+ * (so queries sent before the child runs wait in the socket), with its
+ * counters in a shared anonymous mapping.
+ *
  * dnsmasq (2.90, Debian's dnsmasq-base) is started as
  *   dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=CONF|/dev/null
  *           --pid-file= --port=P --listen-address=127.0.0.1 --bind-interfaces
  *           --local=/#/ --local-ttl=300 --log-facility=- [--user=ME --group=MYGROUP]
- *           --txt-record=NAME,S1,S2 ... --host-record=NAME,ADDR ...
+ *           --txt-record=NAME,S1,S2 ... --host-record=NAME,ADDR ... --cname=NAME,TARGET
  * --local=/#/ marks every domain local, so a name dnsmasq has no record for is
  * answered NXDOMAIN instead of REFUSED ("no upstream servers"); a name with
  * only a --host-record gets NOERROR and no TXT. On the command line dnsmasq
