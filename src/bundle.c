@@ -153,6 +153,9 @@ static void zone_key(struct buf *z, const struct key_use *k)
 		buf_printf(z, "; read %s from key file %s; answer: %s\n", when,
 			   a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server,
 			   keyans_status_word(a->status));
+	if (a->cnames) /* the records stay at the name signatures ask for, so the offline run finds them */
+		buf_printf(z, "; reached through %u CNAME%s; the records are at %s\n", a->cnames, a->cnames > 1 ? "s" : "",
+			   a->target);
 	if (k->s->has_key && k->s->key.has_fingerprint) {
 		char fp[80];
 		hex(k->s->key.fingerprint, 32, fp);

@@ -172,6 +172,14 @@ static void count_answer(struct lookup *lk, const struct keyans *a)
 		note_slow(st, a);
 }
 
+static void copy_counters(struct lookup *lk)
+{
+	struct keysrc_counters c;
+	keysrc_counters(lk->src, &c);
+	lk->st.sent = c.sent;
+	lk->st.tcp = c.tcp;
+}
+
 /* keysrc done: store the answer, free a slot, wake the waiters. */
 static void on_answer(void *cbctx, void *user, struct keyans *ans)
 {
@@ -188,6 +196,8 @@ static void on_answer(void *cbctx, void *user, struct keyans *ans)
 	e->state = E_DONE;
 	e->expires_ms = expiry(ans, now_ms());
 	count_answer(lk, ans);
+	if (lk->async)
+		copy_counters(lk); /* we are the I/O thread, the one that drives the source */
 	if (lk->async && lk->in_flight > 0)
 		lk->in_flight--;
 	pthread_cond_broadcast(&lk->answered);
@@ -221,14 +231,6 @@ static size_t take_queued(struct lookup *lk, struct lookup_entry **batch)
 			lk->st.max_in_flight = lk->in_flight;
 	}
 	return n;
-}
-
-static void copy_counters(struct lookup *lk)
-{
-	struct keysrc_counters c;
-	keysrc_counters(lk->src, &c);
-	lk->st.sent = c.sent;
-	lk->st.tcp = c.tcp;
 }
 
 /* Drain the wake pipe before looking at the queue, so a request made after that look wakes the poll. */

@@ -107,6 +107,8 @@ static void text_key_detail(struct buf *out, const struct dkim_sig *s, const cha
 	}
 	if (a->source == KEYANS_SRC_DNS)
 		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
+	if (a->cnames)
+		buf_printf(out, " via %u CNAME%s to %s", a->cnames, a->cnames > 1 ? "s" : "", a->target);
 	buf_append_byte(out, '\n');
 	for (size_t r = 0; r < a->nrecords; r++) {
 		const struct keyans_txt *t = &a->records[r];
@@ -372,6 +374,8 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_kv_int(j, "ttl", a->ttl);
 		json_kv_bool(j, "ad", a->ad);
 	}
+	if (a->cnames)
+		json_kv_str(j, "cname_target", a->target); /* the records are at this name */
 	json_obj_end(j);
 }
 

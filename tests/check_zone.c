@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "keyrec.h"
+#include "buf.h"
 #include "keyans.h"
 #include "fixture.h"
 #include "suites.h"
@@ -778,6 +779,53 @@ START_TEST(test_partial_zone_sorted)
 }
 END_TEST
 
+/* The key text of name in testdata/keys.zone, split in quoted strings of at most 250 octets. */
+static void key_as_zone_strings(const char *name, struct buf *out)
+{
+	char path[512], err[300];
+	snprintf(path, sizeof path, "%s/keys.zone", fixture_testdata());
+	struct zone *z = zone_new();
+	ck_assert_msg(zone_load_file(z, path, err, sizeof err) == ZONE_OK, "%s", err);
+	struct keyans ans;
+	answer(z, name, &ans);
+	ck_assert_int_eq(ans.status, KEYANS_OK);
+	for (size_t off = 0; off < ans.records[0].len; off += 250)
+		buf_printf(out, " \"%.250s\"", ans.records[0].text + off);
+	keyans_clear(&ans);
+	zone_free(z);
+}
+
+/* End to end: a dkimpy-signed message verifies through a provider CNAME in a --keys file, and says so. */
+START_TEST(test_keys_cname_end_to_end)
+{
+	char dir[] = "/tmp/check_zone_cname.XXXXXX", zpath[64], eml[512];
+	struct buf zone, out, err;
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(zpath, sizeof zpath, "%s/keys.zone", dir);
+	snprintf(eml, sizeof eml, "%s/dkim/alg-rsa-sha256.eml", fixture_testdata());
+	buf_init(&zone, 1 << 16);
+	buf_printf(&zone, "rsa2048._domainkey.example.com. IN CNAME rsa2048.keys.provider.test.\n"
+			  "rsa2048.keys.provider.test. 3600 IN TXT");
+	key_as_zone_strings("rsa2048._domainkey.example.com", &zone);
+	buf_printf(&zone, "\n");
+	write_file(zpath, zone.data);
+	const char *text[] = { "arcverify", "-v", "--keys", zpath, "--now", "1764003600", eml, NULL };
+	ck_assert_int_eq(fixture_exec(text, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "via 1 CNAME to rsa2048.keys.provider.test"), "%s", out.data);
+	ck_assert_msg(strstr(out.data, zpath) != NULL, "the record's origin is the key file: %s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *json[] = { "arcverify", "--json", "--keys", zpath, "--now", "1764003600", eml, NULL };
+	ck_assert_int_eq(fixture_exec(json, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "\"cname_target\":\"rsa2048.keys.provider.test\""), "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&zone);
+	unlink(zpath);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *zone_suite(void)
 {
 	Suite *s = suite_create("zone");
@@ -811,6 +859,7 @@ Suite *zone_suite(void)
 	tcase_add_test(tc, test_load_shared_corpus);
 	tcase_add_test(tc, test_load_missing_file);
 	tcase_add_test(tc, test_error_kinds);
+	tcase_add_test(tc, test_keys_cname_end_to_end);
 	suite_add_tcase(s, tc);
 	return s;
 }
