@@ -502,8 +502,8 @@ static void check_answer(struct dkim_sig *s, const struct keyans *a)
 	case KEYANS_SERVFAIL:
 		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_SERVFAIL, "DNS SERVFAIL looking up %s: %s", s->keyname, a->detail);
 		break;
-	case KEYANS_UNREACHABLE: /* timeout's sibling: no server listens, so no answer will come */
-		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_ERROR, "DNS server unreachable looking up %s: %s", s->keyname,
+	case KEYANS_UNREACHABLE: /* the timeout's sibling: no server listens, so no answer would ever come */
+		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_TIMEOUT, "DNS server unreachable looking up %s: %s", s->keyname,
 			    a->detail);
 		break;
 	default:

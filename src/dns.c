@@ -295,7 +295,7 @@ static void finish(struct dns *d, struct dns_query *q)
 }
 
 /* The servers a query was sent to, "a, b", for messages. */
-static void asked_list(const struct dns *d, const struct dns_query *q, unsigned mask, char *out, size_t outlen)
+static void asked_list(const struct dns *d, unsigned mask, char *out, size_t outlen)
 {
 	struct buf b;
 	buf_init(&b, outlen ? outlen - 1 : 0);
@@ -306,24 +306,33 @@ static void asked_list(const struct dns *d, const struct dns_query *q, unsigned 
 			buf_printf(&b, "%s%s", b.len ? ", " : "", d->servers[i].label);
 	snprintf(out, outlen, "%s", b.data ? b.data : "");
 	buf_free(&b);
-	(void)q;
+}
+
+/* The name being asked, for messages: "x", or "t (CNAME target of x)" after a chase. */
+static void asking_text(const struct dns_query *q, char *out, size_t outlen)
+{
+	if (strcmp(q->asking, q->ans->name) == 0)
+		snprintf(out, outlen, "%.230s", q->ans->name);
+	else
+		snprintf(out, outlen, "%.100s (CNAME target of %.100s)", q->asking, q->ans->name);
 }
 
 /* Every server failed, or the time is up after some did: say the most useful thing. */
 static int finish_failed(struct dns *d, struct dns_query *q)
 {
-	char servers[160];
+	char servers[160], name[240];
 	struct keyans *a = q->ans;
 	const char *srv = d->servers[q->fail_server].label;
+	asking_text(q, name, sizeof name);
 	if (q->fail_rcode >= 0) { /* a server did answer, with an error: more useful than anything else */
-		keyans_fail(a, KEYANS_SERVFAIL, "%s from %s for %s", dnswire_rcode_word(q->fail_rcode), srv, a->name);
+		keyans_fail(a, KEYANS_SERVFAIL, "%s from %s for %s", dnswire_rcode_word(q->fail_rcode), srv, name);
 		a->rcode = q->fail_rcode;
 	} else if (q->fail_why[0]) {
-		keyans_fail(a, KEYANS_ERROR, "%s from %s for %s", q->fail_why, srv, a->name);
+		keyans_fail(a, KEYANS_ERROR, "%s from %s for %s", q->fail_why, srv, name);
 	} else if ((q->refused & all_servers(d)) == all_servers(d)) {
-		asked_list(d, q, q->refused, servers, sizeof servers);
+		asked_list(d, q->refused, servers, sizeof servers);
 		keyans_fail(a, KEYANS_UNREACHABLE, "connection refused by %s for %s (no DNS server on that port)",
-			    servers, a->name);
+			    servers, name);
 	} else {
 		return -1;
 	}
@@ -334,14 +343,15 @@ static int finish_failed(struct dns *d, struct dns_query *q)
 
 static void finish_timeout(struct dns *d, struct dns_query *q)
 {
-	char servers[160];
+	char servers[160], name[240];
 	struct keyans *a = q->ans;
 	if (finish_failed(d, q) == 0)
 		return;
 	unsigned mask = q->asked | q->tcp_tried | (in_tcp(q) ? bit(q->tcp_server) : 0);
-	asked_list(d, q, mask & ~q->refused, servers, sizeof servers);
+	asked_list(d, mask & ~q->refused, servers, sizeof servers);
+	asking_text(q, name, sizeof name);
 	keyans_fail(a, KEYANS_TIMEOUT, "DNS timeout after %.1f s querying %s%s for %s%s%s%s",
-		    (double)(q->deadline - q->started) / 1000.0, servers, in_tcp(q) ? " (TCP)" : "", a->name,
+		    (double)(q->deadline - q->started) / 1000.0, servers, in_tcp(q) ? " (TCP)" : "", name,
 		    q->refused ? "; refused by others" : "", q->last_error[0] ? "; " : "", q->last_error);
 	finish(d, q);
 }

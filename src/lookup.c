@@ -44,7 +44,6 @@ struct lookup_entry {
 	struct keyans *ans;          /* the answer (NULL: out of memory); while asking again, the last one */
 	struct retired *retire;      /* allocated when asking again: takes the last answer when the new comes */
 	int64_t expires_ms;          /* when a request asks again (monotonic) */
-	int64_t asked_ms;
 	struct lookup_entry *next;   /* hash chain */
 	struct lookup_entry *qnext;  /* queue of names waiting for a slot */
 };
@@ -217,7 +216,6 @@ static void drain_wake(struct lookup *lk)
 static size_t take_queued(struct lookup *lk, struct lookup_entry **batch)
 {
 	size_t n = 0;
-	int64_t now = now_ms();
 	while (lk->qhead && lk->in_flight < lk->st.concurrency && n < LOOKUP_BATCH) {
 		struct lookup_entry *e = lk->qhead;
 		lk->qhead = e->qnext;
@@ -225,7 +223,6 @@ static size_t take_queued(struct lookup *lk, struct lookup_entry **batch)
 			lk->qtail = NULL;
 		e->qnext = NULL;
 		e->state = E_ASKING;
-		e->asked_ms = now;
 		batch[n++] = e;
 		if (++lk->in_flight > lk->st.max_in_flight)
 			lk->st.max_in_flight = lk->in_flight;
@@ -280,7 +277,6 @@ static int schedule(struct lookup *lk, struct lookup_entry *e)
 	lk->st.queries++;
 	if (!lk->async) {
 		e->state = E_ASKING;
-		e->asked_ms = now_ms();
 		return 1;
 	}
 	if (start_io(lk) < 0) {

@@ -884,6 +884,26 @@ START_TEST(resolv_rotate)
 }
 END_TEST
 
+/* A closed port end to end: temperror with code dns-timeout at once, exit 75. */
+START_TEST(refused_end_to_end)
+{
+	char dir[] = "/tmp/check_dns_res.XXXXXX", msg[64], server[64];
+	struct buf out, err;
+	two_sig_message(dir, msg, sizeof msg);
+	closed_port(server, sizeof server);
+	const char *argv[] = { "arcverify", "--json", "--dkim-only", "--dns-server", server, "--dns-timeout", "5", msg, NULL };
+	double t0 = now_s();
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 75);
+	ck_assert_msg(now_s() - t0 < 2.0, "took %.2f s of a 5 s timeout", now_s() - t0);
+	ck_assert_msg(strstr(out.data, "\"code\":\"dns-timeout\"") && strstr(out.data, "DNS server unreachable") &&
+			      strstr(out.data, "connection refused by"),
+		      "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	remove_message(dir, msg);
+}
+END_TEST
+
 /* "options edns0": a 700-octet key fits the 1232 octets offered, so no TCP. */
 START_TEST(resolv_edns0)
 {
@@ -1207,6 +1227,7 @@ Suite *dns_suite(void)
 	tcase_add_test(tc, resolv_attempts_and_timeout);
 	tcase_add_test(tc, resolv_rotate);
 	tcase_add_test(tc, resolv_edns0);
+	tcase_add_test(tc, refused_end_to_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dnsmasq");
