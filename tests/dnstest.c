@@ -139,6 +139,24 @@ static void become_server(pid_t parent)
 		_exit(1);
 }
 
+/*
+ * fork() for a server: every signal blocked from before the fork until
+ * become_server has reset the handlers in the child, so a dnstest_stop that
+ * comes at once never runs Check's inherited SIGTERM handler there (which
+ * would kill the test's whole process group). In the parent the mask is
+ * restored; in the child become_server clears it.
+ */
+static pid_t fork_blocked(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -509,7 +527,7 @@ static void log_tail(int fd, char *out, size_t outlen)
 static pid_t spawn(char *const argv[], int log_fd)
 {
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_blocked();
 	if (pid != 0)
 		return pid;
 	become_server(parent);
@@ -766,7 +784,7 @@ static void serve_child(pid_t parent, const struct dnsserver_config *c, struct d
 static int fork_server(struct dnstest *t, const struct dnsserver_config *c, char *err, size_t errlen)
 {
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_blocked();
 	if (pid == 0)
 		serve_child(parent, c, t->stats);
 	if (pid < 0)
