@@ -35,8 +35,12 @@ build:
 arcverify: build/main.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify
+tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify build/dnstest-server
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(OBJ) $(CHECK_LIBS) $(LIBS)
+
+# the test DNS server as a program, for make bench (see tests/server/dnstest-server.c)
+build/dnstest-server: tests/server/dnstest-server.c build/tests/dnsserver.o $(OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ $< build/tests/dnsserver.o $(OBJ) $(LIBS)
 
 deps:
 	@sh tests/deps.sh
@@ -62,7 +66,7 @@ check-valgrind: deps
 demo: deps arcverify
 	@sh tests/demo.sh
 
-bench: arcverify
+bench: arcverify build/dnstest-server
 	@sh tests/bench.sh
 
 lint-man:

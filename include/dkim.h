@@ -55,7 +55,7 @@ struct dkim_sig {
 	struct buf b, bh;          /* decoded */
 	char bh_expected[128];     /* bh= as written, FWS removed */
 	struct slice b_region;     /* the text §3.7 empties: between "b=" and the next ';' */
-	char keyname[LOOKUP_NAME_MAX];
+	char keyname[KEYANS_NAME_MAX];
 	struct body_hash *body;    /* not ours: the registry's shared entry */
 	/* outcome */
 	int body_ok;               /* 1 match, 0 mismatch, -1 not compared */
@@ -65,7 +65,7 @@ struct dkim_sig {
 	struct buf hdata;          /* the canonical header data that was hashed */
 	struct keyrec key;
 	int has_key;
-	const struct lookup_answer *answer;   /* not ours: the lookup's cache */
+	const struct keyans *answer;   /* not ours: the lookup's cache */
 	long record_used;          /* index of the TXT record whose key was used, -1 none */
 	int sha1_refused;          /* verified, but rsa-sha1 is not accepted */
 };

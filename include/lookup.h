@@ -1,83 +1,81 @@
 /*
- * lookup: the key-source interface. A caller asks for the TXT records at a name
- * ahead of need (lookup_request) and collects the answer later (lookup_wait), so
- * many DNS queries can be in flight at once; the offline zone source answers at
- * once. Answers are cached for the run and record where they came from
- * (provenance), because a bug report must say which key verified what.
- * RFC 6376 §3.6.2.2 (TXT strings concatenated), §6.1.2 (NXDOMAIN/no record is a
- * permanent failure, DNS trouble a temporary one). The lookup owns every answer.
+ * lookup: the key cache all workers share. A caller asks for the TXT records
+ * at a name ahead of need (lookup_request, which never blocks) and collects
+ * the answer later (lookup_wait, which blocks until that one name is
+ * answered), so many queries overlap while a name that times out delays only
+ * the messages that need it. Each name is asked of the source once (single
+ * flight: concurrent callers share the query); answers and failures are kept
+ * for their TTL (failures and negative answers without SOA for
+ * LOOKUP_FAILURE_TTL, RFC 2308 §7), and at most `concurrency` names are being
+ * resolved at once, the rest queue. An asynchronous source (DNS) is driven by
+ * an I/O thread the lookup owns; a synchronous one (zone files) answers in the
+ * caller's thread. Every function is thread-safe. The lookup owns every
+ * answer it hands out, and each stays valid until lookup_free.
  */
 #ifndef ARCVERIFY_LOOKUP_H
 #define ARCVERIFY_LOOKUP_H
 
 #include <stddef.h>
-#include <stdint.h>
-#include <time.h>
 
-#define LOOKUP_NAME_MAX 256      /* a DNS name is at most 253 octets in text form */
-#define LOOKUP_RECORD_MAX 16384  /* bound on one joined TXT record (an 8192-bit RSA key needs ~1.4 KiB) */
-#define LOOKUP_RECORDS_MAX 16    /* TXT records kept per name */
+#include "dns.h"
+#include "keyans.h"
+#include "keysrc.h"
+#include "zone.h"
 
-enum lookup_status {
-	LOOKUP_PENDING = 0,  /* query in flight */
-	LOOKUP_OK,           /* at least one TXT record */
-	LOOKUP_NXDOMAIN,     /* name does not exist: permerror per §6.1.2 */
-	LOOKUP_NODATA,       /* name exists, no TXT record: permerror */
-	LOOKUP_SERVFAIL,     /* server failure or refusal: temperror */
-	LOOKUP_TIMEOUT,      /* no answer within the timeout: temperror */
-	LOOKUP_ERROR,        /* malformed answer or local failure: temperror */
-};
+#define LOOKUP_FAILURE_TTL 30    /* seconds a temporary failure is kept (RFC 2308 §7: at most 5 minutes) */
+#define LOOKUP_SLOWEST 10        /* slowest names kept in the statistics */
 
-enum lookup_source { LOOKUP_SRC_DNS, LOOKUP_SRC_KEYS };
-
-struct lookup_txt {
-	char *text;          /* the character-strings joined with nothing between them */
-	size_t len;
-	unsigned nstrings;   /* how many character-strings there were */
-	char when[40];       /* key history: the date this record was valid ("" if unknown) */
-	char origin[300];    /* "file:line" for zone records */
-	void *cache;         /* a decoded form of the record (a parsed key), owned with the answer */
-	void (*cache_free)(void *);
-};
-
-struct lookup_answer {
-	char name[LOOKUP_NAME_MAX];
-	enum lookup_status status;
-	enum lookup_source source;
-	struct lookup_txt records[LOOKUP_RECORDS_MAX];
-	size_t nrecords;
-	size_t nrecords_dropped;   /* records beyond LOOKUP_RECORDS_MAX or over the size bound */
-	uint32_t ttl;              /* DNS only */
-	int rcode;                 /* DNS only: response code, -1 if none */
-	int ad;                    /* DNS only: 1 if the answer had the AD (authenticated data) bit */
-	char server[80];           /* DNS: "ip:port" that answered; keys: the zone file */
-	time_t fetched;            /* when the answer arrived (wall clock) */
-	char detail[200];          /* human-readable description of a failure */
-};
-
-struct dns_opts;
 struct lookup;
 
-/* A lookup answering from DNS (opts may be NULL: /etc/resolv.conf). Returns NULL and fills err on failure. */
+struct lookup_slow {
+	char name[KEYANS_NAME_MAX];
+	unsigned ms;                 /* from the query to the answer */
+	enum keyans_status status;
+};
+
+struct lookup_stats {
+	unsigned long requests;      /* lookup_request calls, and lookup_wait calls for names never requested */
+	unsigned long cache_hits;    /* requests answered from the cache */
+	unsigned long joined;        /* requests for a name already being resolved (single flight) */
+	unsigned long queries;       /* names asked of the source (again after a TTL ran out) */
+	unsigned long sent;          /* DNS messages put on the wire, retransmissions and TCP included */
+	unsigned long tcp;           /* answers asked again over TCP after truncation */
+	unsigned long answered;      /* names answered OK, NXDOMAIN or NODATA */
+	unsigned long timed_out;
+	unsigned long refused;       /* every server refused the connection (ICMP port unreachable) */
+	unsigned long servfail;      /* SERVFAIL, REFUSED and other error rcodes from every server */
+	unsigned long errors;        /* malformed answers, CNAME loops, local failures */
+	unsigned long expired;       /* answers asked again because their TTL ran out */
+	unsigned max_in_flight;      /* most names resolved at once */
+	unsigned concurrency;        /* the limit on that */
+	struct lookup_slow slowest[LOOKUP_SLOWEST]; /* slowest first */
+	size_t nslowest;
+};
+
+/* A lookup over src (taken; freed with the lookup, also on failure). concurrency 0: the default 64. */
+struct lookup *lookup_new(struct keysrc *src, unsigned concurrency, char *err, size_t errlen);
+/* A lookup answering from DNS (opts may be NULL: /etc/resolv.conf). NULL with err on failure. */
 struct lookup *lookup_new_dns(const struct dns_opts *opts, char *err, size_t errlen);
-/* A lookup answering from zone files only; DNS is never consulted. */
-struct lookup *lookup_new_zone(const char *const *files, size_t nfiles, char *err, size_t errlen);
+/* A lookup answering from zone files only; DNS is never consulted. On failure NULL, err, and
+ * *status (may be NULL) says whether a file was unreadable or wrong (zone.h). */
+struct lookup *lookup_new_zone(const char *const *files, size_t nfiles, enum zone_status *status, char *err,
+			       size_t errlen);
+/* Stop the I/O thread and free every answer; no thread may be using the lookup any more. */
 void lookup_free(struct lookup *lk);
-/* Start resolving name (case-insensitive) unless it is cached or in flight. */
+/* Start resolving name (case-insensitive, trailing dot ignored) unless it is cached or in flight. */
 void lookup_request(struct lookup *lk, const char *name);
 /* The answer for name, waiting for it if needed; never NULL (failures are answers). */
-const struct lookup_answer *lookup_wait(struct lookup *lk, const char *name);
-/* 1 when answers arrive later (DNS), so asking early pays; 0 when they are there at once (zone files). */
+const struct keyans *lookup_wait(struct lookup *lk, const char *name);
+/* 1 when answers arrive later (DNS: worth requesting ahead), 0 when they come at once (zone files). */
 int lookup_async(const struct lookup *lk);
-/* Give in-flight queries up to timeout_ms to progress (batch use). */
-void lookup_poll(struct lookup *lk, int timeout_ms);
-const char *lookup_status_word(enum lookup_status st);
-/* Helpers for sources: fill an answer's record list (copies text); 0 or -1 when over bounds. */
-int lookup_answer_add(struct lookup_answer *a, const char *text, size_t len, unsigned nstrings);
-void lookup_answer_clear(struct lookup_answer *a);  /* frees record texts and caches */
-/* Keep a decoded form of record rec of the cached answer for name (the lookup then frees it with
- * free_fn), so a key used by many signatures or messages is decoded once. 0 when stored; -1 when
- * not (no such answer or record, slot taken): the caller keeps obj. */
-int lookup_set_record_cache(struct lookup *lk, const char *name, size_t rec, void *obj, void (*free_fn)(void *));
+/* A snapshot of the figures so far. */
+void lookup_stats(struct lookup *lk, struct lookup_stats *out);
+/*
+ * The decoded form of record rec of answer a (from lookup_wait), made once by make(text, len, ctx)
+ * and kept with the answer (freed with destroy): get-or-create, safe from any thread. NULL when
+ * make failed or rec is out of range; the caller then decodes for itself.
+ */
+void *lookup_record_cache(struct lookup *lk, const struct keyans *a, size_t rec,
+			  void *(*make)(const char *text, size_t len, void *ctx), void (*destroy)(void *), void *ctx);
 
 #endif

@@ -47,7 +47,7 @@ void report_message(struct buf *out, const struct report_input *in, const struct
 /* The overall word of a message for one-line output: pass, fail, temperror, none, or error (unreadable). */
 const char *report_overall_word(const struct run_result *r);
 /* The JSON "lookup" word of a key lookup state: "ok", "nxdomain", "nodata", ... (static). */
-const char *report_json_lookup_word(enum lookup_status st);
+const char *report_json_lookup_word(enum keyans_status st);
 /* An RFC 2045 token (RFC 8601 §2.2 value, the form accepted for --authserv-id): 1 or 0. */
 int report_ar_is_token(const char *s);
 /* JSON schema version written as "schema" in every object (arcverify-json(5)); it changes when a

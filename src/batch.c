@@ -21,6 +21,7 @@
 #include "dump.h"
 #include "lookup.h"
 #include "summary.h"
+#include "zone.h"
 
 #define PROGRESS_EVERY_MS 250
 
@@ -55,11 +56,13 @@ static int64_t now_ms(void)
 static struct lookup *open_key_source(const struct batch_opts *o, FILE *err, int *status)
 {
 	char why[300];
-	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, why, sizeof why)
+	enum zone_status zs = ZONE_OK;
+	struct lookup *lk = o->nkeys ? lookup_new_zone(o->keys, o->nkeys, &zs, why, sizeof why)
 				     : lookup_new_dns(&o->dns, why, sizeof why);
 	if (!lk) {
 		fprintf(err, "arcverify: %s\n", why);
-		*status = o->nkeys ? EXIT_NOINPUT : EXIT_TEMPFAIL;
+		/* a zone file that does not parse is a configuration error (EX_CONFIG), one not read EX_NOINPUT */
+		*status = !o->nkeys ? EXIT_TEMPFAIL : zs == ZONE_SYNTAX ? EXIT_CONFIG : EXIT_NOINPUT;
 	}
 	return lk;
 }

@@ -87,7 +87,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 /* ---- keys.zone ---- */
 
 struct key_use {
-	const struct lookup_answer *a;
+	const struct keyans *a;
 	const struct dkim_sig *s;     /* a signature that used it, for the fingerprint */
 };
 
@@ -122,7 +122,7 @@ static size_t collect_keys(const struct run_result *r, struct key_use *keys, siz
 }
 
 /* One TXT record as zone text, split in strings of at most 255 octets (RFC 1035 §3.3.14). */
-static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct lookup_txt *t)
+static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct keyans_txt *t)
 {
 	buf_printf(z, "%s. %u IN TXT", name, ttl);
 	for (size_t off = 0; off < t->len || off == 0; off += 255) {
@@ -145,30 +145,34 @@ static void zone_txt(struct buf *z, const char *name, uint32_t ttl, const struct
 
 static void zone_key(struct buf *z, const struct key_use *k)
 {
-	const struct lookup_answer *a = k->a;
+	const struct keyans *a = k->a;
 	char when[40];
 	iso_time(a->fetched, when, sizeof when);
 	/* comments are printable text, so nothing in a name, a file name or a detail can end a comment line */
 	buf_append_str(z, "\n; ");
 	say(z, "%s", a->name);
 	buf_append_byte(z, '\n');
-	if (a->source == LOOKUP_SRC_DNS)
+	if (a->source == KEYANS_SRC_DNS)
 		say(z, "; fetched %s from DNS server %s; TTL %u; AD bit %s; answer: %s", when,
 		    a->server[0] ? a->server : "(resolver)", a->ttl, a->ad ? "set (DNSSEC-validated by the resolver)" : "not set",
-		    lookup_status_word(a->status));
+		    keyans_status_word(a->status));
 	else
 		say(z, "; read %s from key file %s; answer: %s", when,
-		    a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server, lookup_status_word(a->status));
+		    a->nrecords && a->records[0].origin[0] ? a->records[0].origin : a->server, keyans_status_word(a->status));
 	buf_append_byte(z, '\n');
+	if (a->cnames) { /* the records stay at the name signatures ask for, so the offline run finds them */
+		say(z, "; reached through %u CNAME%s; the records are at %s", a->cnames, a->cnames > 1 ? "s" : "", a->target);
+		buf_append_byte(z, '\n');
+	}
 	if (k->s->has_key && k->s->key.has_fingerprint) {
 		char fp[64];
 		b64_encode_to(k->s->key.fingerprint, 32, fp, sizeof fp);
 		buf_printf(z, "; key used: record %ld, %s %u bits, SPKI SHA-256 %s\n", k->s->record_used + 1,
 			   keyrec_type_name(k->s->key.type), k->s->key.bits, fp);
 	}
-	if (a->status != LOOKUP_OK) {
+	if (a->status != KEYANS_OK) {
 		say(z, "; no record: %s%s", a->detail,
-		    a->status == LOOKUP_NXDOMAIN || a->status == LOOKUP_NODATA
+		    a->status == KEYANS_NXDOMAIN || a->status == KEYANS_NODATA
 			    ? " (absent here too, so the offline run also finds no key)"
 			    : " (a temporary failure; offline, the name is simply absent)");
 		buf_append_byte(z, '\n');
@@ -179,7 +183,7 @@ static void zone_key(struct buf *z, const struct key_use *k)
 			say(z, "; valid: %s", a->records[i].when);
 			buf_append_byte(z, '\n');
 		}
-		zone_txt(z, a->name, a->source == LOOKUP_SRC_DNS ? a->ttl : 3600, &a->records[i]);
+		zone_txt(z, a->name, a->source == KEYANS_SRC_DNS ? a->ttl : 3600, &a->records[i]);
 	}
 }
 

@@ -14,7 +14,7 @@
 enum {
 	OPT_NO_CRLF = 256, OPT_NOW, OPT_ALLOW_SHA1, OPT_MIN_KEY_BITS, OPT_KEYS, OPT_DNS_SERVER,
 	OPT_DNS_TIMEOUT, OPT_JSON, OPT_FORMAT, OPT_COLOR, OPT_ARC_ONLY, OPT_DKIM_ONLY, OPT_VERSION,
-	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE,
+	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE, OPT_DNS_CONCURRENCY,
 	OPT_FILES_FROM, OPT_MBOX, OPT_MBOX_FORMAT, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SUMMARY, OPT_NO_SUMMARY,
 	OPT_SUMMARY_JSON, OPT_SUMMARIZE, OPT_AUTHSERV_ID, OPT_FORCE,
 	OPT_INTEROP,
@@ -30,6 +30,7 @@ static const struct option long_options[] = {
 	{ "keys", required_argument, NULL, OPT_KEYS },
 	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
 	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+	{ "dns-concurrency", required_argument, NULL, OPT_DNS_CONCURRENCY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "color", required_argument, NULL, OPT_COLOR },
@@ -94,6 +95,7 @@ void cli_usage(FILE *f)
 	      "  --keys FILE             read keys from this zone file, not DNS (repeatable)\n"
 	      "  --dns-server IP[:PORT]  ask this DNS server, not /etc/resolv.conf's (repeatable)\n"
 	      "  --dns-timeout SECONDS   give up on a DNS query after this long (default 5)\n"
+	      "  --dns-concurrency N     resolve at most N key names at once (default 64)\n"
 	      "\n"
 	      "Output:\n"
 	      "  --explain               when a hash fails, find which known canonicalization\n"
@@ -204,6 +206,7 @@ static void set_defaults(struct cli_opts *o)
 	o->batch.run.do_dkim = o->batch.run.do_arc = 1;
 	o->batch.report.format = REPORT_TEXT;
 	o->batch.dns.timeout_ms = 5000;
+	o->batch.dns.concurrency = DNS_DEFAULT_CONCURRENCY;
 	o->batch.progress = o->batch.summary = BATCH_AUTO;
 	o->batch.progress_delay_ms = 1000;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -251,13 +254,18 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 	case OPT_DNS_SERVER:
 		if (o->batch.dns.nservers == DNS_SERVERS_MAX)
 			USAGE_ERROR("at most %d --dns-server options", DNS_SERVERS_MAX);
-		if (dns_parse_server(arg, &o->batch.dns.servers[o->batch.dns.nservers]) < 0)
+		if (dnswire_parse_server(arg, &o->batch.dns.servers[o->batch.dns.nservers]) < 0)
 			USAGE_ERROR("--dns-server needs IP or IP:PORT ([IPv6]:PORT), not '%s'", arg);
 		o->batch.dns.nservers++;
 		break;
 	case OPT_DNS_TIMEOUT:
 		if (parse_timeout(arg, &o->batch.dns.timeout_ms) < 0)
 			USAGE_ERROR("--dns-timeout needs seconds (0 < SECONDS <= 3600), not '%s'", arg);
+		break;
+	case OPT_DNS_CONCURRENCY:
+		if (parse_ulong(arg, DNS_CONCURRENCY_MAX, &v) < 0 || v == 0)
+			USAGE_ERROR("--dns-concurrency needs a number from 1 to %d, not '%s'", DNS_CONCURRENCY_MAX, arg);
+		o->batch.dns.concurrency = (unsigned)v;
 		break;
 	case OPT_JSON: o->batch.report.format = REPORT_JSON; break;
 	case OPT_FORMAT:

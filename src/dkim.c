@@ -487,20 +487,24 @@ static void check_times(struct dkim_sig *s, const struct dkim_policy *pol)
 			    (unsigned long long)s->t, (unsigned long long)(s->t - now));
 }
 
-static void check_answer(struct dkim_sig *s, const struct lookup_answer *a)
+static void check_answer(struct dkim_sig *s, const struct keyans *a)
 {
 	switch (a->status) {
-	case LOOKUP_OK:
+	case KEYANS_OK:
 		break;
-	case LOOKUP_NXDOMAIN:
-	case LOOKUP_NODATA:
-		verdict_set(&s->v, VERDICT_PERMERROR, VC_NO_KEY, "no key for %s (%s)", s->keyname, lookup_status_word(a->status));
+	case KEYANS_NXDOMAIN:
+	case KEYANS_NODATA:
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_NO_KEY, "no key for %s (%s)", s->keyname, keyans_status_word(a->status));
 		break;
-	case LOOKUP_TIMEOUT:
+	case KEYANS_TIMEOUT:
 		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_TIMEOUT, "DNS timeout looking up %s: %s", s->keyname, a->detail);
 		break;
-	case LOOKUP_SERVFAIL:
+	case KEYANS_SERVFAIL:
 		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_SERVFAIL, "DNS SERVFAIL looking up %s: %s", s->keyname, a->detail);
+		break;
+	case KEYANS_UNREACHABLE: /* the timeout's sibling: no server listens, so no answer would ever come */
+		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_TIMEOUT, "DNS server unreachable looking up %s: %s", s->keyname,
+			    a->detail);
 		break;
 	default:
 		verdict_set(&s->v, VERDICT_TEMPERROR, VC_DNS_ERROR, "DNS error looking up %s: %s", s->keyname, a->detail);
@@ -527,25 +531,29 @@ static int check_key_fits(const struct dkim_sig *s, const struct keyrec *k, stru
 	return 0;
 }
 
+/* lookup_record_cache's make: the policy-free decoding of one record. */
+static void *decode_key(const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	struct keyrec *k = malloc(sizeof *k);
+	if (k)
+		keyrec_decode(text, len, k);
+	return k;
+}
+
 /*
  * The decoded key of record r: from the lookup's cache, or decoded now and
  * cached there, so that a key shared by many signatures (ARC chains, batches of
- * mail from one sender) is decoded once. *own receives it when it cannot be
- * cached; the caller frees that one.
+ * mail from one sender, several worker threads) is decoded once. *own receives
+ * it when it cannot be cached; the caller frees that one.
  */
-static const struct keyrec *decoded_record(struct lookup *lk, const struct lookup_answer *a, size_t r,
+static const struct keyrec *decoded_record(struct lookup *lk, const struct keyans *a, size_t r,
 					   struct keyrec *own, int *owned)
 {
+	const struct keyrec *k = lookup_record_cache(lk, a, r, decode_key, keyrec_destroy, NULL);
 	*owned = 0;
-	if (a->records[r].cache)
-		return a->records[r].cache;
-	struct keyrec *k = malloc(sizeof *k);
-	if (k) {
-		keyrec_decode(a->records[r].text, a->records[r].len, k);
-		if (lookup_set_record_cache(lk, a->name, r, k, keyrec_destroy) == 0)
-			return k;
-		keyrec_destroy(k);
-	}
+	if (k)
+		return k;
 	keyrec_decode(a->records[r].text, a->records[r].len, own);
 	*owned = 1;
 	return own;
@@ -557,7 +565,7 @@ static const struct keyrec *decoded_record(struct lookup *lk, const struct looku
  * verifies the signature wins; otherwise the first record with a usable key
  * decides, or failing that the first record's problem.
  */
-static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const struct lookup_answer *a,
+static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const struct keyans *a,
 				const struct dkim_policy *pol, const unsigned char *digest, unsigned dlen)
 {
 	struct keyrec_policy kp = { pol->min_key_bits };
@@ -616,8 +624,8 @@ static void append_pass_notes(struct dkim_sig *s)
 	if (s->key.pkcs1)
 		buf_append_str(&text, "; key published as PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo");
 	if (s->answer && s->answer->nrecords > 1) {
-		const struct lookup_txt *used = &s->answer->records[s->record_used];
-		const struct lookup_txt *newest = &s->answer->records[s->answer->nrecords - 1];
+		const struct keyans_txt *used = &s->answer->records[s->record_used];
+		const struct keyans_txt *newest = &s->answer->records[s->answer->nrecords - 1];
 		buf_printf(&text, "; %zu TXT records at %s, record %ld%s%s verified", s->answer->nrecords, s->keyname,
 			   s->record_used + 1, used->when[0] ? " valid " : "", used->when);
 		/* key history (--keys with dated records): the last record is the current one */
@@ -647,7 +655,7 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 	s->answer = lookup_wait(lk, s->keyname);
 	check_answer(s, s->answer);
 	compare_body_hash(s);
-	if (s->answer->status == LOOKUP_OK) {
+	if (s->answer->status == KEYANS_OK) {
 		unsigned char digest[HASH_MAX_DIGEST];
 		unsigned dlen = 0;
 		if (hash_digest(sig_alg_hash(s->alg), s->hdata.data ? s->hdata.data : "", s->hdata.len, digest, &dlen) < 0)

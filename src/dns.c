@@ -1,36 +1,33 @@
 /*
- * dns: asynchronous TXT lookups for DKIM/ARC keys (see include/dns.h).
+ * dns: the DNS key source (see include/dns.h).
  *
- * libresolv supplies the resolver configuration (res_ninit on our own
- * struct __res_state, so /etc/resolv.conf is honoured and no global resolver
- * state is touched), the query encoder (res_nmkquery) and the answer parser
- * (ns_initparse/ns_parserr). The transport is ours: glibc's res_nsend blocks,
- * and arcverify wants every key of a batch of messages in flight at once.
+ * libresolv reads /etc/resolv.conf (res_ninit on our own struct __res_state,
+ * so no global resolver state is touched); dnswire builds and reads the
+ * packets; the transport here is ours, because glibc's res_nsend blocks and
+ * arcverify wants many keys in flight at once.
  *
- * Transport (RFC 1035 §4.2): one non-blocking UDP socket per address family,
- * shared by all queries; a reply is accepted only if it comes from a server
- * the query was sent to, carries the query's id and repeats its question
- * (RFC 5452 §9.1). A truncated reply (TC) is retried over TCP with the 2-octet
- * length prefix (RFC 1035 §4.2.2, RFC 7766 §5-§8) within the same deadline.
- * Unanswered queries are retransmitted to the next server at an interval, and
- * fail with LOOKUP_TIMEOUT when the total time per query has passed.
- *
- * Classification follows RFC 6376 §6.1.2: NXDOMAIN and "no TXT record" are
- * answers (permanent failures for the verifier), SERVFAIL/REFUSED/timeouts
- * and malformed replies are temporary failures.
+ * A query walks a plan of attempts x servers steps (dns_plan). Each step sends
+ * the question over the query's own UDP socket connected to that step's
+ * server. A reply is accepted from any server asked so far, until the
+ * deadline: it must come from that server's address and port (the connected
+ * socket, checked again on recvfrom) and repeat the query's id and question
+ * (RFC 5452 §9.1). A server that answers SERVFAIL, REFUSED or garbage, or
+ * whose port is closed (ECONNREFUSED), is skipped and the next step is taken
+ * at once; when every server has failed so, the query ends at once too. A
+ * truncated reply is asked again over TCP (RFC 7766 §5-§8) within the same
+ * deadline. A CNAME chain the server did not resolve is restarted at its
+ * target (RFC 1034 §5.3.3), bounded and loop-checked with dnswire.
  *
  * Nothing here prints, exits or keeps global mutable state.
  */
 #include "dns.h"
 
-#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <resolv.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,34 +38,20 @@
 
 #include "buf.h"
 
-#define DNS_DEFAULT_TIMEOUT_MS 5000
-#define DNS_NAME_OCTETS_MAX 253   /* longest name in text form, without the root dot (RFC 1035 §2.3.4) */
-#define DNS_QUERY_MAX 512         /* a single question always fits (RFC 1035 §4.2.1) */
-#define DNS_MSG_MAX 65535         /* a DNS message never exceeds this (TCP length prefix, RFC 1035 §4.2.2) */
-#define DNS_HEADER_LEN 12
 #define DNS_TCP_MAX 32            /* concurrent TCP fallbacks; more wait for a free slot */
-#define DNS_CNAME_HOPS_MAX 16     /* CNAME chain followed inside one answer */
-#define DNS_RECV_BURST 256        /* datagrams read per wakeup, so timers and TCP are not starved */
-#define DNS_RETRY_EAGAIN_MS 20    /* quick resend when the socket buffer was full */
-#define DNS_RETRANS_MIN_MS 100
-#define DNS_RETRANS_MAX_MS 2000
-#define DNS_EDNS_PAYLOAD 1232     /* UDP payload advertised with "options edns0" (DNS flag day 2020) */
-#define DNS_RCVBUF 1048576        /* ask for room for many replies arriving at once */
+#define DNS_RECV_BURST 64         /* datagrams read per socket per wakeup */
+#define DNS_RETRY_SOON_MS 20      /* resend soon when the socket buffer was full or no socket was free */
+#define DNS_WAIT_MIN_MS 10        /* no step of a scaled plan is shorter */
+#define DNS_STEPS_MAX (DNS_ATTEMPTS_MAX * DNS_SERVERS_MAX)
 
-/* Header octets 2 and 3 (RFC 1035 §4.1.1, RFC 4035 §3.2.3 for AD/CD). */
-#define DNS_F2_QR 0x80
-#define DNS_F2_TC 0x02
-#define DNS_F2_RD 0x01
-#define DNS_F3_AD 0x20
-
-struct dns_addr {
+struct dns_srv {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	char label[80];                /* "ip:port" or "[ip6]:port", for provenance */
 };
 
 enum dns_qstate {
-	Q_UDP,          /* sent over UDP, waiting or retransmitting */
+	Q_UDP,          /* sent over UDP, waiting or taking the next step */
 	Q_TCP_WAIT,     /* truncated; waiting for a free TCP slot */
 	Q_TCP_CONNECT,  /* non-blocking connect in progress */
 	Q_TCP_SEND,     /* writing length prefix + query */
@@ -77,18 +60,24 @@ enum dns_qstate {
 };
 
 struct dns_query {
-	char want[LOOKUP_NAME_MAX];    /* name as requested, for messages */
-	char qname[NS_MAXDNAME];       /* name as encoded, re-expanded: what replies must repeat */
-	void *user;                    /* caller's, returned through the callback */
-	unsigned char packet[2 + DNS_QUERY_MAX]; /* TCP length prefix, then the query itself */
-	size_t qlen;                   /* octets of the query after the prefix */
-	uint16_t id;
+	char asking[KEYANS_NAME_MAX];  /* the name in the question: the one asked, or a CNAME target */
+	char passed[DNSWIRE_CNAME_MAX][KEYANS_NAME_MAX]; /* names asked before a chase, for loops */
+	unsigned npassed;
+	unsigned hops;                 /* CNAMEs earlier replies led through */
+	uint32_t chain_ttl;            /* smallest TTL of those CNAMEs */
+	int has_chain_ttl;
+	void *user;                    /* the caller's, returned with the answer */
+	struct dnswire_query wq;
 	int64_t started, deadline, next_send;
-	size_t next_server;            /* UDP rotation position */
-	unsigned asked;                /* bit per server the query was sent to over UDP */
-	unsigned failed;               /* bit per server that answered with an error rcode */
+	size_t step;                   /* next plan step */
+	size_t start;                  /* the plan's first server for this query (rotate) */
+	int udp[DNS_SERVERS_MAX];      /* connected UDP socket per server, -1 until needed */
+	unsigned asked;                /* bit per server the current question was sent to */
+	unsigned failed;               /* bit per server that failed it (error rcode, garbage, refused) */
+	unsigned refused;              /* bit per server that refused the connection */
 	int fail_rcode;                /* last error rcode seen, -1 if none */
 	size_t fail_server;
+	char fail_why[160];            /* last garbage or referral, for messages */
 	char last_error[96];           /* last local send error, for the timeout message */
 	enum dns_qstate state;
 	int tcp_fd;                    /* ours while in a TCP state, else -1 */
@@ -96,30 +85,34 @@ struct dns_query {
 	unsigned tcp_tried;            /* bit per server tried over TCP */
 	size_t tcp_done;               /* octets sent, or received, in the current TCP phase */
 	unsigned char tcp_lenbuf[2];
-	unsigned char *tcp_reply;      /* owned; DNS_MSG_MAX at most */
+	unsigned char *tcp_reply;      /* owned; DNSWIRE_MSG_MAX at most */
 	size_t tcp_reply_len;
-	struct lookup_answer *ans;     /* owned until delivered (record texts go to the callee) */
-	struct dns_query *next_done;   /* delivery list, once removed from the in-flight array */
+	struct keyans *ans;            /* owned until delivered */
 };
 
 struct dns {
 	struct __res_state res;        /* our own resolver state (res_ninit/res_nclose) */
 	int res_ready;
-	struct dns_addr servers[DNS_SERVERS_MAX];
+	struct dns_srv servers[DNS_SERVERS_MAX];
 	size_t nservers;
 	int timeout_ms;                /* total per query */
-	int retrans_ms;                /* interval between UDP (re)transmissions */
-	int use_edns0;                 /* resolv.conf "options edns0" */
-	int udp4, udp6;                /* shared UDP sockets, -1 if not needed */
+	unsigned attempts;
+	unsigned wait_ms[DNS_SERVERS_MAX]; /* the scaled plan: wait after a send to server i */
+	int rotate;                    /* resolv.conf "options rotate" */
+	size_t next_start;             /* rotation position */
+	unsigned qflags;               /* DNSWIRE_EDNS0 ("options edns0"), DNSWIRE_AD */
 	struct dns_query **q;          /* in-flight queries, owned; dynamic array */
 	size_t nq, capq;
 	size_t ntcp;                   /* open TCP connections */
-	unsigned char id_used[65536 / 8]; /* ids of in-flight queries, kept unique so replies match one query */
 	struct pollfd *pfd;            /* scratch for poll(2), grown as needed */
-	struct dns_query **pfd_q;      /* query behind each pollfd, NULL for the UDP sockets */
+	struct dns_query **pfd_q;      /* query behind each pollfd, NULL for the wake fd */
+	size_t *pfd_srv;               /* server behind each UDP pollfd */
 	size_t cappfd;
-	unsigned char *rbuf;           /* one receive buffer of DNS_MSG_MAX + 1 octets */
+	unsigned char *rbuf;           /* one receive buffer of DNSWIRE_MSG_MAX + 1 octets */
+	struct keysrc_counters counters;
 };
+
+static void tcp_failed(struct dns *d, struct dns_query *q, const char *why, int64_t now);
 
 /* ---------- small helpers ---------- */
 
@@ -135,182 +128,47 @@ static unsigned bit(size_t i)
 	return 1u << i;
 }
 
-static unsigned get16(const unsigned char *p)
+static unsigned all_servers(const struct dns *d)
 {
-	return (unsigned)p[0] << 8 | p[1];
+	return bit(d->nservers) - 1;
 }
 
-static void put16(unsigned char *p, unsigned v)
+static int in_tcp(const struct dns_query *q)
 {
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
+	return q->state >= Q_TCP_WAIT && q->state <= Q_TCP_RECV;
 }
 
-static unsigned char ascii_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
+/* ---------- the plan ---------- */
 
-/* Names as expanded by dn_expand/ns_parserr; DNS compares them case-insensitively (RFC 4343). */
-static int name_eq(const char *a, const char *b)
+void dns_plan(size_t nservers, unsigned attempts, unsigned timeout_s, int total_ms, unsigned wait_ms[])
 {
-	for (; *a && *b; a++, b++)
-		if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
-			return 0;
-	return *a == *b;
-}
-
-/*
- * Format a human-readable message into a fixed field; a message that does not
- * fit (a 253-octet name is longer than the field) ends in "..." instead.
- */
-static void textf(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void textf(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n >= len && len > 4)
-		memcpy(dst + len - 4, "...", 4);
-}
-
-static const char *rcode_word(int rcode)
-{
-	static const char *const words[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-					     "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-					     "NOTZONE" };
-	if (rcode >= 0 && (size_t)rcode < sizeof words / sizeof words[0])
-		return words[rcode];
-	return "unknown rcode";
-}
-
-/* ---------- servers ---------- */
-
-static void format_label(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-		snprintf(out, outlen, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-		snprintf(out, outlen, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
+	uint64_t sum = 0, raw[DNS_SERVERS_MAX];
+	if (nservers == 0 || nservers > DNS_SERVERS_MAX)
+		return;
+	attempts = attempts < 1 ? 1 : attempts > DNS_ATTEMPTS_MAX ? DNS_ATTEMPTS_MAX : attempts;
+	timeout_s = timeout_s < 1 ? 1 : timeout_s;
+	for (size_t i = 0; i < nservers; i++) {
+		/* glibc send_dg: seconds = retrans << ns, divided by nscount for ns > 0, at least 1 */
+		uint64_t s = (uint64_t)timeout_s << i;
+		if (i > 0)
+			s /= nservers;
+		raw[i] = s ? s : 1;
+		sum += raw[i];
+	}
+	sum *= attempts;
+	for (size_t i = 0; i < nservers; i++) {
+		uint64_t w = raw[i] * (uint64_t)(total_ms > 0 ? total_ms : 1) / sum;
+		wait_ms[i] = w < DNS_WAIT_MIN_MS ? DNS_WAIT_MIN_MS : (unsigned)w;
 	}
 }
 
-static int parse_port(const char *s, unsigned short *port)
-{
-	unsigned long v = 0;
-	size_t n = 0;
-	for (; s[n]; n++) {
-		if (s[n] < '0' || s[n] > '9' || n == 5)
-			return -1;
-		v = v * 10 + (unsigned long)(s[n] - '0');
-	}
-	if (n == 0 || v == 0 || v > 65535)
-		return -1;
-	*port = (unsigned short)v;
-	return 0;
-}
-
-/* A literal that cannot be a server: unparsable or the unspecified address. */
-static int parse_ip(const char *text, int *family, unsigned char addr[16])
-{
-	static const unsigned char zero[16];
-	if (inet_pton(AF_INET, text, addr) == 1) {
-		*family = AF_INET;
-		return memcmp(addr, zero, 4) == 0 ? -1 : 0;
-	}
-	if (inet_pton(AF_INET6, text, addr) == 1) {
-		*family = AF_INET6;
-		return memcmp(addr, zero, 16) == 0 ? -1 : 0;
-	}
-	return -1;
-}
-
-/*
- * "IP", "IP:PORT", "[IPv6]:PORT", "[IPv6]" or a bare IPv6 literal. A bare
- * literal with more than one colon is IPv6 as a whole (so "::1:53" is an
- * address, not ::1 port 53); use brackets to give an IPv6 server a port.
- */
-int dns_parse_server(const char *spec, struct dns_server *out)
-{
-	if (!spec || !out)
-		return -1;
-	size_t n = strlen(spec);
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	int want_v6 = 0;
-	if (n == 0 || n > 80)
-		return -1;
-	if (spec[0] == '[') {
-		const char *close = strchr(spec, ']');
-		if (!close || (size_t)(close - spec - 1) >= sizeof host)
-			return -1;
-		memcpy(host, spec + 1, (size_t)(close - spec - 1));
-		host[close - spec - 1] = '\0';
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			return -1;
-		want_v6 = 1;
-	} else {
-		const char *colon = strchr(spec, ':');
-		size_t hostlen = n;
-		if (colon && !strchr(colon + 1, ':')) {
-			hostlen = (size_t)(colon - spec);
-			port = colon + 1;
-		}
-		if (hostlen >= sizeof host)
-			return -1;
-		memcpy(host, spec, hostlen);
-		host[hostlen] = '\0';
-	}
-	int family;
-	unsigned char addr[16];
-	unsigned short portnum = 53;
-	if (parse_ip(host, &family, addr) < 0 || (want_v6 && family != AF_INET6))
-		return -1;
-	if (port && parse_port(port, &portnum) < 0)
-		return -1;
-	if (!inet_ntop(family, addr, out->ip, sizeof out->ip))
-		return -1;
-	out->port = portnum;
-	return 0;
-}
-
-static int server_from_option(const struct dns_server *s, struct dns_addr *out)
-{
-	int family;
-	unsigned char addr[16];
-	if (s->port == 0 || parse_ip(s->ip, &family, addr) < 0)
-		return -1;
-	memset(out, 0, sizeof *out);
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&out->sa;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(s->port);
-		memcpy(&s4->sin_addr, addr, 4);
-		out->salen = sizeof *s4;
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&out->sa;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(s->port);
-		memcpy(&s6->sin6_addr, addr, 16);
-		out->salen = sizeof *s6;
-	}
-	format_label((const struct sockaddr *)&out->sa, out->label, sizeof out->label);
-	return 0;
-}
+/* ---------- opening ---------- */
 
 /* glibc keeps IPv4 servers in nsaddr_list and IPv6 ones in _u._ext.nsaddrs (res_init.c). */
 static void servers_from_resolv_conf(struct dns *d)
 {
 	for (int i = 0; i < d->res.nscount && i < MAXNS && d->nservers < DNS_SERVERS_MAX; i++) {
-		struct dns_addr *out = &d->servers[d->nservers];
+		struct dns_srv *out = &d->servers[d->nservers];
 		memset(out, 0, sizeof *out);
 		const struct sockaddr_in6 *s6 = d->res._u._ext.nsaddrs[i];
 		if (s6 && s6->sin6_family == AF_INET6) {
@@ -322,135 +180,77 @@ static void servers_from_resolv_conf(struct dns *d)
 		} else {
 			continue;
 		}
-		format_label((const struct sockaddr *)&out->sa, out->label, sizeof out->label);
+		dnswire_addr_label((const struct sockaddr *)&out->sa, out->label, sizeof out->label);
 		d->nservers++;
 	}
 }
 
-static int open_udp_socket(int family)
+static int servers_from_opts(struct dns *d, const struct dns_opts *opts, char *err, size_t errlen)
 {
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (opts->nservers > DNS_SERVERS_MAX) {
+		snprintf(err, errlen, "too many DNS servers (%zu, at most %d)", opts->nservers, DNS_SERVERS_MAX);
 		return -1;
-	int size = DNS_RCVBUF;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size); /* best effort */
-	return fd;
-}
-
-/* Open the sockets the servers need; drop servers of a family the host lacks (no IPv6). */
-static int open_udp_sockets(struct dns *d, char *err, size_t errlen)
-{
-	int saved_errno = 0;
-	size_t kept = 0;
-	for (size_t i = 0; i < d->nservers; i++) {
-		int family = d->servers[i].sa.ss_family;
-		int *fd = family == AF_INET ? &d->udp4 : &d->udp6;
-		if (*fd < 0 && (*fd = open_udp_socket(family)) < 0) {
-			saved_errno = errno;
-			continue;
+	}
+	for (size_t i = 0; i < opts->nservers; i++) {
+		struct dns_srv *s = &d->servers[i];
+		if (dnswire_server_addr(&opts->servers[i], &s->sa, &s->salen) < 0) {
+			snprintf(err, errlen, "bad DNS server address \"%.64s\" port %u", opts->servers[i].ip,
+				 (unsigned)opts->servers[i].port);
+			return -1;
 		}
-		d->servers[kept++] = d->servers[i];
+		dnswire_addr_label((const struct sockaddr *)&s->sa, s->label, sizeof s->label);
 	}
-	d->nservers = kept;
-	if (kept == 0) {
-		snprintf(err, errlen, "cannot open a UDP socket for DNS: %s",
-			 strerror(saved_errno ? saved_errno : EAFNOSUPPORT));
-		return -1;
-	}
+	d->nservers = opts->nservers;
 	return 0;
 }
 
-static int socket_for(const struct dns *d, size_t server)
+/* resolv.conf (and RES_OPTIONS): servers unless opts names them, timeout, attempts, rotate, edns0. */
+static int configure(struct dns *d, const struct dns_opts *opts, char *err, size_t errlen)
 {
-	return d->servers[server].sa.ss_family == AF_INET ? d->udp4 : d->udp6;
-}
-
-/* Index of the server whose address and port sent a datagram, or -1. */
-static int server_of(const struct dns *d, const struct sockaddr_storage *from)
-{
-	for (size_t i = 0; i < d->nservers; i++) {
-		const struct sockaddr_storage *s = &d->servers[i].sa;
-		if (s->ss_family != from->ss_family)
-			continue;
-		if (s->ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)s;
-			const struct sockaddr_in *b = (const struct sockaddr_in *)(const void *)from;
-			if (a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr)
-				return (int)i;
-		} else {
-			const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)s;
-			const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)(const void *)from;
-			if (a->sin6_port == b->sin6_port &&
-			    memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0)
-				return (int)i;
-		}
-	}
-	return -1;
-}
-
-/* ---------- open / close ---------- */
-
-/* Spread two rounds over the servers within the total timeout, like res_send's retry schedule. */
-static int retransmit_interval(int timeout_ms, size_t nservers)
-{
-	long v = (long)timeout_ms / (long)(2 * nservers);
-	if (v < DNS_RETRANS_MIN_MS)
-		v = DNS_RETRANS_MIN_MS;
-	if (v > DNS_RETRANS_MAX_MS)
-		v = DNS_RETRANS_MAX_MS;
-	return (int)v;
-}
-
-struct dns *dns_open(const struct dns_opts *opts, char *err, size_t errlen)
-{
-	struct dns *d = calloc(1, sizeof *d);
-	if (!d) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	d->udp4 = d->udp6 = -1;
-	d->rbuf = malloc(DNS_MSG_MAX + 1);
-	if (!d->rbuf) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	/* Our own state: reads /etc/resolv.conf (servers, options) without touching _res. */
 	if (res_ninit(&d->res) < 0) {
 		snprintf(err, errlen, "cannot initialise the resolver (res_ninit)");
-		goto fail;
+		return -1;
 	}
 	d->res_ready = 1;
 	d->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
 	if (opts && opts->nservers > 0) {
-		if (opts->nservers > DNS_SERVERS_MAX) {
-			snprintf(err, errlen, "too many DNS servers (%zu, at most %d)", opts->nservers,
-				 DNS_SERVERS_MAX);
-			goto fail;
-		}
-		for (size_t i = 0; i < opts->nservers; i++) {
-			if (server_from_option(&opts->servers[i], &d->servers[i]) < 0) {
-				snprintf(err, errlen, "bad DNS server address \"%.64s\" port %u",
-					 opts->servers[i].ip, (unsigned)opts->servers[i].port);
-				goto fail;
-			}
-		}
-		d->nservers = opts->nservers;
+		if (servers_from_opts(d, opts, err, errlen) < 0)
+			return -1;
 	} else {
 		servers_from_resolv_conf(d);
 		if (d->nservers == 0) {
 			snprintf(err, errlen, "no usable nameserver in /etc/resolv.conf");
-			goto fail;
+			return -1;
 		}
 	}
-	if (open_udp_sockets(d, err, errlen) < 0)
-		goto fail;
-	d->use_edns0 = (d->res.options & RES_USE_EDNS0) != 0;
-	d->retrans_ms = retransmit_interval(d->timeout_ms, d->nservers);
-	return d;
-fail:
-	dns_close(d);
-	return NULL;
+	d->attempts = d->res.retry > 0 ? (unsigned)d->res.retry : 2;
+	d->rotate = (d->res.options & RES_ROTATE) != 0;
+	d->qflags = DNSWIRE_AD | ((d->res.options & RES_USE_EDNS0) ? DNSWIRE_EDNS0 : 0);
+	dns_plan(d->nservers, d->attempts, d->res.retrans > 0 ? (unsigned)d->res.retrans : 5, d->timeout_ms,
+		 d->wait_ms);
+	return 0;
 }
+
+static void free_query(struct dns *d, struct dns_query *q);
+
+static void dns_destroy(void *impl)
+{
+	struct dns *d = impl;
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nq; i++)
+		free_query(d, d->q[i]);
+	free(d->q);
+	if (d->res_ready)
+		res_nclose(&d->res);
+	free(d->pfd);
+	free(d->pfd_q);
+	free(d->pfd_srv);
+	free(d->rbuf);
+	free(d);
+}
+
+/* ---------- finishing a query ---------- */
 
 static void close_tcp(struct dns *d, struct dns_query *q)
 {
@@ -465,94 +265,42 @@ static void close_tcp(struct dns *d, struct dns_query *q)
 	q->tcp_done = 0;
 }
 
+static void close_udp(struct dns *d, struct dns_query *q)
+{
+	for (size_t s = 0; s < d->nservers; s++)
+		if (q->udp[s] >= 0) {
+			close(q->udp[s]);
+			q->udp[s] = -1;
+		}
+}
+
 static void free_query(struct dns *d, struct dns_query *q)
 {
 	close_tcp(d, q);
-	if (q->ans) {
-		lookup_answer_clear(q->ans);
-		free(q->ans);
-	}
-	d->id_used[q->id >> 3] &= (unsigned char)~(1u << (q->id & 7));
+	close_udp(d, q);
+	keyans_free(q->ans);
 	free(q);
 }
 
-/* Undelivered answers are discarded: callbacks never run from here. */
-void dns_close(struct dns *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->nq; i++)
-		free_query(d, d->q[i]);
-	free(d->q);
-	if (d->udp4 >= 0)
-		close(d->udp4);
-	if (d->udp6 >= 0)
-		close(d->udp6);
-	if (d->res_ready)
-		res_nclose(&d->res);
-	free(d->pfd);
-	free(d->pfd_q);
-	free(d->rbuf);
-	free(d);
-}
-
-size_t dns_pending(const struct dns *d)
-{
-	return d ? d->nq : 0;
-}
-
-/* ---------- finishing a query ---------- */
-
-static struct lookup_answer *new_answer(const struct dns_query *q)
-{
-	struct lookup_answer *a = calloc(1, sizeof *a);
-	if (!a)
-		return NULL;
-	snprintf(a->name, sizeof a->name, "%s", q->want);
-	a->source = LOOKUP_SRC_DNS;
-	a->rcode = -1;
-	a->fetched = time(NULL);
-	return a;
-}
-
-/*
- * Mark q finished with answer a (owned by q from now on). With a == NULL (no
- * memory for an answer) the query still finishes; delivery reports the error.
- */
-static void finish(struct dns *d, struct dns_query *q, struct lookup_answer *a)
+/* The answer is complete (status and detail set): stop all I/O and wait for delivery. */
+static void finish(struct dns *d, struct dns_query *q)
 {
 	close_tcp(d, q);
+	close_udp(d, q);
 	if (q->ans) {
-		lookup_answer_clear(q->ans);
-		free(q->ans);
+		q->ans->ms = (unsigned)(now_ms() - q->started);
+		q->ans->fetched = time(NULL);
 	}
-	q->ans = a;
 	q->state = Q_DONE;
 }
 
-static void finish_status(struct dns *d, struct dns_query *q, enum lookup_status st, int rcode,
-			  const char *server, const char *detail)
-{
-	struct lookup_answer *a = new_answer(q);
-	if (a) {
-		a->status = st;
-		a->rcode = rcode;
-		snprintf(a->server, sizeof a->server, "%s", server ? server : "");
-		textf(a->detail, sizeof a->detail, "%s", detail);
-	}
-	finish(d, q, a);
-}
-
 /* The servers a query was sent to, "a, b", for messages. */
-static void asked_list(const struct dns *d, const struct dns_query *q, char *out, size_t outlen)
+static void asked_list(const struct dns *d, unsigned mask, char *out, size_t outlen)
 {
 	struct buf b;
 	buf_init(&b, outlen ? outlen - 1 : 0);
-	unsigned mask = q->asked | q->tcp_tried;
-	if (q->state >= Q_TCP_WAIT && q->state <= Q_TCP_RECV)
-		mask |= bit(q->tcp_server);
 	if (mask == 0) /* every send failed: name the servers we tried to reach */
-		mask = bit(d->nservers) - 1;
+		mask = all_servers(d);
 	for (size_t i = 0; i < d->nservers; i++)
 		if (mask & bit(i))
 			buf_printf(&b, "%s%s", b.len ? ", " : "", d->servers[i].label);
@@ -560,133 +308,166 @@ static void asked_list(const struct dns *d, const struct dns_query *q, char *out
 	buf_free(&b);
 }
 
+/* The name being asked, for messages: "x", or "t (CNAME target of x)" after a chase. */
+static void asking_text(const struct dns_query *q, char *out, size_t outlen)
+{
+	if (strcmp(q->asking, q->ans->name) == 0)
+		snprintf(out, outlen, "%.230s", q->ans->name);
+	else
+		snprintf(out, outlen, "%.100s (CNAME target of %.100s)", q->asking, q->ans->name);
+}
+
+/* Every server failed, or the time is up after some did: say the most useful thing. */
+static int finish_failed(struct dns *d, struct dns_query *q)
+{
+	char servers[160], name[240];
+	struct keyans *a = q->ans;
+	const char *srv = d->servers[q->fail_server].label;
+	asking_text(q, name, sizeof name);
+	if (q->fail_rcode >= 0) { /* a server did answer, with an error: more useful than anything else */
+		keyans_fail(a, KEYANS_SERVFAIL, "%s from %s for %s", dnswire_rcode_word(q->fail_rcode), srv, name);
+		a->rcode = q->fail_rcode;
+	} else if (q->fail_why[0]) {
+		keyans_fail(a, KEYANS_ERROR, "%s from %s for %s", q->fail_why, srv, name);
+	} else if ((q->refused & all_servers(d)) == all_servers(d)) {
+		asked_list(d, q->refused, servers, sizeof servers);
+		keyans_fail(a, KEYANS_UNREACHABLE, "connection refused by %s for %s (no DNS server on that port)",
+			    servers, name);
+	} else {
+		return -1;
+	}
+	snprintf(a->server, sizeof a->server, "%s", srv);
+	finish(d, q);
+	return 0;
+}
+
 static void finish_timeout(struct dns *d, struct dns_query *q)
 {
-	char servers[160], detail[sizeof ((struct lookup_answer *)0)->detail];
-	if (q->fail_rcode >= 0) {
-		/* A server did answer, with an error: that is more useful than "timeout". */
-		textf(detail, sizeof detail, "%s from %s for %s", rcode_word(q->fail_rcode),
-			 d->servers[q->fail_server].label, q->want);
-		finish_status(d, q, LOOKUP_SERVFAIL, q->fail_rcode, d->servers[q->fail_server].label,
-			      detail);
+	char servers[160], name[240];
+	struct keyans *a = q->ans;
+	if (finish_failed(d, q) == 0)
 		return;
-	}
-	int tcp = q->state >= Q_TCP_WAIT && q->state <= Q_TCP_RECV;
-	asked_list(d, q, servers, sizeof servers);
-	textf(detail, sizeof detail, "DNS timeout after %.1f s querying %s%s for %s%s%s",
-		 (double)(q->deadline - q->started) / 1000.0, servers, tcp ? " (TCP)" : "", q->want,
-		 q->last_error[0] ? "; " : "", q->last_error);
-	finish_status(d, q, LOOKUP_TIMEOUT, -1, "", detail);
+	unsigned mask = q->asked | q->tcp_tried | (in_tcp(q) ? bit(q->tcp_server) : 0);
+	asked_list(d, mask & ~q->refused, servers, sizeof servers);
+	asking_text(q, name, sizeof name);
+	keyans_fail(a, KEYANS_TIMEOUT, "DNS timeout after %.1f s querying %s%s for %s%s%s%s",
+		    (double)(q->deadline - q->started) / 1000.0, servers, in_tcp(q) ? " (TCP)" : "", name,
+		    q->refused ? "; refused by others" : "", q->last_error[0] ? "; " : "", q->last_error);
+	finish(d, q);
+}
+
+static void finish_status(struct dns *d, struct dns_query *q, enum keyans_status st, const char *srv,
+			  const char *why)
+{
+	keyans_fail(q->ans, st, "%s", why);
+	snprintf(q->ans->server, sizeof q->ans->server, "%s", srv ? srv : "");
+	finish(d, q);
 }
 
 /* ---------- sending ---------- */
 
-static int id_taken(const struct dns *d, unsigned id)
+/* A fresh unpredictable id (RFC 5452 §4.3); each query has its own sockets, so ids need not differ. */
+static uint16_t random_id(void)
 {
-	return d->id_used[id >> 3] & (1u << (id & 7));
+	uint16_t r = 0;
+	if (getentropy(&r, sizeof r) < 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (uint16_t)(ts.tv_nsec ^ (ts.tv_nsec >> 16));
+	}
+	return r;
 }
 
 /*
- * A fresh id from the kernel's random source, unique among queries in flight so
- * a reply matches exactly one (RFC 5452 §4.3: ids must be unpredictable).
+ * The query's socket to server s, connected so the kernel reports ICMP errors
+ * on it. -1 when no socket could be had now (out of descriptors: try again
+ * soon), -2 when the server cannot be reached at all (no route, no IPv6).
  */
-static int pick_id(struct dns *d, uint16_t *id)
+static int udp_socket(struct dns_query *q, const struct dns_srv *srv, size_t s)
 {
-	if (d->nq >= 65536)
-		return -1;
-	for (int tries = 0; tries < 64; tries++) {
-		uint16_t r;
-		if (getentropy(&r, sizeof r) < 0)
-			break;
-		if (!id_taken(d, r)) {
-			*id = r;
-			return 0;
-		}
+	if (q->udp[s] >= 0)
+		return q->udp[s];
+	int fd = socket(srv->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(q->last_error, sizeof q->last_error, "socket: %s", strerror(e));
+		if (e == EAFNOSUPPORT)
+			snprintf(q->fail_why, sizeof q->fail_why, "no socket for its address family (%s)", strerror(e));
+		return e == EAFNOSUPPORT ? -2 : -1;
 	}
-	for (unsigned v = 0; v < 65536; v++) /* nearly full, or no entropy: take any free id */
-		if (!id_taken(d, v)) {
-			*id = (uint16_t)v;
-			return 0;
-		}
-	return -1;
+	if (connect(fd, (const struct sockaddr *)&srv->sa, srv->salen) < 0) {
+		snprintf(q->fail_why, sizeof q->fail_why, "cannot connect (%s)", strerror(errno));
+		close(fd);
+		return -2;
+	}
+	q->udp[s] = fd;
+	return fd;
 }
 
-/* Append an EDNS(0) OPT pseudo-RR (RFC 6891 §6.1.2) when resolv.conf asks for it. */
-static int append_edns_opt(unsigned char *msg, size_t *len, size_t cap)
+/* The next plan step whose server has not failed; -1 when the plan is used up. */
+static int next_step_server(const struct dns *d, struct dns_query *q)
 {
-	static const unsigned char opt[11] = { 0, 0, 41, DNS_EDNS_PAYLOAD >> 8, DNS_EDNS_PAYLOAD & 0xff,
-					       0, 0, 0, 0, 0, 0 };
-	if (*len + sizeof opt > cap)
-		return -1;
-	memcpy(msg + *len, opt, sizeof opt);
-	*len += sizeof opt;
-	put16(msg + 10, get16(msg + 10) + 1); /* ARCOUNT */
-	return 0;
-}
-
-/* Build the TXT/IN question for name into q->packet; 0 or -1 with err. */
-static int build_query(struct dns *d, struct dns_query *q, const char *name, char *err, size_t errlen)
-{
-	unsigned char *msg = q->packet + 2;
-	int n = res_nmkquery(&d->res, ns_o_query, name, ns_c_in, ns_t_txt, NULL, 0, NULL, msg,
-			     DNS_QUERY_MAX);
-	if (n < DNS_HEADER_LEN) {
-		snprintf(err, errlen, "cannot encode DNS name \"%s\" (bad label?)", name);
-		return -1;
-	}
-	size_t len = (size_t)n;
-	if (d->use_edns0 && append_edns_opt(msg, &len, DNS_QUERY_MAX) < 0) {
-		snprintf(err, errlen, "DNS query for \"%s\" too large", name);
-		return -1;
-	}
-	put16(msg, q->id);
-	msg[2] |= DNS_F2_RD; /* we are a stub: the server must recurse */
-	/* RFC 6840 §5.7: setting AD in the query asks the server to report validation in AD. */
-	msg[3] |= DNS_F3_AD;
-	q->qlen = len;
-	put16(q->packet, (unsigned)len); /* RFC 1035 §4.2.2 length prefix, used only over TCP */
-	if (dn_expand(msg, msg + len, msg + DNS_HEADER_LEN, q->qname, sizeof q->qname) < 0) {
-		snprintf(err, errlen, "cannot encode DNS name \"%s\"", name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Next server in rotation that has not already answered with an error; -1 if none. */
-static int next_udp_server(const struct dns *d, struct dns_query *q)
-{
-	for (size_t i = 0; i < d->nservers; i++) {
-		size_t s = (q->next_server + i) % d->nservers;
-		if (!(q->failed & bit(s))) {
-			q->next_server = s + 1;
+	while (q->step < d->attempts * d->nservers) {
+		size_t s = (q->start + q->step % d->nservers) % d->nservers;
+		q->step++;
+		if (!(q->failed & bit(s)))
 			return (int)s;
-		}
 	}
 	return -1;
 }
 
-/* One UDP (re)transmission; schedules the next one. */
+static void server_failed(struct dns *d, struct dns_query *q, size_t s, int64_t now);
+
+/* One step: send to its server and schedule the next step after that server's wait. */
 static void send_udp(struct dns *d, struct dns_query *q, int64_t now)
 {
-	int s = next_udp_server(d, q);
+	int s = next_step_server(d, q);
 	if (s < 0) {
-		q->next_send = q->deadline; /* every server has failed: only the deadline is left */
+		q->next_send = q->deadline; /* the plan is done: only late replies can still come */
 		return;
 	}
-	const struct dns_addr *srv = &d->servers[s];
-	ssize_t n = sendto(socket_for(d, (size_t)s), q->packet + 2, q->qlen, 0,
-			   (const struct sockaddr *)&srv->sa, srv->salen);
-	q->next_send = now + d->retrans_ms;
-	if (n < 0) {
+	int fd = udp_socket(q, &d->servers[s], (size_t)s);
+	if (fd == -1) {
+		q->step--; /* no socket now: the same step again, soon */
+		q->next_send = now + DNS_RETRY_SOON_MS;
+		return;
+	}
+	if (fd == -2) {
+		q->fail_server = (size_t)s;
+		server_failed(d, q, (size_t)s, now);
+		return;
+	}
+	q->next_send = now + d->wait_ms[s];
+	if (send(fd, q->wq.msg + 2, q->wq.len, 0) < 0) {
 		int e = errno;
-		snprintf(q->last_error, sizeof q->last_error, "send to %s: %s", srv->label, strerror(e));
-		if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == EINTR) {
-			q->next_server = (size_t)s; /* same server again, soon */
-			q->next_send = now + DNS_RETRY_EAGAIN_MS;
+		snprintf(q->last_error, sizeof q->last_error, "send to %s: %s", d->servers[s].label, strerror(e));
+		if (e == ECONNREFUSED) {
+			q->refused |= bit((size_t)s);
+			server_failed(d, q, (size_t)s, now);
+		} else if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == EINTR) {
+			q->step--;
+			q->next_send = now + DNS_RETRY_SOON_MS;
 		}
 		return;
 	}
+	d->counters.sent++;
 	q->asked |= bit((size_t)s);
+}
+
+/* Build the question for name (asked, or a CNAME target) with a fresh id; 0 or -1 with the answer failed. */
+static int set_question(struct dns *d, struct dns_query *q, const char *name)
+{
+	char err[200];
+	if (dnswire_build_query(name, random_id(), d->qflags, &q->wq, err, sizeof err) < 0) {
+		keyans_fail(q->ans, KEYANS_ERROR, "%s", err);
+		return -1;
+	}
+	snprintf(q->asking, sizeof q->asking, "%s", name);
+	q->asked = q->failed = q->refused = q->tcp_tried = 0;
+	q->fail_rcode = -1;
+	q->fail_why[0] = '\0';
+	q->step = 0;
+	return 0;
 }
 
 static int grow_queries(struct dns *d)
@@ -702,65 +483,48 @@ static int grow_queries(struct dns *d)
 	return 0;
 }
 
-/* Length of name in text form without a final root dot. */
-static size_t name_octets(const char *name)
+static struct dns_query *new_query(struct dns *d, const char *name, void *user)
 {
-	size_t n = strlen(name);
-	if (n && name[n - 1] == '.' && !(n >= 2 && name[n - 2] == '\\'))
-		n--;
-	return n;
+	struct dns_query *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->ans = keyans_new(name, KEYANS_SRC_DNS);
+	if (!q->ans) {
+		free(q);
+		return NULL;
+	}
+	q->user = user;
+	q->tcp_fd = -1;
+	for (size_t s = 0; s < DNS_SERVERS_MAX; s++)
+		q->udp[s] = -1;
+	q->start = d->rotate ? d->next_start++ % d->nservers : 0;
+	return q;
 }
 
-int dns_query_txt(struct dns *d, const char *name, void *user, char *err, size_t errlen)
+/* keysrc request: a query goes out at once; a name that cannot be asked is answered at once. */
+static void dns_request(void *impl, const char *name, void *user, keysrc_done_fn done, void *cbctx)
 {
-	if (!d || !name) {
-		snprintf(err, errlen, "no DNS context or name");
-		return -1;
-	}
-	size_t octets = name_octets(name);
-	if (octets == 0) {
-		snprintf(err, errlen, "empty DNS name");
-		return -1;
-	}
-	if (octets > DNS_NAME_OCTETS_MAX) {
-		snprintf(err, errlen, "DNS name too long (%zu octets, at most %d): %.60s...", octets,
-			 DNS_NAME_OCTETS_MAX, name);
-		return -1;
-	}
-	if (grow_queries(d) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	struct dns_query *q = calloc(1, sizeof *q);
+	struct dns *d = impl;
+	struct dns_query *q = grow_queries(d) == 0 ? new_query(d, name, user) : NULL;
 	if (!q) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		done(cbctx, user, NULL);
+		return;
 	}
-	q->tcp_fd = -1;
-	q->fail_rcode = -1;
-	q->user = user;
-	snprintf(q->want, sizeof q->want, "%s", name);
-	if (pick_id(d, &q->id) < 0) {
-		snprintf(err, errlen, "too many DNS queries in flight");
-		free(q);
-		return -1;
+	if (set_question(d, q, name) < 0) {
+		struct keyans *a = q->ans;
+		q->ans = NULL;
+		free_query(d, q);
+		done(cbctx, user, a);
+		return;
 	}
-	if (build_query(d, q, name, err, errlen) < 0) {
-		free(q);
-		return -1;
-	}
-	d->id_used[q->id >> 3] |= (unsigned char)(1u << (q->id & 7));
 	d->q[d->nq++] = q;
 	q->started = now_ms();
 	q->deadline = q->started + d->timeout_ms;
 	q->state = Q_UDP;
 	send_udp(d, q, q->started);
-	return 0;
 }
 
 /* ---------- TCP fallback (RFC 7766) ---------- */
-
-static void tcp_failed(struct dns *d, struct dns_query *q, const char *why, int64_t now);
 
 static void start_tcp(struct dns *d, struct dns_query *q, size_t server, int64_t now)
 {
@@ -769,30 +533,27 @@ static void start_tcp(struct dns *d, struct dns_query *q, size_t server, int64_t
 		q->state = Q_TCP_WAIT; /* bounded: started when a connection closes */
 		return;
 	}
-	const struct dns_addr *srv = &d->servers[server];
+	const struct dns_srv *srv = &d->servers[server];
 	int fd = socket(srv->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	q->state = Q_TCP_CONNECT;
 	if (fd < 0) {
-		q->state = Q_TCP_CONNECT;
 		tcp_failed(d, q, strerror(errno), now);
 		return;
 	}
 	q->tcp_fd = fd;
 	d->ntcp++;
+	d->counters.tcp++;
 	q->tcp_done = 0;
-	if (connect(fd, (const struct sockaddr *)&srv->sa, srv->salen) == 0) {
+	if (connect(fd, (const struct sockaddr *)&srv->sa, srv->salen) == 0)
 		q->state = Q_TCP_SEND;
-	} else if (errno == EINPROGRESS) {
-		q->state = Q_TCP_CONNECT;
-	} else {
-		q->state = Q_TCP_CONNECT;
+	else if (errno != EINPROGRESS)
 		tcp_failed(d, q, strerror(errno), now);
-	}
 }
 
-/* Try the next server over TCP, or give up with LOOKUP_ERROR. */
+/* Try the next server over TCP, or give up with KEYANS_ERROR. */
 static void tcp_failed(struct dns *d, struct dns_query *q, const char *why, int64_t now)
 {
-	char detail[sizeof ((struct lookup_answer *)0)->detail];
+	char detail[200];
 	size_t failed_server = q->tcp_server;
 	close_tcp(d, q);
 	q->tcp_tried |= bit(failed_server);
@@ -803,277 +564,192 @@ static void tcp_failed(struct dns *d, struct dns_query *q, const char *why, int6
 			return;
 		}
 	}
-	textf(detail, sizeof detail, "TCP fallback to %s failed for %s: %s",
-		 d->servers[failed_server].label, q->want, why);
-	finish_status(d, q, LOOKUP_ERROR, -1, d->servers[failed_server].label, detail);
+	snprintf(detail, sizeof detail, "TCP fallback to %s failed for %.100s: %.60s", d->servers[failed_server].label,
+		 q->ans->name, why);
+	finish_status(d, q, KEYANS_ERROR, d->servers[failed_server].label, detail);
 }
 
-/* ---------- parsing a reply ---------- */
-
-enum reply_verdict {
-	REPLY_ERROR_RCODE, /* SERVFAIL, REFUSED, ...: maybe another server does better */
-	REPLY_FINAL,       /* an answer was built */
-};
-
-/* QR set, standard query, and the question is exactly ours (RFC 5452 §9.1). */
-static int reply_matches(const struct dns_query *q, const unsigned char *msg, size_t len)
-{
-	char name[NS_MAXDNAME];
-	if (len < DNS_HEADER_LEN || get16(msg) != q->id)
-		return 0;
-	if (!(msg[2] & DNS_F2_QR) || ((msg[2] >> 3) & 0x0f) != ns_o_query)
-		return 0;
-	if (get16(msg + 4) != 1)
-		return 0;
-	int n = dn_expand(msg, msg + len, msg + DNS_HEADER_LEN, name, sizeof name);
-	if (n < 0 || len < DNS_HEADER_LEN + (size_t)n + 4)
-		return 0;
-	const unsigned char *p = msg + DNS_HEADER_LEN + n;
-	return get16(p) == ns_t_txt && get16(p + 2) == ns_c_in && name_eq(name, q->qname);
-}
-
-/* One TXT RDATA: character-strings (RFC 1035 §3.3.14) joined with nothing between (RFC 6376 §3.6.2.2). */
-static int add_txt_rdata(struct lookup_answer *a, const unsigned char *rd, size_t rdlen)
-{
-	struct buf joined;
-	unsigned nstrings = 0;
-	int over = 0;
-	buf_init(&joined, LOOKUP_RECORD_MAX);
-	for (size_t off = 0; off < rdlen;) {
-		size_t l = rd[off];
-		if (off + 1 + l > rdlen) {
-			buf_free(&joined);
-			return -1;
-		}
-		if (!over && buf_append(&joined, rd + off + 1, l) < 0)
-			over = 1;
-		off += 1 + l;
-		nstrings++;
-	}
-	if (over)
-		a->nrecords_dropped++; /* larger than LOOKUP_RECORD_MAX */
-	else
-		(void)lookup_answer_add(a, joined.data ? joined.data : "", joined.len, nstrings);
-	buf_free(&joined);
-	return 0;
-}
+/* ---------- replies ---------- */
 
 /*
- * Collect the TXT records of the answer section for qname, following CNAMEs
- * that the server included (RFC 1034 §3.6.2: the TXT owner is then the
- * canonical name). Returns the number of TXT RRs seen, or -1 if malformed.
+ * Server s failed this question: skip it from now on. When every server has,
+ * the query ends now; otherwise the next step is taken at once (as res_send does).
  */
-static int collect_txt(ns_msg *h, const char *qname, struct lookup_answer *a, char *why, size_t whylen)
+static void server_failed(struct dns *d, struct dns_query *q, size_t s, int64_t now)
 {
-	char cur[NS_MAXDNAME], target[NS_MAXDNAME];
-	int count = ns_msg_count(*h, ns_s_an);
-	snprintf(cur, sizeof cur, "%s", qname);
-	for (int hop = 0; hop <= DNS_CNAME_HOPS_MAX; hop++) {
-		int seen = 0, have_target = 0;
-		for (int i = 0; i < count; i++) {
-			ns_rr rr;
-			if (ns_parserr(h, ns_s_an, i, &rr) < 0) {
-				snprintf(why, whylen, "bad answer record %d", i);
-				return -1;
-			}
-			if (ns_rr_class(rr) != ns_c_in || !name_eq(ns_rr_name(rr), cur))
-				continue;
-			if (ns_rr_type(rr) == ns_t_txt) {
-				if (add_txt_rdata(a, ns_rr_rdata(rr), ns_rr_rdlen(rr)) < 0) {
-					snprintf(why, whylen, "bad TXT RDATA");
-					return -1;
-				}
-				if (seen == 0 || ns_rr_ttl(rr) < a->ttl)
-					a->ttl = ns_rr_ttl(rr);
-				seen++;
-			} else if (ns_rr_type(rr) == ns_t_cname && !have_target) {
-				if (dn_expand(ns_msg_base(*h), ns_msg_end(*h), ns_rr_rdata(rr), target,
-					      sizeof target) < 0) {
-					snprintf(why, whylen, "bad CNAME RDATA");
-					return -1;
-				}
-				have_target = 1;
-			}
-		}
-		if (seen || !have_target)
-			return seen;
-		snprintf(cur, sizeof cur, "%s", target);
-	}
-	snprintf(why, whylen, "CNAME chain longer than %d", DNS_CNAME_HOPS_MAX);
-	return -1;
-}
-
-/* Build the answer for a NOERROR/NXDOMAIN reply that matched; REPLY_ERROR_RCODE for other rcodes. */
-static enum reply_verdict classify(struct dns_query *q, const unsigned char *msg, size_t len,
-				   const char *server, struct lookup_answer **out)
-{
-	int rcode = msg[3] & 0x0f;
-	*out = NULL;
-	if (rcode != ns_r_noerror && rcode != ns_r_nxdomain)
-		return REPLY_ERROR_RCODE; /* SERVFAIL, REFUSED, FORMERR, NOTIMP...: temporary (§6.1.2) */
-	struct lookup_answer *a = new_answer(q);
-	if (!a)
-		return REPLY_FINAL; /* reported as "out of memory" on delivery */
-	*out = a;
-	a->rcode = rcode;
-	a->ad = (msg[3] & DNS_F3_AD) != 0;
-	snprintf(a->server, sizeof a->server, "%s", server);
-	ns_msg h;
-	char why[64];
-	if (ns_initparse(msg, (int)len, &h) < 0) {
-		a->status = LOOKUP_ERROR;
-		textf(a->detail, sizeof a->detail, "malformed DNS reply from %s for %s", server,
-			 q->want);
-		return REPLY_FINAL;
-	}
-	if (rcode == ns_r_nxdomain) {
-		a->status = LOOKUP_NXDOMAIN;
-		textf(a->detail, sizeof a->detail, "NXDOMAIN: %s does not exist", q->want);
-		return REPLY_FINAL;
-	}
-	int seen = collect_txt(&h, q->qname, a, why, sizeof why);
-	if (seen < 0) {
-		lookup_answer_clear(a);
-		a->status = LOOKUP_ERROR;
-		textf(a->detail, sizeof a->detail, "malformed DNS reply from %s for %s: %s", server,
-			 q->want, why);
-	} else if (seen == 0) {
-		a->status = LOOKUP_NODATA;
-		textf(a->detail, sizeof a->detail, "%s exists but has no TXT record", q->want);
-	} else if (a->nrecords == 0) {
-		a->status = LOOKUP_ERROR;
-		textf(a->detail, sizeof a->detail, "every TXT record at %s exceeds %d octets", q->want,
-			 LOOKUP_RECORD_MAX);
-	} else {
-		a->status = LOOKUP_OK;
-		if (a->nrecords_dropped)
-			textf(a->detail, sizeof a->detail, "kept %zu TXT records at %s, dropped %zu",
-				 a->nrecords, q->want, a->nrecords_dropped);
-	}
-	return REPLY_FINAL;
-}
-
-/* Server s answered with an error rcode: try the others before giving up (as res_send does). */
-static void error_rcode(struct dns *d, struct dns_query *q, size_t s, int rcode, int64_t now)
-{
-	char detail[sizeof ((struct lookup_answer *)0)->detail];
-	unsigned all = bit(d->nservers) - 1;
 	q->failed |= bit(s);
-	q->fail_rcode = rcode;
-	q->fail_server = s;
-	if (q->failed == all) {
-		textf(detail, sizeof detail, "%s from %s for %s", rcode_word(rcode),
-			 d->servers[s].label, q->want);
-		finish_status(d, q, LOOKUP_SERVFAIL, rcode, d->servers[s].label, detail);
+	if ((q->failed & all_servers(d)) == all_servers(d) && finish_failed(d, q) == 0)
+		return;
+	if (in_tcp(q)) {
+		close_tcp(d, q);
+		q->state = Q_UDP;
+	}
+	q->next_send = now;
+}
+
+/* The chain ends at target, which the server did not resolve: ask for it (RFC 1034 §5.3.3). */
+static void chase(struct dns *d, struct dns_query *q, const struct dnswire_result *res, int64_t now)
+{
+	char why[200];
+	for (unsigned k = 0; k < q->npassed; k++)
+		if (strcasecmp(q->passed[k], res->target) == 0) {
+			snprintf(why, sizeof why, "CNAME loop: %.80s points back to %.80s", q->asking, res->target);
+			finish_status(d, q, KEYANS_ERROR, "", why);
+			return;
+		}
+	if (q->npassed == DNSWIRE_CNAME_MAX || q->hops + res->cnames > DNSWIRE_CNAME_MAX) {
+		snprintf(why, sizeof why, "CNAME chain longer than %d (at %.80s)", DNSWIRE_CNAME_MAX, res->target);
+		finish_status(d, q, KEYANS_ERROR, "", why);
 		return;
 	}
-	int was_tcp = q->state != Q_UDP;
+	memcpy(q->passed[q->npassed++], q->asking, sizeof q->asking);
+	q->hops += res->cnames;
+	if (res->has_ttl && (!q->has_chain_ttl || res->ttl < q->chain_ttl)) {
+		q->chain_ttl = res->ttl;
+		q->has_chain_ttl = 1;
+	}
+	d->counters.cname_chased++;
 	close_tcp(d, q);
 	q->state = Q_UDP;
-	if (was_tcp || ((q->asked | q->failed) & all) != all)
-		q->next_send = now; /* a server not yet heard from is left: ask it at once */
+	if (set_question(d, q, res->target) < 0) {
+		finish(d, q);
+		return;
+	}
+	q->next_send = now;
+}
+
+static void got_answer(struct dns *d, struct dns_query *q, size_t s)
+{
+	struct keyans *a = q->ans;
+	snprintf(a->server, sizeof a->server, "%s", d->servers[s].label);
+	if (q->has_chain_ttl && a->has_ttl && q->chain_ttl < a->ttl)
+		a->ttl = q->chain_ttl; /* the answer is only as fresh as the CNAMEs that led to it */
+	finish(d, q);
 }
 
 /* A complete reply from server s for q, over UDP or TCP. */
-static void handle_reply(struct dns *d, struct dns_query *q, const unsigned char *msg, size_t len,
-			 size_t s, int via_tcp, int64_t now)
+static void handle_reply(struct dns *d, struct dns_query *q, const unsigned char *msg, size_t len, size_t s,
+			 int via_tcp, int64_t now)
 {
-	if (!reply_matches(q, msg, len)) {
+	struct dnswire_result res;
+	if (!dnswire_reply_matches(&q->wq, msg, len)) {
 		if (via_tcp) /* our own connection: a mismatch is a broken server, not a spoof */
 			tcp_failed(d, q, "reply does not match the query", now);
-		return;
+		return; /* over UDP: a stray or spoofed datagram; keep waiting (RFC 5452 §9.1) */
 	}
-	if (!via_tcp && (msg[2] & DNS_F2_TC)) {
+	dnswire_parse_reply(&q->wq, msg, len, via_tcp, q->hops, q->ans, &res);
+	switch (res.kind) {
+	case DNSWIRE_ANSWER:
+		got_answer(d, q, s);
+		break;
+	case DNSWIRE_TRUNCATED:
 		start_tcp(d, q, s, now);
-		return;
+		break;
+	case DNSWIRE_CHASE:
+		chase(d, q, &res, now);
+		break;
+	case DNSWIRE_LOOP:
+		finish_status(d, q, KEYANS_ERROR, d->servers[s].label, res.why);
+		break;
+	case DNSWIRE_SERVER_FAIL:
+	case DNSWIRE_MALFORMED:
+		if (res.kind == DNSWIRE_SERVER_FAIL && res.rcode != 0) {
+			q->fail_rcode = res.rcode;
+		} else {
+			snprintf(q->fail_why, sizeof q->fail_why, "%s%.120s",
+				 res.kind == DNSWIRE_MALFORMED ? "malformed DNS reply: " : "", res.why);
+		}
+		q->fail_server = s;
+		server_failed(d, q, s, now);
+		break;
 	}
-	struct lookup_answer *a;
-	enum reply_verdict v = classify(q, msg, len, d->servers[s].label, &a);
-	if (v == REPLY_ERROR_RCODE)
-		error_rcode(d, q, s, msg[3] & 0x0f, now);
-	else
-		finish(d, q, a);
 }
 
-/* ---------- the event loop ---------- */
-
-static struct dns_query *find_udp_query(const struct dns *d, unsigned id)
+/* Read what waits on q's socket to server s; a refusal fails that server. */
+static void drain_udp(struct dns *d, struct dns_query *q, size_t s, int64_t now)
 {
-	for (size_t i = 0; i < d->nq; i++)
-		if (d->q[i]->id == id && d->q[i]->state == Q_UDP)
-			return d->q[i];
-	return NULL;
-}
-
-/* Read every datagram waiting on fd; drop those that do not answer an outstanding query. */
-static void drain_udp(struct dns *d, int fd, int64_t now)
-{
-	for (int burst = 0; burst < DNS_RECV_BURST; burst++) {
+	for (int burst = 0; burst < DNS_RECV_BURST && q->state == Q_UDP && q->udp[s] >= 0; burst++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof from;
-		ssize_t n = recvfrom(fd, d->rbuf, DNS_MSG_MAX + 1, MSG_TRUNC, (struct sockaddr *)&from,
+		ssize_t n = recvfrom(q->udp[s], d->rbuf, DNSWIRE_MSG_MAX + 1, MSG_TRUNC, (struct sockaddr *)&from,
 				     &fromlen);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			int e = errno;
+			if (e == ECONNREFUSED) {
+				/* ICMP port unreachable for what we sent: nobody serves DNS there */
+				close(q->udp[s]);
+				q->udp[s] = -1;
+				q->refused |= bit(s);
+				server_failed(d, q, s, now);
+			}
+			if (e != EINTR)
 				return;
-			continue; /* a reported ICMP error or EINTR: the next datagram may be fine */
+			continue;
 		}
-		if (n < DNS_HEADER_LEN || n > DNS_MSG_MAX)
+		if (n > DNSWIRE_MSG_MAX || !dnswire_addr_eq(&from, &d->servers[s].sa))
 			continue;
-		struct dns_query *q = find_udp_query(d, get16(d->rbuf));
-		if (!q)
-			continue;
-		int s = server_of(d, &from);
-		if (s < 0 || !(q->asked & bit((size_t)s)))
-			continue; /* wrong source address or port */
-		handle_reply(d, q, d->rbuf, (size_t)n, (size_t)s, 0, now);
+		handle_reply(d, q, d->rbuf, (size_t)n, s, 0, now);
 	}
 }
 
-/* Advance one TCP exchange as far as the socket allows. */
-static void tcp_progress(struct dns *d, struct dns_query *q, short revents, int64_t now)
+/* Connect finished (or failed): start sending. */
+static int tcp_connected(struct dns *d, struct dns_query *q, short revents, int64_t now)
 {
-	if (q->state == Q_TCP_CONNECT) {
-		int soerr = 0;
-		socklen_t sl = sizeof soerr;
-		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
-			return;
-		if (getsockopt(q->tcp_fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			soerr = errno;
-		if (soerr) {
-			tcp_failed(d, q, strerror(soerr), now);
-			return;
-		}
-		q->state = Q_TCP_SEND;
-		q->tcp_done = 0;
+	int soerr = 0;
+	socklen_t sl = sizeof soerr;
+	if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+		return -1;
+	if (getsockopt(q->tcp_fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		soerr = errno;
+	if (soerr) {
+		tcp_failed(d, q, strerror(soerr), now);
+		return -1;
 	}
-	if (q->state == Q_TCP_SEND) {
-		ssize_t n = send(q->tcp_fd, q->packet + q->tcp_done, q->qlen + 2 - q->tcp_done,
-				 MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				tcp_failed(d, q, strerror(errno), now);
-			return;
-		}
-		q->tcp_done += (size_t)n;
-		if (q->tcp_done < q->qlen + 2)
-			return;
-		q->state = Q_TCP_RECV;
-		q->tcp_done = 0;
-		return; /* wait for POLLIN */
-	}
-	if (q->state != Q_TCP_RECV || !(revents & (POLLIN | POLLERR | POLLHUP)))
+	q->state = Q_TCP_SEND;
+	q->tcp_done = 0;
+	return 0;
+}
+
+static void tcp_send(struct dns *d, struct dns_query *q, int64_t now)
+{
+	ssize_t n = send(q->tcp_fd, q->wq.msg + q->tcp_done, q->wq.len + 2 - q->tcp_done, MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			tcp_failed(d, q, strerror(errno), now);
 		return;
+	}
+	q->tcp_done += (size_t)n;
+	if (q->tcp_done < q->wq.len + 2)
+		return;
+	d->counters.sent++;
+	q->state = Q_TCP_RECV;
+	q->tcp_done = 0;
+}
+
+/* The length prefix is complete: make room for the reply. 0, or -1 when the query failed. */
+static int tcp_got_length(struct dns *d, struct dns_query *q, int64_t now)
+{
+	size_t len = (size_t)q->tcp_lenbuf[0] << 8 | q->tcp_lenbuf[1];
+	if (len < DNSWIRE_HEADER) {
+		tcp_failed(d, q, "reply shorter than a DNS header", now);
+		return -1;
+	}
+	q->tcp_reply = malloc(len);
+	if (!q->tcp_reply) {
+		tcp_failed(d, q, "out of memory", now);
+		return -1;
+	}
+	q->tcp_reply_len = len;
+	q->tcp_done = 0;
+	return 0;
+}
+
+/* Read the length prefix, then the reply, as far as the socket allows. */
+static void tcp_recv(struct dns *d, struct dns_query *q, int64_t now)
+{
 	for (;;) {
-		unsigned char *dst;
-		size_t want;
-		if (!q->tcp_reply) {
-			dst = q->tcp_lenbuf + q->tcp_done;
-			want = 2 - q->tcp_done;
-		} else {
-			dst = q->tcp_reply + q->tcp_done;
-			want = q->tcp_reply_len - q->tcp_done;
-		}
+		unsigned char *dst = q->tcp_reply ? q->tcp_reply + q->tcp_done : q->tcp_lenbuf + q->tcp_done;
+		size_t want = q->tcp_reply ? q->tcp_reply_len - q->tcp_done : 2 - q->tcp_done;
 		ssize_t n = recv(q->tcp_fd, dst, want, 0);
 		if (n == 0) {
 			tcp_failed(d, q, "connection closed before the reply was complete", now);
@@ -1086,29 +762,16 @@ static void tcp_progress(struct dns *d, struct dns_query *q, short revents, int6
 		}
 		q->tcp_done += (size_t)n;
 		if (!q->tcp_reply) {
-			if (q->tcp_done < 2)
-				continue;
-			size_t len = get16(q->tcp_lenbuf);
-			if (len < DNS_HEADER_LEN) {
-				tcp_failed(d, q, "reply shorter than a DNS header", now);
+			if (q->tcp_done == 2 && tcp_got_length(d, q, now) < 0)
 				return;
-			}
-			q->tcp_reply = malloc(len);
-			if (!q->tcp_reply) {
-				tcp_failed(d, q, "out of memory", now);
-				return;
-			}
-			q->tcp_reply_len = len;
-			q->tcp_done = 0;
 			continue;
 		}
 		if (q->tcp_done < q->tcp_reply_len)
 			continue;
 		/* complete: take the reply out of q before handle_reply may close the connection */
 		unsigned char *reply = q->tcp_reply;
-		size_t len = q->tcp_reply_len;
+		size_t len = q->tcp_reply_len, s = q->tcp_server;
 		q->tcp_reply = NULL;
-		size_t s = q->tcp_server;
 		close_tcp(d, q);
 		handle_reply(d, q, reply, len, s, 1, now);
 		free(reply);
@@ -1116,7 +779,21 @@ static void tcp_progress(struct dns *d, struct dns_query *q, short revents, int6
 	}
 }
 
-/* Deadlines, retransmissions and waiting TCP fallbacks; returns the next time something is due. */
+static void tcp_progress(struct dns *d, struct dns_query *q, short revents, int64_t now)
+{
+	if (q->state == Q_TCP_CONNECT && tcp_connected(d, q, revents, now) < 0)
+		return;
+	if (q->state == Q_TCP_SEND) {
+		tcp_send(d, q, now);
+		return; /* wait for POLLIN */
+	}
+	if (q->state == Q_TCP_RECV && (revents & (POLLIN | POLLERR | POLLHUP)))
+		tcp_recv(d, q, now);
+}
+
+/* ---------- the event loop ---------- */
+
+/* Deadlines, plan steps and waiting TCP fallbacks; returns the next time something is due. */
 static int64_t service_timers(struct dns *d, int64_t now)
 {
 	int64_t next = INT64_MAX;
@@ -1128,7 +805,7 @@ static int64_t service_timers(struct dns *d, int64_t now)
 			finish_timeout(d, q);
 			continue;
 		}
-		if (q->state == Q_UDP && now >= q->next_send)
+		while (q->state == Q_UDP && now >= q->next_send && q->next_send < q->deadline)
 			send_udp(d, q, now);
 		if (q->state == Q_TCP_WAIT && d->ntcp < DNS_TCP_MAX)
 			start_tcp(d, q, q->tcp_server, now);
@@ -1155,110 +832,84 @@ static int grow_pollfds(struct dns *d, size_t need)
 	if (!pq)
 		return -1;
 	d->pfd_q = pq;
+	size_t *ps = realloc(d->pfd_srv, cap * sizeof *ps);
+	if (!ps)
+		return -1;
+	d->pfd_srv = ps;
 	d->cappfd = cap;
 	return 0;
 }
 
-static void add_pollfd(struct dns *d, size_t *n, int fd, short events, struct dns_query *q)
+static void add_pollfd(struct dns *d, size_t *n, int fd, short events, struct dns_query *q, size_t s)
 {
-	d->pfd[*n].fd = fd;
-	d->pfd[*n].events = events;
-	d->pfd[*n].revents = 0;
+	d->pfd[*n] = (struct pollfd){ .fd = fd, .events = events };
 	d->pfd_q[*n] = q;
+	d->pfd_srv[*n] = s;
 	(*n)++;
 }
 
-/* Fill d->pfd with the UDP sockets and every open TCP connection; returns the count or -1. */
-static long build_pollfds(struct dns *d)
+/* Fill d->pfd with the wake fd and every open socket; returns the count or -1. */
+static long build_pollfds(struct dns *d, int wake_fd)
 {
 	size_t n = 0;
-	if (grow_pollfds(d, 2 + d->ntcp) < 0)
+	if (grow_pollfds(d, 1 + d->nq * (d->nservers + 1)) < 0)
 		return -1;
-	if (d->udp4 >= 0)
-		add_pollfd(d, &n, d->udp4, POLLIN, NULL);
-	if (d->udp6 >= 0)
-		add_pollfd(d, &n, d->udp6, POLLIN, NULL);
+	if (wake_fd >= 0)
+		add_pollfd(d, &n, wake_fd, POLLIN, NULL, 0);
 	for (size_t i = 0; i < d->nq; i++) {
 		struct dns_query *q = d->q[i];
-		if (q->tcp_fd < 0)
-			continue;
-		short ev = q->state == Q_TCP_RECV ? POLLIN : POLLOUT;
-		add_pollfd(d, &n, q->tcp_fd, ev, q);
+		if (q->state == Q_UDP)
+			for (size_t s = 0; s < d->nservers; s++)
+				if (q->udp[s] >= 0)
+					add_pollfd(d, &n, q->udp[s], POLLIN, q, s);
+		if (q->tcp_fd >= 0)
+			add_pollfd(d, &n, q->tcp_fd, q->state == Q_TCP_RECV ? POLLIN : POLLOUT, q, q->tcp_server);
 	}
 	return (long)n;
 }
 
-/* One poll(2) round of at most wait_ms, then handle whatever became ready. */
-static void poll_once(struct dns *d, int wait_ms)
+/* One poll(2) round of at most wait_ms, then handle whatever became ready; 1 when wake_fd woke us. */
+static int poll_once(struct dns *d, int wait_ms, int wake_fd)
 {
-	long n = build_pollfds(d);
-	if (n < 0)
-		return;
-	int r = poll(d->pfd, (nfds_t)n, wait_ms);
-	if (r <= 0)
-		return; /* timeout, or EINTR: the caller loops */
+	long n = build_pollfds(d, wake_fd);
+	int woke = 0;
+	if (n < 0 || poll(d->pfd, (nfds_t)n, wait_ms) <= 0)
+		return 0; /* timeout, EINTR or no memory: the caller loops */
 	int64_t now = now_ms();
 	for (long i = 0; i < n; i++) {
 		struct pollfd *p = &d->pfd[i];
+		struct dns_query *q = d->pfd_q[i];
 		if (!p->revents)
 			continue;
-		struct dns_query *q = d->pfd_q[i];
 		if (!q)
-			drain_udp(d, p->fd, now);
-		else if (q->tcp_fd == p->fd && q->state >= Q_TCP_CONNECT && q->state <= Q_TCP_RECV)
+			woke = 1;
+		else if (q->tcp_fd == p->fd && in_tcp(q))
 			tcp_progress(d, q, p->revents, now);
+		else if (q->state == Q_UDP && q->udp[d->pfd_srv[i]] == p->fd)
+			drain_udp(d, q, d->pfd_srv[i], now);
 	}
+	return woke;
 }
 
-/* An answer for a query whose answer could not be allocated. */
-static void fill_oom_answer(const struct dns_query *q, struct lookup_answer *a)
+/* Take finished queries out of the in-flight array first (done may start new ones), then hand them over. */
+static void deliver_finished(struct dns *d, keysrc_done_fn done, void *cbctx)
 {
-	memset(a, 0, sizeof *a);
-	snprintf(a->name, sizeof a->name, "%s", q->want);
-	a->status = LOOKUP_ERROR;
-	a->source = LOOKUP_SRC_DNS;
-	a->rcode = -1;
-	a->fetched = time(NULL);
-	textf(a->detail, sizeof a->detail, "out of memory");
-}
-
-/*
- * Take finished queries out of the in-flight array first, so a callback may
- * start new queries (which can move the array), then hand each answer over.
- */
-static void deliver_finished(struct dns *d, dns_done_fn done, void *cbctx)
-{
-	struct dns_query *list = NULL, **tail = &list;
-	size_t kept = 0;
+	struct dns_query *list[64];
+	size_t kept = 0, nlist = 0;
 	for (size_t i = 0; i < d->nq; i++) {
 		struct dns_query *q = d->q[i];
-		if (q->state != Q_DONE) {
+		if (q->state == Q_DONE && nlist < sizeof list / sizeof list[0])
+			list[nlist++] = q;
+		else
 			d->q[kept++] = q;
-			continue;
-		}
-		q->next_done = NULL;
-		*tail = q;
-		tail = &q->next_done;
 	}
 	d->nq = kept;
-	while (list) {
-		struct dns_query *q = list;
-		struct lookup_answer oom_answer;
-		struct lookup_answer *a = q->ans;
-		void *user = q->user;
-		list = q->next_done;
-		if (!a) {
-			fill_oom_answer(q, &oom_answer);
-			a = &oom_answer;
-		}
-		q->ans = NULL;
-		free_query(d, q);
-		if (done)
-			done(user, a, cbctx); /* the callee takes the record texts */
-		else
-			lookup_answer_clear(a);
-		if (a != &oom_answer)
-			free(a);
+	for (size_t i = 0; i < nlist; i++) {
+		struct keyans *a = list[i]->ans;
+		void *user = list[i]->user;
+		list[i]->ans = NULL;
+		free_query(d, list[i]);
+		done(cbctx, user, a); /* the callee owns the answer */
 	}
 }
 
@@ -1271,27 +922,21 @@ static int any_finished(const struct dns *d)
 }
 
 /*
- * Returns as soon as some query has finished (after delivering every finished
- * one), when none is pending, or after timeout_ms (negative: no limit). Even
- * with timeout_ms 0 the sockets are read once, so batch callers make progress.
+ * Returns as soon as some query has finished (after delivering the finished
+ * ones), when wake_fd is readable, or after timeout_ms (negative: no limit).
  */
-size_t dns_poll(struct dns *d, int timeout_ms, dns_done_fn done, void *cbctx)
+static size_t dns_poll(void *impl, int timeout_ms, int wake_fd, keysrc_done_fn done, void *cbctx)
 {
-	if (!d)
-		return 0;
+	struct dns *d = impl;
 	int64_t until = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
 	for (;;) {
 		int64_t now = now_ms();
 		int64_t next = service_timers(d, now);
-		if (d->nq == 0 || any_finished(d))
+		if (any_finished(d) || (d->nq == 0 && wake_fd < 0))
 			break;
 		int64_t wait = (next < until ? next : until) - now;
-		if (wait < 0)
-			wait = 0;
-		if (wait > INT_MAX)
-			wait = INT_MAX;
-		poll_once(d, (int)wait);
-		if (any_finished(d))
+		wait = wait < 0 ? 0 : wait > INT_MAX ? INT_MAX : wait;
+		if (poll_once(d, (int)wait, wake_fd) || any_finished(d))
 			break;
 		if (now_ms() >= until) {
 			service_timers(d, now_ms()); /* deadlines that fell due while we waited */
@@ -1300,4 +945,32 @@ size_t dns_poll(struct dns *d, int timeout_ms, dns_done_fn done, void *cbctx)
 	}
 	deliver_finished(d, done, cbctx);
 	return d->nq;
+}
+
+static void dns_counters(const void *impl, struct keysrc_counters *out)
+{
+	const struct dns *d = impl;
+	*out = d->counters;
+}
+
+static const struct keysrc_ops dns_ops = {
+	.async = 1, .request = dns_request, .poll = dns_poll, .counters = dns_counters, .destroy = dns_destroy,
+};
+
+struct keysrc *dns_source_new(const struct dns_opts *opts, char *err, size_t errlen)
+{
+	struct dns *d = calloc(1, sizeof *d);
+	if (!d || !(d->rbuf = malloc(DNSWIRE_MSG_MAX + 1))) {
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (configure(d, opts, err, errlen) < 0) {
+		dns_destroy(d);
+		return NULL;
+	}
+	struct keysrc *s = keysrc_new(&dns_ops, d);
+	if (!s)
+		snprintf(err, errlen, "out of memory");
+	return s;
 }

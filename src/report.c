@@ -28,9 +28,9 @@ static void put_result(struct buf *out, enum verdict_result r, int width, const 
 		buf_printf(out, "%-*s", width, w);
 }
 
-static const char *key_source_word(const struct lookup_answer *a)
+static const char *key_source_word(const struct keyans *a)
 {
-	return a && a->source == LOOKUP_SRC_KEYS ? "keys" : "dns";
+	return a && a->source == KEYANS_SRC_KEYS ? "keys" : "dns";
 }
 
 static void canon_pair(const struct dkim_sig *s, char *dst, size_t len)
@@ -107,11 +107,11 @@ static void text_signed_fields(struct buf *out, const struct dkim_sig *s, const 
 	nl(out);
 }
 
-static void text_key_records(struct buf *out, const struct dkim_sig *s, const struct lookup_answer *a,
+static void text_key_records(struct buf *out, const struct dkim_sig *s, const struct keyans *a,
 			     const char *ind)
 {
 	for (size_t r = 0; r < a->nrecords; r++) {
-		const struct lookup_txt *t = &a->records[r];
+		const struct keyans_txt *t = &a->records[r];
 		say(out, "%s  record %zu%s%s%s: \"", ind, r + 1, (long)r == s->record_used ? " (used)" : "",
 		    t->when[0] ? " valid " : "", t->when);
 		buf_append_printable(out, t->text, t->len);
@@ -126,17 +126,19 @@ static void text_key_records(struct buf *out, const struct dkim_sig *s, const st
 
 static void text_key_detail(struct buf *out, const struct dkim_sig *s, const char *ind)
 {
-	const struct lookup_answer *a = s->answer;
+	const struct keyans *a = s->answer;
 	if (!a)
 		return;
 	say(out, "%skey: %s from %s (%s)", ind, s->keyname, key_source_word(a), a->server[0] ? a->server : "resolver");
-	if (a->status != LOOKUP_OK) {
-		say(out, ": %s %s", lookup_status_word(a->status), a->detail);
+	if (a->status != KEYANS_OK) {
+		say(out, ": %s %s", keyans_status_word(a->status), a->detail);
 		nl(out);
 		return;
 	}
-	if (a->source == LOOKUP_SRC_DNS)
+	if (a->source == KEYANS_SRC_DNS)
 		buf_printf(out, " ttl=%u%s", a->ttl, a->ad ? " AD" : "");
+	if (a->cnames)
+		say(out, " via %u CNAME%s to %s", a->cnames, a->cnames > 1 ? "s" : "", a->target);
 	nl(out);
 	text_key_records(out, s, a, ind);
 	if (s->has_key) {
@@ -476,16 +478,17 @@ static void json_kv_bool_or_null(struct json *j, const char *key, int known, int
 
 /* "lookup": the answer's state as a token (arcverify-json(5)); no default, so that a new state
  * is a compiler warning until it is given a word and documented. */
-const char *report_json_lookup_word(enum lookup_status st)
+const char *report_json_lookup_word(enum keyans_status st)
 {
 	switch (st) {
-	case LOOKUP_PENDING: return "pending";
-	case LOOKUP_OK: return "ok";
-	case LOOKUP_NXDOMAIN: return "nxdomain";
-	case LOOKUP_NODATA: return "nodata";
-	case LOOKUP_SERVFAIL: return "servfail";
-	case LOOKUP_TIMEOUT: return "timeout";
-	case LOOKUP_ERROR: return "error";
+	case KEYANS_PENDING: return "pending";
+	case KEYANS_OK: return "ok";
+	case KEYANS_NXDOMAIN: return "nxdomain";
+	case KEYANS_NODATA: return "nodata";
+	case KEYANS_SERVFAIL: return "servfail";
+	case KEYANS_TIMEOUT: return "timeout";
+	case KEYANS_UNREACHABLE: return "unreachable";
+	case KEYANS_ERROR: return "error";
 	}
 	return "error";
 }
@@ -497,14 +500,14 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_null(j);
 		return;
 	}
-	const struct lookup_answer *a = s->answer;
+	const struct keyans *a = s->answer;
 	json_obj_begin(j);
 	json_kv_str(j, "name", s->keyname);
 	json_kv_str(j, "source", key_source_word(a));
 	json_kv_str(j, "lookup", report_json_lookup_word(a->status));
 	/* where the key came from: the DNS server, or the key file and line of the record used */
 	long rec = s->record_used >= 0 ? s->record_used : 0;
-	json_kv_str(j, "origin", a->source == LOOKUP_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
+	json_kv_str(j, "origin", a->source == KEYANS_SRC_KEYS && a->nrecords && a->records[rec].origin[0]
 					 ? a->records[rec].origin : a->server);
 	int k = s->has_key;   /* without a usable key, the key's facts are null (same keys either way) */
 	json_kv_str(j, "type", k ? keyrec_type_name(s->key.type) : NULL);
@@ -530,13 +533,15 @@ static void json_key_obj(struct json *j, const struct dkim_sig *s)
 		json_int(j, s->record_used + 1);
 	else
 		json_null(j);
-	int dns = a->source == LOOKUP_SRC_DNS;   /* a key file has neither */
+	int dns = a->source == KEYANS_SRC_DNS;   /* a key file has neither */
 	json_key(j, "ttl");
 	if (dns)
 		json_uint(j, a->ttl);
 	else
 		json_null(j);
 	json_kv_bool_or_null(j, "ad", dns, a->ad);
+	if (a->cnames)
+		json_kv_str(j, "cname_target", a->target); /* the records are at this name */
 	json_obj_end(j);
 }
 

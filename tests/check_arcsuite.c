@@ -273,7 +273,7 @@ static void run_case(const struct suite_case *c, struct fixture_run *fr, struct 
 {
 	char err[300];
 	const char *zones[] = { c->zone };
-	*lk = lookup_new_zone(zones, 1, err, sizeof err);
+	*lk = lookup_new_zone(zones, 1, NULL, err, sizeof err);
 	ck_assert_msg(*lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = 1800000000, .min_key_bits = 1024 }, .do_arc = 1 };
 	fixture_run(fr, c->label, c->message_len ? c->message : "", c->message_len, &ro, *lk, 0);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fixture.h"
 #include "suites.h"
 
@@ -73,6 +74,9 @@ START_TEST(test_exit_usage)
 		{ "arcverify", "--min-key-bits", "-5", NULL },
 		{ "arcverify", "--dns-timeout", "0", NULL },
 		{ "arcverify", "--dns-server", "not-an-ip", NULL },
+		{ "arcverify", "--dns-concurrency", "0", NULL },
+		{ "arcverify", "--dns-concurrency", "1025", NULL },
+		{ "arcverify", "--dns-concurrency", "many", NULL },
 		{ "arcverify", "--arc-only", "--dkim-only", NULL },
 		{ "arcverify", "--keys", NULL, NULL },
 	};
@@ -95,7 +99,7 @@ static const struct option_error_case option_error_cases[] = {
 	{ "--json=yes", "arcverify: option '--json' doesn't allow an argument" },
 	{ "--verbose=1", "arcverify: option '--verbose' doesn't allow an argument" },
 	{ "--help=me", "arcverify: option '--help' doesn't allow an argument" },
-	{ "--d", "arcverify: option '--d' is ambiguous (--dkim-only, --dns-server, " },
+	{ "--d", "arcverify: option '--d' is ambiguous (--dkim-only, --dns-concurrency, --dns-server, " },
 	{ "--x", "arcverify: unrecognized option '--x'" },
 	{ "--no-such-option=1", "arcverify: unrecognized option '--no-such-option=1'" },
 	{ "-q", "arcverify: invalid option -- 'q'" },
@@ -119,6 +123,22 @@ START_TEST(test_option_errors)
 	ck_assert_msg(out.len == 0, "%s: nothing on stdout", c->arg);
 	buf_free(&out);
 	buf_free(&err);
+}
+END_TEST
+
+/* --dns-concurrency fills the batch's DNS options (default 64). */
+START_TEST(test_dns_concurrency_option)
+{
+	struct cli_opts o;
+	char err[300];
+	const char *dflt[] = { "arcverify", "m.eml", NULL };
+	const char *set[] = { "arcverify", "--dns-concurrency", "8", "m.eml", NULL };
+	ck_assert_int_eq(cli_parse(2, (char **)dflt, &o, err, sizeof err), 0);
+	ck_assert_uint_eq(o.batch.dns.concurrency, 64);
+	cli_free(&o);
+	ck_assert_int_eq(cli_parse(4, (char **)set, &o, err, sizeof err), 0);
+	ck_assert_uint_eq(o.batch.dns.concurrency, 8);
+	cli_free(&o);
 }
 END_TEST
 
@@ -668,6 +688,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_exit_pass_and_fail);
 	tcase_add_test(tc, test_exit_usage);
 	tcase_add_loop_test(tc, test_option_errors, 0, (int)(sizeof option_error_cases / sizeof option_error_cases[0]));
+	tcase_add_test(tc, test_dns_concurrency_option);
 	tcase_add_test(tc, test_exit_noinput);
 	tcase_add_test(tc, test_exit_tempfail);
 	tcase_add_test(tc, test_stdin_matches_file);

@@ -22,7 +22,7 @@ static int run_pair(const char *name, int json, int verbose, struct buf *out)
 	snprintf(sent, sizeof sent, "%s/compare/%s.sent.eml", fixture_testdata(), name);
 	snprintf(received, sizeof received, "%s/compare/%s.received.eml", fixture_testdata(), name);
 	const char *zones[] = { keys, hop };
-	struct lookup *lk = lookup_new_zone(zones, 2, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(zones, 2, NULL, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = NOW, .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 };
 	struct compare_opts o = { &ro, NULL, json, verbose };

@@ -33,7 +33,7 @@ static struct lookup *zone_lookup(void)
 	snprintf(keys, sizeof keys, "%s/keys.zone", fixture_testdata());
 	snprintf(hop, sizeof hop, "%s/compare/hop.zone", fixture_testdata());
 	const char *files[] = { keys, hop };
-	struct lookup *lk = lookup_new_zone(files, 2, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(files, 2, NULL, err, sizeof err);
 	ck_assert_msg(lk != NULL, "zone lookup: %s", err);
 	return lk;
 }

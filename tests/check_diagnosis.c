@@ -32,7 +32,7 @@ static void run_diagnosed(struct diagnosed *x, const char *path, long now, int d
 	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
 	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
 	const char *zones[] = { zone, arczone };
-	x->lk = lookup_new_zone(zones, 2, err, sizeof err);
+	x->lk = lookup_new_zone(zones, 2, NULL, err, sizeof err);
 	ck_assert_msg(x->lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = now, .min_key_bits = 1024 }, .do_dkim = do_dkim, .do_arc = do_arc };
 	struct engine_opts eo = { .run = ro, .forensics = 1, .diagnose = DIAGNOSE_CAUSES | DIAGNOSE_INTEROP };

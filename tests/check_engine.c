@@ -70,7 +70,7 @@ static struct lookup *open_keys(void)
 	char z[512], err[300];
 	snprintf(z, sizeof z, "%s/keys.zone", fixture_testdata());
 	const char *zones[] = { z };
-	struct lookup *lk = lookup_new_zone(zones, 1, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(zones, 1, NULL, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
 	return lk;
 }

@@ -31,7 +31,7 @@ static void run_probed(struct probed *p, const char *rel)
 	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
 	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
 	const char *zones[] = { zone, arczone };
-	p->lk = lookup_new_zone(zones, 2, err, sizeof err);
+	p->lk = lookup_new_zone(zones, 2, NULL, err, sizeof err);
 	ck_assert_msg(p->lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = NOW, .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 };
 	struct engine_opts eo = { .run = ro, .diagnose = DIAGNOSE_INTEROP };

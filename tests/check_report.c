@@ -28,7 +28,7 @@ static struct lookup *fixture_keys(void)
 	snprintf(keys, sizeof keys, "%s/keys.zone", fixture_testdata());
 	snprintf(arc, sizeof arc, "%s/keys-arc.zone", fixture_testdata());
 	const char *files[] = { keys, arc };
-	struct lookup *lk = lookup_new_zone(files, 2, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(files, 2, NULL, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
 	return lk;
 }
@@ -967,8 +967,8 @@ START_TEST(test_man_documents_every_value)
 		assert_listed(&man, lint_code(i), "warning code");
 	for (size_t i = 0; forensics_known(i); i++)
 		assert_listed(&man, forensics_known(i)->id, "forensic id");
-	for (int st = LOOKUP_PENDING; st <= LOOKUP_ERROR; st++)
-		assert_listed(&man, report_json_lookup_word((enum lookup_status)st), "lookup state");
+	for (int st = KEYANS_PENDING; st <= KEYANS_ERROR; st++)
+		assert_listed(&man, report_json_lookup_word((enum keyans_status)st), "lookup state");
 	static const char *const fixed[] = { "ok", "unreadable", "not-message", "body", "header", "prefix",
 					     "body-unexplained", "header-unexplained", "body-appended", "dns", "keys",
 					     "aar", "authentication-results", "rsa", "ed25519" };

@@ -59,7 +59,7 @@ static void pair_build(struct pair *p, const char *name)
 	snprintf(keys, sizeof keys, "%s/keys.zone", fixture_testdata());
 	snprintf(hop, sizeof hop, "%s/compare/hop.zone", fixture_testdata());
 	const char *zones[] = { keys, hop };
-	p->lk = lookup_new_zone(zones, 2, err, sizeof err);
+	p->lk = lookup_new_zone(zones, 2, NULL, err, sizeof err);
 	ck_assert_msg(p->lk != NULL, "%s", err);
 	memset(&p->cx, 0, sizeof p->cx);
 	run_copy(p, 0, name, "sent", &p->cx.sent);

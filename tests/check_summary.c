@@ -20,7 +20,7 @@ static struct lookup *open_keys(void)
 	snprintf(z1, sizeof z1, "%s/keys.zone", fixture_testdata());
 	snprintf(z2, sizeof z2, "%s/keys-arc.zone", fixture_testdata());
 	const char *zones[] = { z1, z2 };
-	struct lookup *lk = lookup_new_zone(zones, 2, err, sizeof err);
+	struct lookup *lk = lookup_new_zone(zones, 2, NULL, err, sizeof err);
 	ck_assert_msg(lk != NULL, "%s", err);
 	return lk;
 }

@@ -4,18 +4,23 @@
  * @, omitted owners, parentheses, comments, \" \\ \DDD escapes, non-TXT
  * records ignored, key history in file order with "; valid:" dates,
  * case-insensitive lookup, NXDOMAIN, "file:line" errors, and the real key
- * files (testdata/keys.zone and the shared Mail::DKIM corpus zone). A/AAAA
- * records make a name exist (NODATA); zone_foreach shows every kept record.
+ * files (testdata/keys.zone and the shared Mail::DKIM corpus zone). Other
+ * record types make a name exist (NODATA); CNAMEs are followed as DNS would
+ * (loops and long chains are load errors); unknown types and classes are
+ * errors with their line; zone_foreach and zone_find show every record.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keyrec.h"
-#include "lookup.h"
+#include "buf.h"
+#include "keyans.h"
 #include "fixture.h"
 #include "suites.h"
+#include "lookup.h"
 #include "zone.h"
 
 #define ZONE_LABEL "t.zone"
@@ -34,8 +39,8 @@ static void parse_zone(struct tzone *t, const char *text)
 	t->rc = zone_parse(t->z, text, strlen(text), ZONE_LABEL, t->err, sizeof t->err);
 }
 
-/* Look name up; the caller frees with lookup_answer_clear. */
-static void answer(const struct zone *z, const char *name, struct lookup_answer *ans)
+/* Look name up; the caller frees with keyans_clear. */
+static void answer(const struct zone *z, const char *name, struct keyans *ans)
 {
 	memset(ans, 0, sizeof *ans);
 	zone_answer(z, name, ans);
@@ -45,10 +50,10 @@ static void answer(const struct zone *z, const char *name, struct lookup_answer 
 static void expect_records(const struct zone *z, const char *name, const char *const *want, const unsigned *nstrings,
 			   size_t n)
 {
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(z, name, &ans);
-	ck_assert_msg(ans.status == LOOKUP_OK, "%s: status %d, want OK", name, (int)ans.status);
-	ck_assert_msg(ans.source == LOOKUP_SRC_KEYS, "%s: source is the key files", name);
+	ck_assert_msg(ans.status == KEYANS_OK, "%s: status %d, want OK", name, (int)ans.status);
+	ck_assert_msg(ans.source == KEYANS_SRC_KEYS, "%s: source is the key files", name);
 	ck_assert_msg(ans.nrecords == n, "%s: %zu records, want %zu", name, ans.nrecords, n);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_msg(ans.records[i].len == strlen(want[i]) && strcmp(ans.records[i].text, want[i]) == 0,
@@ -57,7 +62,7 @@ static void expect_records(const struct zone *z, const char *name, const char *c
 			ck_assert_msg(ans.records[i].nstrings == nstrings[i], "%s record %zu: %u strings, want %u", name,
 				      i, ans.records[i].nstrings, nstrings[i]);
 	}
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 }
 
 static void expect_one(const struct zone *z, const char *name, const char *want, unsigned nstrings)
@@ -67,23 +72,23 @@ static void expect_one(const struct zone *z, const char *name, const char *want,
 
 static void expect_nxdomain(const struct zone *z, const char *name)
 {
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(z, name, &ans);
-	ck_assert_msg(ans.status == LOOKUP_NXDOMAIN, "%s: status %d, want NXDOMAIN", name, (int)ans.status);
+	ck_assert_msg(ans.status == KEYANS_NXDOMAIN, "%s: status %d, want NXDOMAIN", name, (int)ans.status);
 	ck_assert_msg(ans.nrecords == 0, "%s: no records", name);
 	ck_assert_msg(ans.detail[0] != '\0', "%s: NXDOMAIN has a detail", name);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 }
 
 static void expect_nodata(const struct zone *z, const char *name)
 {
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(z, name, &ans);
-	ck_assert_msg(ans.status == LOOKUP_NODATA, "%s: status %d, want NODATA", name, (int)ans.status);
+	ck_assert_msg(ans.status == KEYANS_NODATA, "%s: status %d, want NODATA", name, (int)ans.status);
 	ck_assert_msg(ans.nrecords == 0, "%s: no records", name);
-	ck_assert_msg(ans.source == LOOKUP_SRC_KEYS, "%s: source is the key files", name);
+	ck_assert_msg(ans.source == KEYANS_SRC_KEYS, "%s: source is the key files", name);
 	ck_assert_msg(strstr(ans.detail, "no TXT") != NULL, "%s: NODATA detail '%s'", name, ans.detail);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 }
 
 START_TEST(test_joined_strings)
@@ -175,7 +180,7 @@ START_TEST(test_owner_omitted)
 
 	/* no previous owner: an error */
 	parse_zone(&t, "  TXT \"x\"\n");
-	ck_assert_msg(t.rc == -1, "a blank owner with no previous record is an error");
+	ck_assert_msg(t.rc == ZONE_SYNTAX, "a blank owner with no previous record is an error");
 	ck_assert_msg(strncmp(t.err, ZONE_LABEL ":1:", strlen(ZONE_LABEL ":1:")) == 0, "err '%s'", t.err);
 	zone_free(t.z);
 }
@@ -194,15 +199,15 @@ START_TEST(test_parentheses)
 	expect_one(t.z, "a.example", "p1p2p3", 3);
 	expect_one(t.z, "b.example", "x", 1);
 	expect_one(t.z, "c.example", "y", 1);
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(t.z, "b.example", &ans);
 	ck_assert_msg(strcmp(ans.records[0].origin, ZONE_LABEL ":5") == 0, "origin '%s', want " ZONE_LABEL ":5",
 		      ans.records[0].origin);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	answer(t.z, "a.example", &ans);
 	ck_assert_msg(strcmp(ans.records[0].origin, ZONE_LABEL ":2") == 0, "origin '%s', want " ZONE_LABEL ":2",
 		      ans.records[0].origin);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	zone_free(t.z);
 }
 END_TEST
@@ -235,16 +240,16 @@ START_TEST(test_escapes)
 
 	parse_zone(&t, "e.example. TXT \"\\000x\"\n");
 	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(t.z, "e.example", &ans);
 	ck_assert_msg(ans.nrecords == 1 && ans.records[0].len == 2 && ans.records[0].text[0] == '\0' &&
 			      ans.records[0].text[1] == 'x',
 		      "\\000 is a NUL byte kept in the record (len %zu)", ans.nrecords ? ans.records[0].len : 0);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	zone_free(t.z);
 
 	parse_zone(&t, "e.example. TXT \"\\256\"\n");
-	ck_assert_msg(t.rc == -1, "\\256 is not an octet");
+	ck_assert_msg(t.rc == ZONE_SYNTAX, "\\256 is not an octet");
 	ck_assert_msg(strstr(t.err, ZONE_LABEL ":1:") == t.err, "err '%s'", t.err);
 	zone_free(t.z);
 }
@@ -261,18 +266,20 @@ START_TEST(test_unquoted_word)
 }
 END_TEST
 
-START_TEST(test_non_txt_ignored)
+START_TEST(test_other_types_make_names_exist)
 {
 	struct tzone t;
 	parse_zone(&t, "x.example. IN A 192.0.2.1\n"
 		       "x.example. IN MX 10 mail.example.\n"
 		       "y.example. 300 IN CNAME z.example.\n"
 		       "x.example. IN AAAA 2001:db8::1\n"
+		       "w.example. IN TYPE65280 \\# 0\n"
 		       "t.example. IN TXT \"kept\"\n");
 	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
-	ck_assert_msg(zone_count(t.z) == 1, "only the TXT record is held, got %zu", zone_count(t.z));
-	expect_nodata(t.z, "x.example"); /* its A/AAAA records make it exist: NODATA, as DNS answers */
-	expect_nxdomain(t.z, "y.example");
+	ck_assert_msg(zone_count(t.z) == 1, "zone_count counts TXT records, got %zu", zone_count(t.z));
+	expect_nodata(t.z, "x.example"); /* its other records make it exist: NODATA, as DNS answers */
+	expect_nodata(t.z, "w.example"); /* RFC 3597 generic types too */
+	expect_nxdomain(t.z, "y.example"); /* a CNAME to a name that is not there: NXDOMAIN at the target */
 	expect_one(t.z, "t.example", "kept", 1);
 	zone_free(t.z);
 }
@@ -294,17 +301,17 @@ START_TEST(test_history_order_and_dates)
 	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
 	static const char *const want[] = { "first", "second", "third", "fourth" };
 	expect_records(t.z, "k.example", want, NULL, 4);
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(t.z, "k.example", &ans);
 	ck_assert_msg(strcmp(ans.records[0].when, "2024-01-01") == 0, "when[0] '%s'", ans.records[0].when);
 	ck_assert_msg(strcmp(ans.records[1].when, "2024-06-01T00:00:00Z") == 0, "when[1] '%s'", ans.records[1].when);
 	ck_assert_msg(ans.records[2].when[0] == '\0', "an undated record: when[2] '%s'", ans.records[2].when);
 	ck_assert_msg(ans.records[3].when[0] == '\0', "the date went to the A record, not the next TXT: '%s'",
 		      ans.records[3].when);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	answer(t.z, "other.example", &ans);
 	ck_assert_msg(ans.records[0].when[0] == '\0', "the date applies to one record only");
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	zone_free(t.z);
 }
 END_TEST
@@ -371,7 +378,7 @@ START_TEST(test_address_records_nodata)
 	expect_nodata(t.z, "v4.example");
 	expect_nodata(t.z, "V6.Example.");
 	expect_one(t.z, "both.example", "key", 1);
-	expect_nxdomain(t.z, "mx.example"); /* MX is not kept: its name stays unknown */
+	expect_nodata(t.z, "mx.example"); /* any record makes its name exist */
 	expect_nxdomain(t.z, "example");
 	zone_free(t.z);
 }
@@ -379,13 +386,13 @@ END_TEST
 
 /* What zone_foreach saw, flattened to one line per record. */
 struct seen {
-	char lines[8][160];
+	char lines[8][200];
 	int n, stop_at;
 };
 
 static int collect(void *ctx, const struct zone_record *r)
 {
-	static const char *const types[] = { "TXT", "A", "AAAA" };
+	static const char *const types[] = { "TXT", "A", "AAAA", "CNAME", "SOA", "OTHER" };
 	struct seen *s = ctx;
 	char *l = s->lines[s->n];
 	int shown = r->len > 40 ? 40 : (int)r->len; /* enough to recognize the text */
@@ -411,11 +418,12 @@ START_TEST(test_foreach)
 		"b.example TXT 3 [v=DKIM1; p=AB] " ZONE_LABEL ":1 9 0 4",
 		"b.example AAAA 1 [::1] " ZONE_LABEL ":3 3",
 		"b.example TXT 1 [x] " ZONE_LABEL ":4 1",
+		"c.example OTHER 2 [10a.example.] " ZONE_LABEL ":5 2 10",
 	};
 	struct seen s = { .stop_at = -1 };
 	ck_assert_int_eq(zone_foreach(t.z, collect, &s), 0);
-	ck_assert_msg(s.n == 4, "4 records kept (MX is not), saw %d", s.n);
-	for (int i = 0; i < 4; i++)
+	ck_assert_msg(s.n == 5, "5 records kept, saw %d", s.n);
+	for (int i = 0; i < 5; i++)
 		ck_assert_msg(strcmp(s.lines[i], want[i]) == 0, "record %d: '%s', want '%s'", i, s.lines[i], want[i]);
 	/* a nonzero return stops the walk and is handed back */
 	struct seen stop = { .stop_at = 2 };
@@ -451,7 +459,7 @@ START_TEST(test_allow_long_strings)
 	zone_free(t.z);
 
 	parse_zone(&t, text);
-	ck_assert_msg(t.rc == -1 && strstr(t.err, "255"), "the default keeps the limit: '%s'", t.err);
+	ck_assert_msg(t.rc == ZONE_SYNTAX && strstr(t.err, "255"), "the default keeps the limit: '%s'", t.err);
 	zone_free(t.z);
 }
 END_TEST
@@ -466,11 +474,32 @@ static const struct err_case err_cases[] = {
 	{ "a.example. TXT \"ok\"\nb.example. TXT \"unterminated\n", ZONE_LABEL ":2:", "unterminated" },
 	{ "a.example. TXT ( \"x\"\n", ZONE_LABEL ":1:", "unbalanced" },
 	{ "a.example. TXT \"x\"\n\n\nb.example. TXT \"x\" )\n", ZONE_LABEL ":4:", "unbalanced" },
-	{ "a.example. TXT\n", ZONE_LABEL ":1:", "without strings" },
+	{ "a.example. TXT\n", ZONE_LABEL ":1:", "without data" },
 	{ "a.example. 300 IN\n", ZONE_LABEL ":1:", "without a type" },
 	{ "$ORIGIN\n", ZONE_LABEL ":1:", "ORIGIN" },
 	{ "$INCLUDE other.zone\n", ZONE_LABEL ":1:", "directive" },
 	{ "\"quoted\" TXT \"x\"\n", ZONE_LABEL ":1:", "quoted" },
+	/* what DNS would not answer either: never a silent skip */
+	{ "a.example. TXT \"ok\"\nb.example. 300 IN FOO \"x\"\n", ZONE_LABEL ":2:", "unknown record type 'FOO'" },
+	{ "a.example. TXT \"ok\"\n\nb.example. IN TXTX \"x\"\n", ZONE_LABEL ":3:", "unknown record type 'TXTX'" },
+	{ "a.example. CH TXT \"x\"\n", ZONE_LABEL ":1:", "class CH" },
+	{ "a.example. 60 HS TXT \"x\"\n", ZONE_LABEL ":1:", "class HS" },
+	{ "a.example. CLASS3 TXT \"x\"\n", ZONE_LABEL ":1:", "class CLASS3" },
+	{ "a.example. TYPE16 \\# 2 0141\n", ZONE_LABEL ":1:", "write TXT records by name" },
+	{ "a.example. DNAME b.example.\n", ZONE_LABEL ":1:", "DNAME is not supported" },
+	{ "*.example. TXT \"x\"\n", ZONE_LABEL ":1:", "wildcard" },
+	{ "a.example. CNAME b.example. c.example.\n", ZONE_LABEL ":1:", "exactly one target" },
+	{ "a.example. CNAME \"b.example.\"\n", ZONE_LABEL ":1:", "exactly one target" },
+	{ "a.example. CNAME b.example.\n; x\na.example. TXT \"x\"\n", ZONE_LABEL ":3:", "CNAME and other records" },
+	{ "a.example. TXT \"x\"\na.example. CNAME b.example.\n", ZONE_LABEL ":2:", "CNAME and other records" },
+	{ "a.example. CNAME b.example.\na.example. CNAME c.example.\n", ZONE_LABEL ":2:", "CNAME and other records" },
+	{ "a.example. CNAME b.example.\nb.example. CNAME a.example.\n", ZONE_LABEL ":1:", "CNAME loop" },
+	{ "a.example. CNAME a.example.\n", ZONE_LABEL ":1:", "CNAME loop" },
+	{ "$ORIGIN x.\nc0 CNAME c1\nc1 CNAME c2\nc2 CNAME c3\nc3 CNAME c4\nc4 CNAME c5\nc5 CNAME c6\nc6 CNAME c7\n"
+	  "c7 CNAME c8\nc8 CNAME c9\nc9 TXT \"end\"\n", ZONE_LABEL ":2:", "longer than 8" },
+	{ "example. SOA ns.example. host.example. 1 2 3\n", ZONE_LABEL ":1:", "SOA needs 7" },
+	{ "$TTL soon\n", ZONE_LABEL ":1:", "$TTL needs" },
+	{ "a.example. 99999999999 TXT \"x\"\n", ZONE_LABEL ":1:", "unknown record type '99999999999'" },
 };
 
 START_TEST(test_errors)
@@ -478,7 +507,7 @@ START_TEST(test_errors)
 	const struct err_case *c = &err_cases[_i];
 	struct tzone t;
 	parse_zone(&t, c->text);
-	ck_assert_msg(t.rc == -1, "case %d must fail", _i);
+	ck_assert_msg(t.rc == ZONE_SYNTAX, "case %d must fail", _i);
 	ck_assert_msg(strncmp(t.err, c->prefix, strlen(c->prefix)) == 0, "case %d: err '%s' should start with '%s'", _i,
 		      t.err, c->prefix);
 	ck_assert_msg(strstr(t.err, c->why) != NULL, "case %d: err '%s' should mention '%s'", _i, t.err, c->why);
@@ -504,7 +533,7 @@ START_TEST(test_string_length_limit)
 
 	snprintf(text, sizeof text, "; c\nb.example. TXT \"x\" \"%s\"\n", s256);
 	parse_zone(&t, text);
-	ck_assert_msg(t.rc == -1, "256 octets in one quoted string must fail");
+	ck_assert_msg(t.rc == ZONE_SYNTAX, "256 octets in one quoted string must fail");
 	ck_assert_msg(strncmp(t.err, ZONE_LABEL ":2:", strlen(ZONE_LABEL ":2:")) == 0 && strstr(t.err, "255"),
 		      "err '%s'", t.err);
 	zone_free(t.z);
@@ -530,9 +559,9 @@ START_TEST(test_load_testdata)
 	ck_assert(z != NULL);
 	ck_assert_msg(zone_load_file(z, path, err, sizeof err) == 0, "load %s: %s", path, err);
 	ck_assert_msg(zone_count(z) == 19, "%s holds 19 TXT records, got %zu", path, zone_count(z));
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(z, "rsa2048._domainkey.example.com", &ans);
-	ck_assert_msg(ans.status == LOOKUP_OK && ans.nrecords == 1, "rsa2048 record");
+	ck_assert_msg(ans.status == KEYANS_OK && ans.nrecords == 1, "rsa2048 record");
 	ck_assert_msg(ans.records[0].nstrings == 2, "the 2048-bit record has 2 strings, got %u", ans.records[0].nstrings);
 	ck_assert_msg(strncmp(ans.records[0].text, "v=DKIM1; k=rsa; p=MIIB", 22) == 0, "text '%.40s'",
 		      ans.records[0].text);
@@ -548,10 +577,10 @@ START_TEST(test_load_testdata)
 		      "rsa2048 record parses: %s", v.reason);
 	ck_assert(k.bits == 2048);
 	keyrec_free(&k);
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	answer(z, "rsa4096._domainkey.example.com", &ans);
-	ck_assert_msg(ans.status == LOOKUP_OK && ans.records[0].nstrings == 3, "rsa4096 has 3 strings");
-	lookup_answer_clear(&ans);
+	ck_assert_msg(ans.status == KEYANS_OK && ans.records[0].nstrings == 3, "rsa4096 has 3 strings");
+	keyans_clear(&ans);
 	expect_nxdomain(z, "missing._domainkey.example.com");
 	zone_free(z);
 }
@@ -575,15 +604,15 @@ START_TEST(test_load_shared_corpus)
 	ck_assert(z != NULL);
 	ck_assert_msg(zone_load_file(z, path, err, sizeof err) == 0, "load %s: %s", path, err);
 	ck_assert_msg(zone_count(z) >= 20, "%s: %zu records", path, zone_count(z));
-	struct lookup_answer ans;
+	struct keyans ans;
 	answer(z, "selector1._domainkey.messiah.edu", &ans);
-	ck_assert_msg(ans.status == LOOKUP_OK && ans.nrecords == 1 && strncmp(ans.records[0].text, "k=rsa; p=MIGf", 13) == 0,
+	ck_assert_msg(ans.status == KEYANS_OK && ans.nrecords == 1 && strncmp(ans.records[0].text, "k=rsa; p=MIGf", 13) == 0,
 		      "selector1._domainkey.messiah.edu");
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	answer(z, "2023-05-ed25519-empty._domainkey.wander.science", &ans);
-	ck_assert_msg(ans.status == LOOKUP_OK && ans.nrecords == 1 && ans.records[0].len == 0,
+	ck_assert_msg(ans.status == KEYANS_OK && ans.nrecords == 1 && ans.records[0].len == 0,
 		      "the empty TXT record is held as an empty string");
-	lookup_answer_clear(&ans);
+	keyans_clear(&ans);
 	expect_nxdomain(z, "nonexistent._domainkey.messiah.edu");
 	zone_free(z);
 }
@@ -593,11 +622,207 @@ START_TEST(test_load_missing_file)
 {
 	struct zone *z = zone_new();
 	char err[300] = "";
-	ck_assert(zone_load_file(z, "/nonexistent/dir/keys.zone", err, sizeof err) == -1);
+	ck_assert(zone_load_file(z, "/nonexistent/dir/keys.zone", err, sizeof err) == ZONE_UNREADABLE);
 	ck_assert_msg(strstr(err, "/nonexistent/dir/keys.zone") != NULL, "err names the file: '%s'", err);
 	ck_assert(zone_count(z) == 0);
 	zone_free(z);
 	zone_free(NULL);
+}
+END_TEST
+
+
+/* RFC 1034 §3.6.2: a CNAME at the key name is followed; providers publish keys so. */
+START_TEST(test_cname_followed)
+{
+	struct tzone t;
+	struct keyans ans;
+	parse_zone(&t, "$ORIGIN example.\n"
+		       "sel._domainkey   IN CNAME sel.dkim.provider.test.\n"
+		       "two._domainkey   IN CNAME Hop\n"
+		       "hop              IN CNAME sel.dkim.provider.test.\n"
+		       "gone._domainkey  IN CNAME nowhere.provider.test.\n"
+		       "bare._domainkey  IN CNAME host\n"
+		       "host             IN A 192.0.2.1\n"
+		       "$ORIGIN provider.test.\n"
+		       "sel.dkim         IN TXT \"v=DKIM1; p=PROVIDER\"\n");
+	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
+	answer(t.z, "SEL._domainkey.example.", &ans);
+	ck_assert_msg(ans.status == KEYANS_OK && ans.nrecords == 1, "status %s", keyans_status_word(ans.status));
+	ck_assert_str_eq(ans.records[0].text, "v=DKIM1; p=PROVIDER");
+	ck_assert_str_eq(ans.records[0].origin, ZONE_LABEL ":9");
+	ck_assert_str_eq(ans.target, "sel.dkim.provider.test");
+	ck_assert_uint_eq(ans.cnames, 1);
+	keyans_clear(&ans);
+	answer(t.z, "two._domainkey.example", &ans); /* relative target, two hops, case-insensitive */
+	ck_assert_msg(ans.status == KEYANS_OK, "two hops: %s", ans.detail);
+	ck_assert_uint_eq(ans.cnames, 2);
+	ck_assert_str_eq(ans.target, "sel.dkim.provider.test");
+	keyans_clear(&ans);
+	answer(t.z, "gone._domainkey.example", &ans);
+	ck_assert_int_eq(ans.status, KEYANS_NXDOMAIN);
+	ck_assert_msg(strstr(ans.detail, "nowhere.provider.test") != NULL, "detail names the target: %s", ans.detail);
+	keyans_clear(&ans);
+	expect_nodata(t.z, "bare._domainkey.example");
+	expect_one(t.z, "sel.dkim.provider.test", "v=DKIM1; p=PROVIDER", 1);
+	zone_free(t.z);
+}
+END_TEST
+
+struct ttl_seen {
+	char name[64];
+	unsigned ttl, rrtype;
+	int n;
+};
+
+static int ttl_of(void *ctx, const struct zone_record *r)
+{
+	struct ttl_seen *s = ctx;
+	snprintf(s->name, sizeof s->name, "%s", r->name);
+	s->ttl = r->ttl;
+	s->rrtype = r->rrtype;
+	s->n++;
+	return 0;
+}
+
+static unsigned ttl_at(const struct zone *z, const char *name, unsigned rrtype)
+{
+	struct ttl_seen s = { .n = 0 };
+	zone_find(z, name, ttl_of, &s);
+	ck_assert_msg(s.n == 1, "%s: %d records", name, s.n);
+	ck_assert_uint_eq(s.rrtype, rrtype);
+	return s.ttl;
+}
+
+/* TTLs as written, in BIND units, from $TTL (RFC 2308 §4), or ZONE_DEFAULT_TTL. */
+START_TEST(test_ttls)
+{
+	struct tzone t;
+	parse_zone(&t, "a.example. TXT \"default\"\n"
+		       "b.example. 60 TXT \"sixty\"\n"
+		       "c.example. IN 1h30m TXT \"units\"\n"
+		       "$TTL 2d\n"
+		       "d.example. TXT \"dollar ttl\"\n"
+		       "e.example. 1W IN CNAME d.example.\n"
+		       "f.example. 0 MX 10 a.example.\n"
+		       "example. SOA ns.example. host.example. 1 7200 3600 1209600 120\n");
+	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
+	ck_assert_uint_eq(ttl_at(t.z, "a.example", 16), ZONE_DEFAULT_TTL);
+	ck_assert_uint_eq(ttl_at(t.z, "b.example", 16), 60);
+	ck_assert_uint_eq(ttl_at(t.z, "C.example.", 16), 5400);
+	ck_assert_uint_eq(ttl_at(t.z, "d.example", 16), 172800);
+	ck_assert_uint_eq(ttl_at(t.z, "e.example", 5), 604800);
+	ck_assert_uint_eq(ttl_at(t.z, "f.example", 15), 0);
+	ck_assert_uint_eq(ttl_at(t.z, "example", 6), 172800);
+	struct ttl_seen none = { .n = 0 };
+	ck_assert_int_eq(zone_find(t.z, "nothing.example", ttl_of, &none), 0);
+	ck_assert_int_eq(none.n, 0);
+	zone_free(t.z);
+	parse_zone(&t, "a.example. CLASS1 TXT \"IN by number\"\nb.example. in txt \"lower case\"\n");
+	ck_assert_msg(t.rc == 0, "parse: %s", t.err);
+	expect_one(t.z, "b.example", "lower case", 1);
+	zone_free(t.z);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The caller tells a broken key file (EX_CONFIG) from one it cannot read (EX_NOINPUT). */
+START_TEST(test_error_kinds)
+{
+	char dir[] = "/tmp/check_zone.XXXXXX", good[64], bad[64], err[300];
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(good, sizeof good, "%s/good.zone", dir);
+	snprintf(bad, sizeof bad, "%s/bad.zone", dir);
+	write_file(good, "a.example. TXT \"x\"\n");
+	write_file(bad, "a.example. TXT \"x\"\nb.example. IN SPFX \"v=spf1\"\n");
+	struct zone *z = zone_new();
+	ck_assert_int_eq(zone_load_file(z, good, err, sizeof err), ZONE_OK);
+	ck_assert_int_eq(zone_load_file(z, bad, err, sizeof err), ZONE_SYNTAX);
+	ck_assert_msg(strstr(err, "bad.zone:2:") && strstr(err, "SPFX"), "err: %s", err);
+	ck_assert_int_eq(zone_load_file(z, dir, err, sizeof err), ZONE_UNREADABLE); /* a directory */
+	zone_free(z);
+	const char *files[] = { good, bad }, *missing[] = { good, "/nonexistent/keys.zone" };
+	enum zone_status st = ZONE_OK;
+	ck_assert_ptr_null(lookup_new_zone(files, 2, &st, err, sizeof err));
+	ck_assert_int_eq(st, ZONE_SYNTAX);
+	ck_assert_ptr_null(lookup_new_zone(missing, 2, &st, err, sizeof err));
+	ck_assert_int_eq(st, ZONE_UNREADABLE);
+	struct lookup *lk = lookup_new_zone(files, 1, &st, err, sizeof err);
+	ck_assert_msg(lk != NULL && st == ZONE_OK, "%s", err);
+	ck_assert_int_eq(lookup_async(lk), 0);
+	const struct keyans *a = lookup_wait(lk, "A.Example.");
+	ck_assert_int_eq(a->status, KEYANS_OK);
+	ck_assert_int_eq(a->source, KEYANS_SRC_KEYS);
+	ck_assert_str_eq(a->server, good);
+	lookup_free(lk);
+	unlink(good);
+	unlink(bad);
+	rmdir(dir);
+}
+END_TEST
+
+/* After a syntax error the records read so far stay sorted and answerable. */
+START_TEST(test_partial_zone_sorted)
+{
+	struct tzone t;
+	parse_zone(&t, "z.example. TXT \"z\"\na.example. TXT \"a\"\nm.example. BOGUS x\n");
+	ck_assert_int_eq(t.rc, ZONE_SYNTAX);
+	expect_one(t.z, "a.example", "a", 1);
+	expect_one(t.z, "z.example", "z", 1);
+	zone_free(t.z);
+}
+END_TEST
+
+/* The key text of name in testdata/keys.zone, split in quoted strings of at most 250 octets. */
+static void key_as_zone_strings(const char *name, struct buf *out)
+{
+	char path[512], err[300];
+	snprintf(path, sizeof path, "%s/keys.zone", fixture_testdata());
+	struct zone *z = zone_new();
+	ck_assert_msg(zone_load_file(z, path, err, sizeof err) == ZONE_OK, "%s", err);
+	struct keyans ans;
+	answer(z, name, &ans);
+	ck_assert_int_eq(ans.status, KEYANS_OK);
+	for (size_t off = 0; off < ans.records[0].len; off += 250)
+		buf_printf(out, " \"%.250s\"", ans.records[0].text + off);
+	keyans_clear(&ans);
+	zone_free(z);
+}
+
+/* End to end: a dkimpy-signed message verifies through a provider CNAME in a --keys file, and says so. */
+START_TEST(test_keys_cname_end_to_end)
+{
+	char dir[] = "/tmp/check_zone_cname.XXXXXX", zpath[64], eml[512];
+	struct buf zone, out, err;
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(zpath, sizeof zpath, "%s/keys.zone", dir);
+	snprintf(eml, sizeof eml, "%s/dkim/alg-rsa-sha256.eml", fixture_testdata());
+	buf_init(&zone, 1 << 16);
+	buf_printf(&zone, "rsa2048._domainkey.example.com. IN CNAME rsa2048.keys.provider.test.\n"
+			  "rsa2048.keys.provider.test. 3600 IN TXT");
+	key_as_zone_strings("rsa2048._domainkey.example.com", &zone);
+	buf_printf(&zone, "\n");
+	write_file(zpath, zone.data);
+	const char *text[] = { "arcverify", "-v", "--keys", zpath, "--now", "1764003600", eml, NULL };
+	ck_assert_int_eq(fixture_exec(text, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "via 1 CNAME to rsa2048.keys.provider.test"), "%s", out.data);
+	ck_assert_msg(strstr(out.data, zpath) != NULL, "the record's origin is the key file: %s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *json[] = { "arcverify", "--json", "--keys", zpath, "--now", "1764003600", eml, NULL };
+	ck_assert_int_eq(fixture_exec(json, &out, &err, NULL), 0);
+	ck_assert_msg(strstr(out.data, "\"cname_target\":\"rsa2048.keys.provider.test\""), "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&zone);
+	unlink(zpath);
+	rmdir(dir);
 }
 END_TEST
 
@@ -614,7 +839,10 @@ Suite *zone_suite(void)
 	tcase_add_test(tc, test_comments);
 	tcase_add_test(tc, test_escapes);
 	tcase_add_test(tc, test_unquoted_word);
-	tcase_add_test(tc, test_non_txt_ignored);
+	tcase_add_test(tc, test_other_types_make_names_exist);
+	tcase_add_test(tc, test_cname_followed);
+	tcase_add_test(tc, test_ttls);
+	tcase_add_test(tc, test_partial_zone_sorted);
 	tcase_add_test(tc, test_history_order_and_dates);
 	tcase_add_test(tc, test_lookup_case_and_dot);
 	tcase_add_test(tc, test_crlf_lines);
@@ -630,6 +858,8 @@ Suite *zone_suite(void)
 	tcase_add_test(tc, test_load_testdata);
 	tcase_add_test(tc, test_load_shared_corpus);
 	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_error_kinds);
+	tcase_add_test(tc, test_keys_cname_end_to_end);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,11 +1,15 @@
 /*
  * dnstest: loopback DNS servers for the tests (see dnstest.h).
  *
+ * dnstest_serve forks the test server of dnsserver.c on sockets bound here
+ * (so queries sent before the child runs wait in the socket), with its
+ * counters in a shared anonymous mapping.
+ *
  * dnsmasq (2.90, Debian's dnsmasq-base) is started as
  *   dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=CONF|/dev/null
  *           --pid-file= --port=P --listen-address=127.0.0.1 --bind-interfaces
  *           --local=/#/ --local-ttl=300 --log-facility=- [--user=ME --group=MYGROUP]
- *           --txt-record=NAME,S1,S2 ... --host-record=NAME,ADDR ...
+ *           --txt-record=NAME,S1,S2 ... --host-record=NAME,ADDR ... --cname=NAME,TARGET
  * --local=/#/ marks every domain local, so a name dnsmasq has no record for is
  * answered NXDOMAIN instead of REFUSED ("no upstream servers"); a name with
  * only a --host-record gets NOERROR and no TXT. On the command line dnsmasq
@@ -31,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +44,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dnsserver.h"
 #include "zone.h"
 
 #define CONF_TEXT_MAX (16u << 20)     /* test zones are small */
@@ -47,7 +53,6 @@
 #define START_ATTEMPTS 5              /* port collisions between probing and dnsmasq's bind */
 #define STOP_GRACE_MS 2000
 #define REGISTRY_MAX 64
-#define DEFAULT_FAKE_TXT "v=DKIM1; p="
 
 /* ---------- the at-exit safety net ---------- */
 
@@ -134,6 +139,24 @@ static void become_server(pid_t parent)
 		_exit(1);
 }
 
+/*
+ * fork() for a server: every signal blocked from before the fork until
+ * become_server has reset the handlers in the child, so a dnstest_stop that
+ * comes at once never runs Check's inherited SIGTERM handler there (which
+ * would kill the test's whole process group). In the parent the mask is
+ * restored; in the child become_server clears it.
+ */
+static pid_t fork_blocked(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -147,7 +170,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static void init_handle(struct dnstest *t)
 {
 	memset(t, 0, sizeof *t);
-	t->count_fd = -1;
 }
 
 static void set_server(struct dnstest *t, unsigned short port)
@@ -369,8 +391,13 @@ static int record_to_dnsmasq(void *ctx, const struct zone_record *r)
 		return host_option(out, r, AF_INET);
 	case ZONE_AAAA:
 		return host_option(out, r, AF_INET6);
+	case ZONE_CNAME:
+		if (strvec_pushf(out->args, "--cname=%s,%s", r->name, r->text) < 0)
+			return record_fail(out, r, "out of memory");
+		return 0;
+	default:
+		return record_fail(out, r, "dnsmasq serves only TXT, A, AAAA and CNAME here (use dnstest_serve)");
 	}
-	return 0;
 }
 
 /* A zone that keeps long strings: the harness splits them (see dnstest.h). */
@@ -500,7 +527,7 @@ static void log_tail(int fd, char *out, size_t outlen)
 static pid_t spawn(char *const argv[], int log_fd)
 {
 	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_blocked();
 	if (pid != 0)
 		return pid;
 	become_server(parent);
@@ -704,332 +731,131 @@ int dnstest_start_zone_text(struct dnstest *t, const char *text, char *err, size
 }
 
 
-/* ---------- the scripted fake responder ---------- */
+/* ---------- the test DNS server (dnsserver.c) in a child process ---------- */
 
-struct wire {
-	unsigned char b[65535];
-	size_t n;
-	int over;                    /* set when something did not fit */
-};
-
-static void w_bytes(struct wire *w, const void *p, size_t len)
+/* The zone the server answers from: the text, then the files, long strings allowed. */
+static struct zone *server_zone(const struct dnstest_opts *o, char *err, size_t errlen)
 {
-	if (w->over || len > sizeof w->b - w->n) {
-		w->over = 1;
-		return;
+	char why[400];
+	struct zone *z = harness_zone(err, errlen);
+	if (!z)
+		return NULL;
+	if (o->zone_text && zone_parse(z, o->zone_text, strlen(o->zone_text), "<zone text>", why, sizeof why) != ZONE_OK) {
+		fail(err, errlen, "dnstest: %s", why);
+		zone_free(z);
+		return NULL;
 	}
-	memcpy(w->b + w->n, p, len);
-	w->n += len;
+	for (size_t i = 0; i < o->nzone_files; i++)
+		if (zone_load_file(z, o->zone_files[i], why, sizeof why) != ZONE_OK) {
+			fail(err, errlen, "dnstest: %s", why);
+			zone_free(z);
+			return NULL;
+		}
+	return z;
 }
 
-static void w16(struct wire *w, unsigned v)
+static int parse_faults(const struct dnstest_opts *o, struct dnsserver_fault *faults, char *err, size_t errlen)
 {
-	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	w_bytes(w, b, 2);
-}
-
-static void w32(struct wire *w, uint32_t v)
-{
-	w16(w, v >> 16);
-	w16(w, v & 0xffff);
-}
-
-/* A dotted name in wire form, uncompressed. */
-static void w_name(struct wire *w, const char *dotted)
-{
-	while (*dotted) {
-		const char *dot = strchr(dotted, '.');
-		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
-		unsigned char lb = (unsigned char)l;
-		w_bytes(w, &lb, 1);
-		w_bytes(w, dotted, l);
-		dotted += l + (dot ? 1 : 0);
-	}
-	w_bytes(w, "", 1);
-}
-
-/* TXT RR: owner (wire name or compression pointer), then RDATA of 255-octet strings. */
-static void w_txt_rr(struct wire *w, const unsigned char *owner, size_t ownerlen, const char *text,
-		     uint32_t ttl)
-{
-	size_t len = strlen(text), nstr = len ? (len + 254) / 255 : 1;
-	w_bytes(w, owner, ownerlen);
-	w16(w, 16);
-	w16(w, 1);
-	w32(w, ttl);
-	w16(w, (unsigned)(len + nstr));
-	for (size_t off = 0, i = 0; i < nstr; i++) {
-		size_t chunk = len - off > 255 ? 255 : len - off;
-		unsigned char lb = (unsigned char)chunk;
-		w_bytes(w, &lb, 1);
-		w_bytes(w, text + off, chunk);
-		off += chunk;
-	}
-}
-
-static const unsigned char ptr_qname[2] = { 0xc0, 12 }; /* compression pointer to the question */
-
-/* Length of the question section (name + type + class) of a query, or 0 if malformed. */
-static size_t question_len(const unsigned char *q, size_t len)
-{
-	size_t off = 12;
-	if (len < 12 || q[4] != 0 || q[5] != 1)
-		return 0;
-	while (off < len && q[off] != 0) {
-		if (q[off] & 0xc0)
-			return 0;
-		off += 1 + q[off];
-	}
-	if (off + 5 > len)
-		return 0;
-	return off + 5 - 12;
-}
-
-/* Header and question of a reply to q; flags from the query (RD, AD) plus rcode, tc. */
-static void w_header(struct wire *w, const unsigned char *q, size_t qsec, unsigned ancount,
-		     int rcode, int tc)
-{
-	unsigned char f2 = (unsigned char)(0x80 | 0x04 | (q[2] & 0x01) | (tc ? 0x02 : 0));
-	unsigned char f3 = (unsigned char)(0x80 | (q[3] & 0x20) | (rcode & 0x0f));
-	w->n = 0;
-	w->over = 0;
-	w_bytes(w, q, 2);
-	w_bytes(w, &f2, 1);
-	w_bytes(w, &f3, 1);
-	w16(w, 1);
-	w16(w, ancount);
-	w16(w, 0);
-	w16(w, 0);
-	w_bytes(w, q + 12, qsec);
-}
-
-static void build_answer(struct wire *w, const unsigned char *q, size_t qsec, const char *txt)
-{
-	w_header(w, q, qsec, 1, 0, 0);
-	w_txt_rr(w, ptr_qname, sizeof ptr_qname, txt, 300);
-}
-
-static void build_cname_answer(struct wire *w, const unsigned char *q, size_t qsec, const char *txt)
-{
-	struct wire name;
-	name.n = 0;
-	name.over = 0;
-	w_header(w, q, qsec, 4, 0, 0);
-	w_name(&name, "decoy.dnstest.invalid");
-	w_txt_rr(w, name.b, name.n, "decoy", 300);
-	name.n = 0;
-	w_name(&name, "alias.dnstest.invalid");
-	w_bytes(w, ptr_qname, sizeof ptr_qname);
-	w16(w, 5); /* CNAME */
-	w16(w, 1);
-	w32(w, 300);
-	w16(w, (unsigned)name.n);
-	w_bytes(w, name.b, name.n);
-	w_txt_rr(w, name.b, name.n, txt, 300);
-	w_txt_rr(w, name.b, name.n, "second", 120);
-}
-
-static void count_query(int count_fd)
-{
-	ssize_t r = write(count_fd, "q", 1);
-	(void)r; /* a full pipe only loses counts, never blocks the responder */
-}
-
-static void send_to(int fd, const struct wire *w, const struct sockaddr_in *to)
-{
-	if (!w->over)
-		sendto(fd, w->b, w->n, 0, (const struct sockaddr *)to, sizeof *to);
-}
-
-/* Answer one UDP query according to mode. */
-static void fake_udp(int udp, int alt, enum dnstest_mode mode, const char *txt, int count_fd,
-		     struct wire *w)
-{
-	unsigned char q[4096];
-	struct sockaddr_in from;
-	socklen_t fl = sizeof from;
-	ssize_t n = recvfrom(udp, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
-	if (n <= 0)
-		return;
-	count_query(count_fd);
-	size_t qsec = question_len(q, (size_t)n);
-	if (!qsec)
-		return;
-	switch (mode) {
-	case DNSTEST_SILENT:
-		return;
-	case DNSTEST_SERVFAIL:
-	case DNSTEST_REFUSED:
-		w_header(w, q, qsec, 0, mode == DNSTEST_SERVFAIL ? 2 : 5, 0);
-		break;
-	case DNSTEST_TRUNCATE:
-		w_header(w, q, qsec, 0, 0, 1);
-		break;
-	case DNSTEST_WRONG_ID:
-		build_answer(w, q, qsec, DNSTEST_SPOOFED);
-		w->b[0] ^= 0x5a;
-		send_to(udp, w, &from);
-		build_answer(w, q, qsec, txt);
-		break;
-	case DNSTEST_WRONG_NAME:
-		build_answer(w, q, qsec, DNSTEST_SPOOFED);
-		if (w->n > 13 && w->b[12] > 0) /* first letter of the first label: another name */
-			w->b[13] = (unsigned char)((w->b[13] | 0x20) == 'x' ? 'y' : 'x');
-		send_to(udp, w, &from);
-		build_answer(w, q, qsec, txt);
-		break;
-	case DNSTEST_WRONG_PORT:
-		build_answer(w, q, qsec, DNSTEST_SPOOFED);
-		send_to(alt, w, &from);
-		build_answer(w, q, qsec, txt);
-		break;
-	case DNSTEST_CNAME:
-		build_cname_answer(w, q, qsec, txt);
-		break;
-	case DNSTEST_MALFORMED:
-		w_header(w, q, qsec, 1, 0, 0);
-		w_bytes(w, ptr_qname, sizeof ptr_qname);
-		w16(w, 16); /* type, then nothing: class, TTL and RDATA are missing */
-		break;
-	case DNSTEST_ANSWER:
-	default:
-		build_answer(w, q, qsec, txt);
-		break;
-	}
-	send_to(udp, w, &from);
-}
-
-static int read_full(int fd, unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
+	char why[300];
+	if (o->nfaults > DNSSERVER_FAULTS_MAX)
+		return fail(err, errlen, "dnstest: at most %d faults", DNSSERVER_FAULTS_MAX);
+	for (size_t i = 0; i < o->nfaults; i++)
+		if (dnsserver_parse_fault(o->faults[i], &faults[i], why, sizeof why) < 0)
+			return fail(err, errlen, "dnstest: %s", why);
 	return 0;
 }
 
-/* Serve one TCP connection: the full answer whatever the mode (RFC 7766 framing). */
-static void fake_tcp(int listener, const char *txt, int count_fd, struct wire *w)
+/* Counters in memory the child writes and the parent reads (MAP_SHARED survives the fork). */
+static struct dnsserver_stats *shared_stats(void)
 {
-	int c = accept(listener, NULL, NULL);
-	if (c < 0)
-		return;
-	struct timeval tv = { 2, 0 };
-	unsigned char lenb[2], q[4096];
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	if (read_full(c, lenb, 2) == 0) {
-		size_t len = (size_t)lenb[0] << 8 | lenb[1];
-		size_t qsec;
-		if (len <= sizeof q && read_full(c, q, len) == 0 && (qsec = question_len(q, len)) != 0) {
-			count_query(count_fd);
-			build_answer(w, q, qsec, txt);
-			unsigned char pre[2] = { (unsigned char)(w->n >> 8), (unsigned char)w->n };
-			if (write_all(c, (const char *)pre, 2) == 0)
-				write_all(c, (const char *)w->b, w->n);
-		}
-	}
-	close(c);
+	void *p = mmap(NULL, sizeof(struct dnsserver_stats), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
-static void fake_serve(int udp, int tcp, int alt, int count_fd, enum dnstest_mode mode,
-		       const char *txt) __attribute__((noreturn));
-static void fake_serve(int udp, int tcp, int alt, int count_fd, enum dnstest_mode mode,
-		       const char *txt)
+static void serve_child(pid_t parent, const struct dnsserver_config *c, struct dnsserver_stats *st)
+	__attribute__((noreturn));
+static void serve_child(pid_t parent, const struct dnsserver_config *c, struct dnsserver_stats *st)
 {
-	static struct wire w; /* the child's own copy; 64 KiB is too much for some stacks */
-	struct pollfd p[2] = { { .fd = udp, .events = POLLIN }, { .fd = tcp, .events = POLLIN } };
-	for (;;) {
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
-		}
-		if (p[0].revents & POLLIN)
-			fake_udp(udp, alt, mode, txt, count_fd, &w);
-		if (p[1].revents & POLLIN)
-			fake_tcp(tcp, txt, count_fd, &w);
-	}
+	become_server(parent);
+	_exit(dnsserver_run(c, st, NULL) < 0 ? 1 : 0);
 }
 
-/* Non-blocking both ways: the responder never waits on a full pipe, the reader never on an empty one. */
-static int make_count_pipe(int fds[2])
+/* Fork the server on sockets bound here, so queries sent before it runs just wait in the socket. */
+static int fork_server(struct dnstest *t, const struct dnsserver_config *c, char *err, size_t errlen)
 {
-	if (pipe(fds) < 0)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-	}
+	pid_t parent = getpid();
+	pid_t pid = fork_blocked();
+	if (pid == 0)
+		serve_child(parent, c, t->stats);
+	if (pid < 0)
+		return fail(err, errlen, "dnstest: fork: %s", strerror(errno));
+	registry_add(pid);
+	t->pid = pid;
 	return 0;
 }
 
-int dnstest_start_fake(struct dnstest *t, enum dnstest_mode mode, const char *txt, char *err,
-		       size_t errlen)
+int dnstest_serve(struct dnstest *t, const struct dnstest_opts *o, char *err, size_t errlen)
 {
-	int udp, tcp, alt = -1, pipefd[2];
+	static const struct dnstest_opts none;
+	struct dnsserver_fault faults[DNSSERVER_FAULTS_MAX];
+	int udp, tcp, alt = -1, alt_tcp;
 	unsigned short port, alt_port;
 	init_handle(t);
-	if (!txt)
-		txt = DEFAULT_FAKE_TXT;
-	if (bind_pair(&udp, &tcp, &port) < 0)
+	o = o ? o : &none;
+	if (parse_faults(o, faults, err, errlen) < 0)
+		return -1;
+	struct zone *z = server_zone(o, err, errlen);
+	if (!z)
+		return -1;
+	if (!(t->stats = shared_stats())) {
+		zone_free(z);
+		return fail(err, errlen, "dnstest: mmap: %s", strerror(errno));
+	}
+	if (dnsserver_bind(0, &udp, &tcp, &port) < 0) {
+		zone_free(z);
 		return fail(err, errlen, "dnstest: cannot bind 127.0.0.1: %s", strerror(errno));
-	int tcp_alt;
-	if (bind_pair(&alt, &tcp_alt, &alt_port) == 0)
-		close(tcp_alt);
-	if (listen(tcp, 16) < 0 || make_count_pipe(pipefd) < 0) {
-		int e = errno;
-		close(udp);
-		close(tcp);
-		if (alt >= 0)
-			close(alt);
-		return fail(err, errlen, "dnstest: listen/pipe: %s", strerror(e));
 	}
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		become_server(parent);
-		close(pipefd[0]);
-		fake_serve(udp, tcp, alt, pipefd[1], mode, txt);
-	}
+	if (dnsserver_bind(0, &alt, &alt_tcp, &alt_port) == 0)
+		close(alt_tcp);
+	struct dnsserver_config c = { .zone = z, .delay_ms = o->delay_ms, .faults = faults, .nfaults = o->nfaults,
+				      .udp = udp, .tcp = tcp, .alt = alt };
+	int rc = fork_server(t, &c, err, errlen);
 	close(udp);
 	close(tcp);
 	if (alt >= 0)
 		close(alt);
-	close(pipefd[1]);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return fail(err, errlen, "dnstest: fork: %s", strerror(errno));
-	}
-	registry_add(pid);
-	t->pid = pid;
-	t->count_fd = pipefd[0];
-	set_server(t, port);
-	return 0; /* the sockets were bound before the fork: queries queue up until it runs */
+	zone_free(z); /* the child has its own copy */
+	if (rc == 0)
+		set_server(t, port);
+	return rc;
 }
 
-unsigned long dnstest_queries(struct dnstest *t)
+unsigned long dnstest_queries(const struct dnstest *t)
 {
-	char b[256];
-	ssize_t n;
-	while (t->count_fd >= 0 && (n = read(t->count_fd, b, sizeof b)) > 0)
-		t->queries += (unsigned long)n;
-	return t->queries;
+	return t->stats ? t->stats->udp_queries + t->stats->tcp_queries : 0;
+}
+
+unsigned long dnstest_tcp_queries(const struct dnstest *t)
+{
+	return t->stats ? t->stats->tcp_queries : 0;
+}
+
+unsigned dnstest_max_pending(const struct dnstest *t)
+{
+	return t->stats ? t->stats->max_pending : 0;
 }
 
 void dnstest_stop(struct dnstest *t)
 {
-	if (!t || t->pid <= 0)
+	if (!t)
 		return;
-	kill_and_reap(t->pid, STOP_GRACE_MS);
-	registry_remove(t->pid);
-	t->pid = 0;
-	if (t->count_fd >= 0) {
-		close(t->count_fd);
-		t->count_fd = -1;
+	if (t->pid > 0) {
+		kill_and_reap(t->pid, STOP_GRACE_MS);
+		registry_remove(t->pid);
+		t->pid = 0;
+	}
+	if (t->stats) {
+		munmap(t->stats, sizeof *t->stats);
+		t->stats = NULL;
 	}
 }

@@ -498,7 +498,7 @@ int fixture_check(const char *dir, const char *name, const char *const *extra_ar
 	}
 	char lkerr[300];
 	const struct batch_opts *bo = &o.batch;
-	struct lookup *lk = bo->nkeys ? lookup_new_zone(bo->keys, bo->nkeys, lkerr, sizeof lkerr)
+	struct lookup *lk = bo->nkeys ? lookup_new_zone(bo->keys, bo->nkeys, NULL, lkerr, sizeof lkerr)
 				      : lookup_new_dns(&bo->dns, lkerr, sizeof lkerr);
 	if (!lk) {
 		snprintf(why, whylen, "%s: key source: %s", name, lkerr);

@@ -15,7 +15,7 @@ void runmsg_start(struct runmsg *m, const char *path, const char *bytes, size_t 
 	snprintf(zone, sizeof zone, "%s/keys.zone", fixture_testdata());
 	snprintf(arczone, sizeof arczone, "%s/keys-arc.zone", fixture_testdata());
 	const char *zones[3] = { zone, arczone, extra_zone };
-	m->lk = lookup_new_zone(zones, extra_zone ? 3 : 2, err, sizeof err);
+	m->lk = lookup_new_zone(zones, extra_zone ? 3 : 2, NULL, err, sizeof err);
 	ck_assert_msg(m->lk != NULL, "%s", err);
 	struct run_opts ro = { .policy = { .now = now, .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 };
 	fixture_run(&m->fr, path, bytes, len, &ro, m->lk, 0);
