@@ -37,6 +37,7 @@ struct batch_state {
 	size_t failing;              /* messages whose overall word is fail or error */
 	struct summary sum;
 	int summarizing;             /* totals are gathered (--summary or --summary-json) */
+	struct lookup *lk;           /* not ours: the key source, for its DNS figures */
 	/* progress line */
 	int progress;
 	int64_t started_ms, shown_ms;
@@ -217,11 +218,72 @@ static int deliver(void *ctx, struct engine_result *res)
 
 /* ---- totals ---- */
 
+/* The DNS figures of a live run (-v with several messages, --summary-json): what the resolver cost. */
+static void dns_figures_json(void *ctx, struct json *j)
+{
+	struct batch_state *st = ctx;
+	if (!st->lk || !lookup_async(st->lk))
+		return;   /* keys from files: there is nothing to say */
+	struct lookup_stats ls;
+	lookup_stats(st->lk, &ls);
+	const struct { const char *key; unsigned long v; } f[] = {
+		{ "queries", ls.queries }, { "sent", ls.sent }, { "tcp", ls.tcp }, { "answered", ls.answered },
+		{ "timed_out", ls.timed_out }, { "refused", ls.refused }, { "servfail", ls.servfail },
+		{ "errors", ls.errors }, { "cache_hits", ls.cache_hits }, { "joined", ls.joined },
+		{ "expired", ls.expired }, { "max_in_flight", ls.max_in_flight }, { "concurrency", ls.concurrency },
+	};
+	json_key(j, "dns");
+	json_obj_begin(j);
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		json_key(j, f[i].key);
+		json_uint(j, f[i].v);
+	}
+	json_key(j, "slowest");
+	json_arr_begin(j);
+	for (size_t i = 0; i < ls.nslowest; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "name", ls.slowest[i].name);
+		json_key(j, "ms");
+		json_uint(j, ls.slowest[i].ms);
+		json_kv_str(j, "lookup", report_json_lookup_word(ls.slowest[i].status));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void dns_figures_text(struct batch_state *st, struct buf *t)
+{
+	struct lookup_stats ls;
+	lookup_stats(st->lk, &ls);
+	buf_printf(t, "DNS: %lu names asked (%lu messages sent, %lu over TCP): %lu answered, %lu timed out, "
+		   "%lu refused, %lu SERVFAIL, %lu errors; %lu cache hits, %lu joined a query in flight; "
+		   "at most %u at once (limit %u)\n", ls.queries, ls.sent, ls.tcp, ls.answered, ls.timed_out, ls.refused,
+		   ls.servfail, ls.errors, ls.cache_hits, ls.joined, ls.max_in_flight, ls.concurrency);
+	for (size_t i = 0; i < ls.nslowest; i++) {
+		buf_printf(t, "  slowest %2zu: %6u ms  %s  ", i + 1, ls.slowest[i].ms,
+			   report_json_lookup_word(ls.slowest[i].status));
+		buf_append_printable(t, ls.slowest[i].name, strlen(ls.slowest[i].name));
+		buf_append_byte(t, '\n');
+	}
+}
+
+/* Text that closes a run: on standard output beside text reports, on standard error beside JSON. */
+static void write_closing(struct batch_state *st, struct buf *t)
+{
+	if (st->report.format == REPORT_TEXT) {
+		write_out(st, t);
+		return;
+	}
+	progress_clear(st);
+	fwrite(t->data, 1, t->len, st->err);   /* keeps standard output parseable */
+}
+
 static int summary_to_file(struct batch_state *st, const char *path)
 {
 	struct buf j;
 	buf_init(&j, (size_t)64 << 20);
-	summary_json(&st->sum, NULL, NULL, &j);
+	summary_json(&st->sum, dns_figures_json, st, &j);
 	int rc = 0;
 	if (strcmp(path, "-") == 0) {
 		rc = write_out(st, &j);
@@ -243,12 +305,7 @@ static void print_summary(struct batch_state *st, int wanted)
 		struct buf t;
 		buf_init(&t, (size_t)64 << 20);
 		summary_text(&st->sum, &t);
-		if (st->report.format == REPORT_TEXT) {
-			write_out(st, &t);
-		} else {
-			progress_clear(st);
-			fwrite(t.data, 1, t.len, st->err);   /* keeps standard output parseable */
-		}
+		write_closing(st, &t);
 		buf_free(&t);
 	}
 	if (st->o->summary_json)
@@ -351,8 +408,16 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	eo.diagnose = (eo.forensics ? DIAGNOSE_CAUSES | DIAGNOSE_INTEROP : 0) | (o->report.interop ? DIAGNOSE_INTEROP : 0);
 	if (o->dump_dir)
 		eo.on_open = dump_open;
+	st.lk = lk;
 	engine_run(&l, &eo, lk, o->jobs, deliver, &st);
 	progress_clear(&st);
+	if (o->report.verbose && l.n > 1 && lookup_async(lk)) {
+		struct buf t;
+		buf_init(&t, 1 << 20);
+		dns_figures_text(&st, &t);
+		write_closing(&st, &t);
+		buf_free(&t);
+	}
 	if (st.summarizing)
 		print_summary(&st, want_summary);
 	summary_free(&st.sum);

@@ -14,9 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
+#include "dnstest.h"
 #include "fixture.h"
 #include "jsonin.h"
 #include "suites.h"
@@ -436,6 +438,105 @@ START_TEST(test_one_line_per_message)
 }
 END_TEST
 
+/* ---- keys over DNS: the read-ahead, failures that overlap, the figures ---- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Every key of the DKIM fixtures through a server that answers after 300 ms:
+ * the reader requests them all ahead, so the run takes about one delay, not
+ * one per message (a generous bound: half of the serial time), the results
+ * equal those with --keys, and --summary-json carries the DNS figures.
+ */
+START_TEST(test_dns_read_ahead)
+{
+	const char *md = fixture_maildir("dkim", "md");
+	const char *zones[] = { zone };
+	struct dnstest t = { 0 };
+	char err[300], sum[256];
+	struct dnstest_opts so = { .zone_files = zones, .nzone_files = 1, .delay_ms = 300 };
+	ck_assert_msg(dnstest_serve(&t, &so, err, sizeof err) == 0, "%s", err);
+	snprintf(sum, sizeof sum, "%s/sum.json", tmp);
+	const char *dns[] = { "arcverify", "--dns-server", t.server, "--now", NOW, "--json", "-j2", "--summary-json",
+			      sum, md, NULL };
+	const char *keys[] = { "arcverify", "--keys", zone, "--now", NOW, "--json", "-j2", md, NULL };
+	struct buf a, b;
+	int64_t t0 = wall_ms();
+	int s_dns = run(dns, &a, NULL);
+	int64_t took = wall_ms() - t0;
+	int s_keys = run(keys, &b, NULL);
+	unsigned long names = dnstest_queries(&t);
+	dnstest_stop(&t);
+	ck_assert_int_eq(s_dns, s_keys);
+	ck_assert_msg(strstr(a.data, "\"source\":\"dns\"") != NULL, "the keys came from DNS");
+	size_t msgs = count_char(b.data, '\n');
+	ck_assert_uint_gt(msgs, 40);
+	ck_assert_msg(took < (int64_t)(msgs * 300 / 2), "%zu messages over a 300 ms server took %lld ms", msgs,
+		      (long long)took);
+	struct jsonin v;
+	read_json_file(sum, &v);
+	ck_assert_msg(get_path(&v, "dns", "queries") != NULL, "--summary-json has the DNS figures");
+	/* the server counts each query that came back over TCP after truncation twice */
+	ck_assert_uint_eq((unsigned long)(number_at(&v, "dns", "queries") + number_at(&v, "dns", "tcp")), names);
+	ck_assert(number_at(&v, "dns", "cache_hits") > 0);
+	ck_assert(number_at(&v, "dns", "max_in_flight") > 1);
+	ck_assert_uint_gt(get_path(&v, "dns", "slowest")->n, 0);
+	jsonin_free(&v);
+	buf_free(&a);
+	buf_free(&b);
+}
+END_TEST
+
+/* Keys that all time out: the waits overlap (read ahead, in flight together), and -v reports them. */
+START_TEST(test_dns_timeouts_overlap)
+{
+	const char *md = fixture_maildir("dkim", "md");
+	struct dnstest t = { 0 };
+	char err[300];
+	const char *faults[] = { "*=drop" };
+	struct dnstest_opts so = { .faults = faults, .nfaults = 1 };
+	ck_assert_msg(dnstest_serve(&t, &so, err, sizeof err) == 0, "%s", err);
+	const char *argv[] = { "arcverify", "--dns-server", t.server, "--dns-timeout", "2", "--now", NOW, "-v", md, NULL };
+	struct buf out;
+	int64_t t0 = wall_ms();
+	int status = run(argv, &out, NULL);
+	int64_t took = wall_ms() - t0;
+	dnstest_stop(&t);
+	ck_assert_int_eq(status, EXIT_VERIFY_FAIL);   /* the fixtures' malformed signatures fail without a key */
+	ck_assert_msg(strstr(out.data, "temperror") != NULL, "the others are temperrors");
+	ck_assert_msg(took < 10000, "every key timed out after 2 s, together: %lld ms", (long long)took);
+	ck_assert_msg(strstr(out.data, "DNS: ") && strstr(out.data, " timed out") && strstr(out.data, "slowest  1:"),
+		      "-v on a batch reports the DNS figures");
+	buf_free(&out);
+}
+END_TEST
+
+/* A --keys file that does not parse is a configuration error (EX_CONFIG) naming file and line. */
+START_TEST(test_zone_syntax_is_config)
+{
+	char bad[256];
+	snprintf(bad, sizeof bad, "%s/bad.zone", tmp);
+	ck_assert_int_eq(buf_write_file(bad, "sel._domainkey.example.com. IN MX 10 mx\nx IN BOGUS y\n", 52, NULL, 0), 0);
+	char eml[512];
+	snprintf(eml, sizeof eml, "%s/dkim/canon-relaxed-relaxed.eml", fixture_testdata());
+	const char *argv[] = { "arcverify", "--keys", bad, eml, NULL };
+	struct buf out, err;
+	ck_assert_int_eq(run(argv, &out, &err), EXIT_CONFIG);
+	ck_assert_msg(strstr(err.data, "bad.zone:2"), "the error names file and line: %s", err.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *missing[] = { "arcverify", "--keys", "/nonexistent/keys.zone", eml, NULL };
+	ck_assert_int_eq(run(missing, &out, &err), EXIT_NOINPUT);
+	buf_free(&out);
+	buf_free(&err);
+}
+END_TEST
+
 Suite *batch_suite(void)
 {
 	Suite *s = suite_create("batch");
@@ -454,6 +555,9 @@ Suite *batch_suite(void)
 	tcase_add_test(tc, test_full_disk_is_ioerr);
 	tcase_add_test(tc, test_bundle_takes_one_message);
 	tcase_add_test(tc, test_one_line_per_message);
+	tcase_add_test(tc, test_dns_read_ahead);
+	tcase_add_test(tc, test_dns_timeouts_overlap);
+	tcase_add_test(tc, test_zone_syntax_is_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
