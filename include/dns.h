@@ -21,7 +21,7 @@
 #define DNS_SERVERS_MAX 8
 #define DNS_ATTEMPTS_MAX 5        /* glibc's RES_MAXRETRY */
 #define DNS_DEFAULT_TIMEOUT_MS 5000
-#define DNS_DEFAULT_CONCURRENCY 64
+#define DNS_DEFAULT_CONCURRENCY 128   /* under dnsmasq's default dns-forward-max of 150 */
 #define DNS_CONCURRENCY_MAX 1024  /* and never more than the open-files limit allows (lookup_new_dns) */
 
 struct dns_opts {

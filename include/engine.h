@@ -25,6 +25,8 @@
 
 #define ENGINE_JOBS_MAX 256
 #define ENGINE_READ_AHEAD 1024   /* messages whose keys are requested ahead of the oldest one not delivered */
+#define ENGINE_WINDOW_ASYNC 256  /* finished results held, with slow keys, while an older message waits */
+#define ENGINE_WAIT_ANY_MS 100   /* how long an idle worker waits for some key before taking the oldest */
 
 struct engine_result;
 

@@ -52,7 +52,7 @@ struct lookup_stats {
 	size_t nslowest;
 };
 
-/* A lookup over src (taken; freed with the lookup, also on failure). concurrency 0: the default 64. */
+/* A lookup over src (taken; freed with the lookup, also on failure). concurrency 0: DNS_DEFAULT_CONCURRENCY. */
 struct lookup *lookup_new(struct keysrc *src, unsigned concurrency, char *err, size_t errlen);
 /* A lookup answering from DNS (opts may be NULL: /etc/resolv.conf). NULL with err on failure. */
 struct lookup *lookup_new_dns(const struct dns_opts *opts, char *err, size_t errlen);
@@ -66,6 +66,10 @@ void lookup_free(struct lookup *lk);
 void lookup_request(struct lookup *lk, const char *name);
 /* The answer for name, waiting for it if needed; never NULL (failures are answers). */
 const struct keyans *lookup_wait(struct lookup *lk, const char *name);
+/* 1 when name has an answer, so lookup_wait would not block; 0 when it is unknown or in flight. */
+int lookup_answered(struct lookup *lk, const char *name);
+/* Wait until some name gets its answer, at most timeout_ms: 1 when one did, 0 on the timeout. */
+int lookup_wait_any(struct lookup *lk, int timeout_ms);
 /* 1 when answers arrive later (DNS: worth requesting ahead), 0 when they come at once (zone files). */
 int lookup_async(const struct lookup *lk);
 /* A snapshot of the figures so far. */

@@ -49,8 +49,9 @@ struct run_result {
  * the limits (not_message); the reason is in errors. */
 int run_open(struct run_result *r, const char *label, FILE *in, const struct run_opts *o, struct lookup *lk);
 /* Request the key of every DKIM-Signature, AMS and AS of an open message, and nothing else: the
- * read-ahead of a batch, which asks for the keys of messages before a worker reaches them. */
-void run_request_keys(const struct msg *m, const struct run_opts *o, struct lookup *lk);
+ * read-ahead of a batch, which asks for the keys of messages before a worker reaches them. The
+ * names asked are appended to names (each followed by a NUL) when names is not NULL. */
+void run_request_keys(const struct msg *m, const struct run_opts *o, struct lookup *lk, struct buf *names);
 /* Phase 2: the body through every registered body hash. 0 or -1 (read error, recorded). */
 int run_body(struct run_result *r);
 /* The same, also keeping the (converted) body in copy, up to copy's cap: *full is set when it did

@@ -95,7 +95,7 @@ void cli_usage(FILE *f)
 	      "  --keys FILE             read keys from this zone file, not DNS (repeatable)\n"
 	      "  --dns-server IP[:PORT]  ask this DNS server, not /etc/resolv.conf's (repeatable)\n"
 	      "  --dns-timeout SECONDS   give up on a DNS query after this long (default 5)\n"
-	      "  --dns-concurrency N     resolve at most N key names at once (default 64)\n"
+	      "  --dns-concurrency N     resolve at most N key names at once (default 128)\n"
 	      "\n"
 	      "Output:\n"
 	      "  --explain               when a hash fails, find which known canonicalization\n"

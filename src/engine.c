@@ -95,6 +95,12 @@ struct engine_slot {
 	enum slot_state state;
 };
 
+/* What the read-ahead learned about an item: the key names it asked for (NUL-separated). */
+struct engine_ahead {
+	size_t item;                  /* which item this entry describes, + 1 (0: none yet) */
+	struct buf names;
+};
+
 struct engine_pool {
 	const struct input_list *l;
 	const struct engine_opts *o;
@@ -102,26 +108,77 @@ struct engine_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t done;          /* a slot became SLOT_DONE */
 	pthread_cond_t space;         /* a slot became free, or the run stops */
-	size_t next;                  /* the next item a worker takes */
+	size_t next;                  /* the lowest item not started yet */
 	size_t delivered;             /* items handed to deliver so far */
 	size_t window;                /* slots: item i lives in slots[i % window] */
 	struct engine_slot *slots;
+	struct engine_ahead *ahead;   /* ENGINE_READ_AHEAD entries: item i in ahead[i % ENGINE_READ_AHEAD] */
+	size_t read;                  /* items the read-ahead has been through */
+	pthread_cond_t ahead_cv;      /* the read-ahead went one item further */
 	int stop;
 };
 
-/* The next item to verify, or -1 when there is none or the run stops. Item i waits for slot i % window. */
+/* Every key item i needs has its answer (the read-ahead knows which): verifying it will not wait. */
+static int item_ready(struct engine_pool *p, size_t i)
+{
+	const struct engine_ahead *a = p->ahead ? &p->ahead[i % ENGINE_READ_AHEAD] : NULL;
+	if (!a)
+		return 1;   /* keys from files: everything is ready */
+	if (a->item != i + 1)
+		return 0;   /* not read ahead yet */
+	for (size_t off = 0; off < a->names.len; off += strlen(a->names.data + off) + 1)
+		if (!lookup_answered(p->lk, a->names.data + off))
+			return 0;
+	return 1;
+}
+
+/*
+ * The next item to verify, or -1 when there is none or the run stops: the
+ * oldest one not started whose keys are all answered, else the oldest one not
+ * started. So a message whose key is slow (or times out) holds up only its
+ * own delivery, while the workers go on with the messages behind it, as far
+ * as the window of held results allows. Item i uses slot i % window.
+ */
 static long pool_take(struct engine_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
-	while (!p->stop && p->next < p->l->n && p->next >= p->delivered + p->window)
-		pthread_cond_wait(&p->space, &p->mu);
-	long i = -1;
-	if (!p->stop && p->next < p->l->n) {
-		i = (long)p->next++;
-		p->slots[(size_t)i % p->window].state = SLOT_BUSY;
+	long pick = -1;
+	int waited = 0;   /* a wait for any answer timed out: stop being choosy */
+	while (!p->stop && pick < 0) {
+		if (p->next < p->delivered)
+			p->next = p->delivered;   /* everything before was started, finished and delivered */
+		while (p->next < p->l->n && p->next < p->delivered + p->window &&
+		       p->slots[p->next % p->window].state != SLOT_FREE)
+			p->next++;
+		size_t hi = p->delivered + p->window < p->l->n ? p->delivered + p->window : p->l->n;
+		if (p->next >= p->l->n)
+			break;
+		if (p->next >= hi) {
+			pthread_cond_wait(&p->space, &p->mu);
+			continue;
+		}
+		for (size_t i = p->next; i < hi && pick < 0; i++)
+			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i))
+				pick = (long)i;
+		if (pick < 0 && p->ahead && p->read < hi) {
+			pthread_cond_wait(&p->ahead_cv, &p->mu);   /* the reader may yet find one that is ready */
+			continue;
+		}
+		if (pick < 0 && p->ahead && !waited) {
+			/* every message in the window waits for keys in flight: take the first whose keys come */
+			pthread_mutex_unlock(&p->mu);
+			waited = !lookup_wait_any(p->lk, ENGINE_WAIT_ANY_MS);
+			pthread_mutex_lock(&p->mu);
+			continue;
+		}
+		if (pick < 0)
+			pick = (long)p->next;   /* nothing came: the oldest, waiting for its own keys */
+		p->slots[(size_t)pick % p->window].state = SLOT_BUSY;
+		if ((size_t)pick == p->next)
+			p->next++;   /* a slot freed by delivery must never look like an item not started */
 	}
 	pthread_mutex_unlock(&p->mu);
-	return i;
+	return pick;
 }
 
 static void *pool_worker(void *arg)
@@ -154,23 +211,34 @@ static int pool_deliver_one(struct engine_pool *p, size_t d, engine_deliver_fn d
 	p->delivered = d + 1;
 	p->stop |= rc != 0;
 	pthread_cond_broadcast(&p->space);
+	pthread_cond_broadcast(&p->ahead_cv);
 	pthread_mutex_unlock(&p->mu);
 	return rc;
 }
 
-/* Read-ahead: open item it only to request its keys (asynchronous key sources answer meanwhile). */
-static void request_keys_of(struct engine_pool *p, const struct input_item *it)
+/* Read-ahead: open item i only to request its keys (asynchronous key sources answer meanwhile), and
+ * remember their names, so that the workers can tell which messages are ready. */
+static void request_keys_of(struct engine_pool *p, size_t i)
 {
 	char why[300];
-	FILE *in = input_open(p->l, it, &p->o->input, why, sizeof why);
+	struct buf names;
+	buf_init(&names, 64 * KEYANS_NAME_MAX);
+	FILE *in = input_open(p->l, &p->l->items[i], &p->o->input, why, sizeof why);
 	struct msg m;
-	if (!in)
-		return;
-	if (msg_open(&m, in, &p->o->run.msg, why, sizeof why) == 0) {
-		run_request_keys(&m, &p->o->run, p->lk);
+	if (in && msg_open(&m, in, &p->o->run.msg, why, sizeof why) == 0) {
+		run_request_keys(&m, &p->o->run, p->lk, &names);
 		msg_close(&m);
 	}
-	fclose(in);
+	if (in)
+		fclose(in);
+	struct engine_ahead *a = &p->ahead[i % ENGINE_READ_AHEAD];
+	pthread_mutex_lock(&p->mu);
+	buf_free(&a->names);
+	a->names = names;
+	a->item = i + 1;
+	p->read = i + 1;
+	pthread_cond_broadcast(&p->ahead_cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* The read-ahead thread: keys are asked for up to ENGINE_READ_AHEAD messages past the delivery point. */
@@ -185,8 +253,12 @@ static void *pool_reader(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (stop)
 			break;
-		request_keys_of(p, &p->l->items[i]);
+		request_keys_of(p, i);
 	}
+	pthread_mutex_lock(&p->mu);
+	p->read = (size_t)-1;   /* done (or stopped): nobody waits for the reader any more */
+	pthread_cond_broadcast(&p->ahead_cv);
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
@@ -207,19 +279,25 @@ static int run_sequential(const struct input_list *l, const struct engine_opts *
 }
 
 static int pool_init(struct engine_pool *p, const struct input_list *l, const struct engine_opts *o,
-		     struct lookup *lk, unsigned jobs)
+		     struct lookup *lk, unsigned jobs, int read_ahead)
 {
 	memset(p, 0, sizeof *p);
 	p->l = l;
 	p->o = o;
 	p->lk = lk;
-	p->window = (size_t)jobs * 4;
+	/* with slow keys, hold enough finished results that the workers can go past a waiting message */
+	p->window = (size_t)jobs * 4 + (read_ahead ? ENGINE_WINDOW_ASYNC : 0);
 	p->slots = calloc(p->window, sizeof *p->slots);
-	if (!p->slots)
+	p->ahead = read_ahead ? calloc(ENGINE_READ_AHEAD, sizeof *p->ahead) : NULL;
+	if (!p->slots || (read_ahead && !p->ahead)) {
+		free(p->slots);
+		free(p->ahead);
 		return -1;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->done, NULL);
 	pthread_cond_init(&p->space, NULL);
+	pthread_cond_init(&p->ahead_cv, NULL);
 	return 0;
 }
 
@@ -229,10 +307,14 @@ static void pool_free(struct engine_pool *p)
 	for (size_t i = 0; i < p->window; i++)
 		if (p->slots[i].state == SLOT_DONE)
 			engine_result_free(&p->slots[i].res);
+	for (size_t i = 0; p->ahead && i < ENGINE_READ_AHEAD; i++)
+		buf_free(&p->ahead[i].names);
+	free(p->ahead);
 	free(p->slots);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->space);
+	pthread_cond_destroy(&p->ahead_cv);
 }
 
 int engine_run(const struct input_list *l, const struct engine_opts *o, struct lookup *lk, unsigned jobs,
@@ -244,12 +326,14 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 		jobs = (unsigned)l->n;
 	int read_ahead = l->n > 1 && lookup_async(lk);
 	struct engine_pool p;
-	if ((jobs <= 1 && !read_ahead) || pool_init(&p, l, o, lk, jobs ? jobs : 1) < 0)
+	if ((jobs <= 1 && !read_ahead) || pool_init(&p, l, o, lk, jobs ? jobs : 1, read_ahead) < 0)
 		return run_sequential(l, o, lk, deliver, ctx);
 	jobs = jobs ? jobs : 1;
 	pthread_t *threads = calloc(jobs, sizeof *threads);
 	pthread_t reader;
 	int reading = read_ahead && pthread_create(&reader, NULL, pool_reader, &p) == 0;
+	if (!reading)
+		p.read = (size_t)-1;   /* no reader: nobody will tell which messages are ready */
 	unsigned started = 0;
 	while (threads && started < jobs && pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
 		started++;
@@ -259,6 +343,7 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 	pthread_mutex_lock(&p.mu);
 	p.stop = 1;
 	pthread_cond_broadcast(&p.space);
+	pthread_cond_broadcast(&p.ahead_cv);
 	pthread_mutex_unlock(&p.mu);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);

@@ -53,6 +53,7 @@ struct lookup {
 	int async;
 	pthread_mutex_t mu;
 	pthread_cond_t answered;
+	unsigned long generation;    /* answers delivered so far: lookup_wait_any watches it */
 	struct lookup_entry **buckets;
 	size_t nbuckets, nentries;
 	struct lookup_entry *qhead, *qtail;
@@ -199,6 +200,7 @@ static void on_answer(void *cbctx, void *user, struct keyans *ans)
 		copy_counters(lk); /* we are the I/O thread, the one that drives the source */
 	if (lk->async && lk->in_flight > 0)
 		lk->in_flight--;
+	lk->generation++;
 	pthread_cond_broadcast(&lk->answered);
 	pthread_mutex_unlock(&lk->mu);
 }
@@ -367,6 +369,38 @@ const struct keyans *lookup_wait(struct lookup *lk, const char *name)
 	const struct keyans *a = e->ans ? e->ans : &lookup_oom;
 	pthread_mutex_unlock(&lk->mu);
 	return a;
+}
+
+int lookup_answered(struct lookup *lk, const char *name)
+{
+	char key[KEYANS_NAME_MAX];
+	if (keyans_name_key(name, key) < 0)
+		return 1;   /* a name no query can carry is answered at once, with an error */
+	pthread_mutex_lock(&lk->mu);
+	const struct lookup_entry *e = find_entry(lk, key);
+	int done = e && e->state == E_DONE;
+	pthread_mutex_unlock(&lk->mu);
+	return done;
+}
+
+int lookup_wait_any(struct lookup *lk, int timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);   /* the clock pthread_cond_timedwait uses by default */
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&lk->mu);
+	unsigned long g = lk->generation;
+	int rc = 0;
+	while (lk->generation == g && rc == 0)
+		rc = pthread_cond_timedwait(&lk->answered, &lk->mu, &until);
+	int news = lk->generation != g;
+	pthread_mutex_unlock(&lk->mu);
+	return news;
 }
 
 int lookup_async(const struct lookup *lk)

@@ -133,19 +133,23 @@ int run_open(struct run_result *r, const char *label, FILE *in, const struct run
 	return 0;
 }
 
-static void request_key_of(const struct msg *m, size_t field, enum dkim_kind kind, struct lookup *lk)
+static void request_key_of(const struct msg *m, size_t field, enum dkim_kind kind, struct lookup *lk,
+			   struct buf *names)
 {
 	struct dkim_sig *s = malloc(sizeof *s);
 	if (!s)
 		return;
 	dkim_parse(s, kind, m, field);   /* the same key name the evaluation will ask for */
-	if (s->usable)
+	if (s->usable) {
 		lookup_request(lk, s->keyname);
+		if (names)
+			buf_append(names, s->keyname, strlen(s->keyname) + 1);
+	}
 	dkim_free(s);
 	free(s);
 }
 
-void run_request_keys(const struct msg *m, const struct run_opts *o, struct lookup *lk)
+void run_request_keys(const struct msg *m, const struct run_opts *o, struct lookup *lk, struct buf *names)
 {
 	static const struct { const char *name; enum dkim_kind kind; int arc; } kinds[] = {
 		{ "DKIM-Signature", DKIM_KIND_SIGNATURE, 0 },
@@ -158,7 +162,7 @@ void run_request_keys(const struct msg *m, const struct run_opts *o, struct look
 			continue;
 		for (long i = msg_find_field(m, kinds[k].name, 0); i >= 0 && asked < DKIM_SIGS_MAX + 2 * ARC_MAX_INSTANCES;
 		     i = msg_find_field(m, kinds[k].name, (size_t)i + 1), asked++)
-			request_key_of(m, (size_t)i, kinds[k].kind, lk);
+			request_key_of(m, (size_t)i, kinds[k].kind, lk, names);
 	}
 }
 

@@ -126,7 +126,7 @@ START_TEST(test_option_errors)
 }
 END_TEST
 
-/* --dns-concurrency fills the batch's DNS options (default 64). */
+/* --dns-concurrency fills the batch's DNS options (default 128). */
 START_TEST(test_dns_concurrency_option)
 {
 	struct cli_opts o;
@@ -134,7 +134,7 @@ START_TEST(test_dns_concurrency_option)
 	const char *dflt[] = { "arcverify", "m.eml", NULL };
 	const char *set[] = { "arcverify", "--dns-concurrency", "8", "m.eml", NULL };
 	ck_assert_int_eq(cli_parse(2, (char **)dflt, &o, err, sizeof err), 0);
-	ck_assert_uint_eq(o.batch.dns.concurrency, 64);
+	ck_assert_uint_eq(o.batch.dns.concurrency, 128);
 	cli_free(&o);
 	ck_assert_int_eq(cli_parse(4, (char **)set, &o, err, sizeof err), 0);
 	ck_assert_uint_eq(o.batch.dns.concurrency, 8);

@@ -5,9 +5,11 @@
  * evidence; a delivery that stops the run stops it, with nothing leaked.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnstest.h"
 #include "engine.h"
 #include "fixture.h"
 #include "report.h"
@@ -122,6 +124,73 @@ START_TEST(test_stop_early)
 }
 END_TEST
 
+/* Completion order, as the workers finish (on_done runs in the worker). */
+struct finish_order {
+	pthread_mutex_t mu;
+	size_t n, at[600];
+};
+
+static void note_done(void *ctx, struct engine_result *res)
+{
+	struct finish_order *f = ctx;
+	pthread_mutex_lock(&f->mu);
+	if (f->n < 600)
+		f->at[f->n++] = res->seq;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int count_delivered(void *ctx, struct engine_result *res)
+{
+	size_t *n = ctx;
+	ck_assert_uint_eq(res->seq, ++*n);
+	return 0;
+}
+
+/*
+ * One thread, keys over DNS, the first message's key answered only after 2 s:
+ * the worker goes on with the messages behind it, whose keys are in, so the
+ * first message is finished last, and still delivered first.
+ */
+START_TEST(test_slow_key_does_not_hold_others)
+{
+	char z[512], err[300], first[512];
+	snprintf(z, sizeof z, "%s/keys.zone", fixture_testdata());
+	snprintf(first, sizeof first, "%s/dkim/alg-ed25519-sha256.eml", fixture_testdata());
+	const char *zones[] = { z };
+	const char *faults[] = { "ed25519._domainkey.example.net=delay:2000" };
+	struct dnstest t = { 0 };
+	struct dnstest_opts so = { .zone_files = zones, .nzone_files = 1, .faults = faults, .nfaults = 1 };
+	ck_assert_msg(dnstest_serve(&t, &so, err, sizeof err) == 0, "%s", err);
+	struct dns_opts dopts = { .nservers = 1, .timeout_ms = 5000 };
+	ck_assert_int_eq(dnswire_parse_server(t.server, &dopts.servers[0]), 0);
+	struct lookup *lk = lookup_new_dns(&dopts, err, sizeof err);
+	ck_assert_msg(lk != NULL, "%s", err);
+	struct finish_order *f = calloc(1, sizeof *f);
+	pthread_mutex_init(&f->mu, NULL);
+	struct engine_opts eo = { .run = { .policy = { .now = 1764003600, .min_key_bits = 1024 }, .do_dkim = 1 },
+				  .on_done = note_done, .ctx = f };
+	struct input_list l;
+	input_list_init(&l);
+	ck_assert_int_eq(input_add(&l, first, INPUT_MBOX_AUTO, &eo.input), 0);
+	for (int k = 0; k < 20; k++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/dkim/canon-relaxed-relaxed.eml", fixture_testdata());
+		ck_assert_int_eq(input_add(&l, path, INPUT_MBOX_AUTO, &eo.input), 0);
+	}
+	size_t delivered = 0;
+	ck_assert_int_eq(engine_run(&l, &eo, lk, 1, count_delivered, &delivered), 0);
+	ck_assert_uint_eq(delivered, l.n);
+	ck_assert_uint_eq(f->n, l.n);
+	ck_assert_msg(f->at[0] != 1 && f->at[l.n - 1] == 1, "the slow message finished last (first finished: %zu)",
+		      f->at[0]);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+	input_list_free(&l);
+	lookup_free(lk);
+	dnstest_stop(&t);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -129,6 +198,7 @@ Suite *engine_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_order_and_hooks);
 	tcase_add_test(tc, test_stop_early);
+	tcase_add_test(tc, test_slow_key_does_not_hold_others);
 	suite_add_tcase(s, tc);
 	return s;
 }
