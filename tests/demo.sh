@@ -44,6 +44,19 @@ step ./arcverify --arc-only $keys $now testdata/arc/cv-fail.eml testdata/arc/str
 echo; echo "== The bug behind this tool: hop 2's sealer hashed an empty relaxed body as one CRLF"
 step ./arcverify --explain $keys $now testdata/forensics/arc-empty-body-relaxed-crlf.eml
 
+echo; echo "== Whose bug is it: the same empty body, two declared canonicalizations, two verdicts"
+echo "   (c=relaxed/simple: CRLF is right, the receiver's verifier is at fault;"
+echo "    c=relaxed/relaxed: zero bytes is right, the forwarder's sealer is)"
+step ./arcverify --explain $keys $now testdata/diagnosis/seed-forwarder-relaxed-simple.eml
+step ./arcverify --explain $keys $now testdata/diagnosis/seed-forwarder-relaxed-relaxed.eml
+
+echo; echo "== A whole Maildir: one line per message, in order, and the totals"
+md=$(mktemp -d)
+mkdir -p "$md/cur" "$md/new" "$md/tmp"
+cp testdata/arc/*.eml "$md/cur/"
+step ./arcverify $keys $now --summary "$md"
+rm -rf "$md"
+
 echo; echo "== Evidence for a ticket: a bundle that re-verifies offline"
 bundle=$(mktemp -d)
 step ./arcverify $keys $now --bundle "$bundle" testdata/arc/list-footer.eml
