@@ -51,6 +51,9 @@ int buf_append_printable(struct buf *b, const char *s, size_t len);
  * with buf_append_byte); 0, or -1 past the cap. */
 int buf_printf_printable(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Append one more sentence (formatted), a space before it unless b is empty; same failure rule. */
+int buf_append_sentence(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 struct slice slice_make(const char *p, size_t len);
 struct slice slice_cstr(const char *s);
 struct slice slice_trim_wsp(struct slice s);                   /* strip SP/HTAB/CR/LF at both ends */
@@ -59,5 +62,7 @@ int slice_caseeq(struct slice a, struct slice b);              /* ASCII case-ins
 int slice_caseeq_str(struct slice s, const char *cstr);
 char *slice_dup(struct slice s);                               /* malloc'd NUL-terminated copy, NULL on OOM */
 size_t slice_copy(struct slice s, char *dst, size_t dstlen);   /* truncating copy with NUL; returns s.len */
+/* The same, made printable as buf_append_printable does (for text kept to show later). */
+void slice_copy_printable(struct slice s, char *dst, size_t dstlen);
 
 #endif

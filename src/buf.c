@@ -225,6 +225,30 @@ int buf_printf_printable(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int buf_append_sentence(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (b->len && buf_append_byte(b, ' ') < 0) || buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void slice_copy_printable(struct slice s, char *dst, size_t dstlen)
+{
+	struct buf b;
+	buf_init(&b, 4 * s.len + 1);
+	buf_append_printable(&b, s.ptr, s.len);
+	slice_copy(slice_make(b.data ? b.data : "", b.len), dst, dstlen);
+	buf_free(&b);
+}
+
 struct slice slice_make(const char *p, size_t len)
 {
 	struct slice s = { p, len };

@@ -61,20 +61,6 @@ const char *change_kind_phrase(enum dkim_kind k)
 	return k == DKIM_KIND_SIGNATURE ? "DKIM-Signature" : k == DKIM_KIND_AMS ? "ARC-Message-Signature" : "ARC-Seal";
 }
 
-/* One more sentence, a space between sentences. */
-static void say(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct buf *out, const char *fmt, ...)
-{
-	char text[CHANGE_TEXT_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	if (out->len)
-		buf_append_byte(out, ' ');
-	buf_append_str(out, text);
-}
-
 /* A verdict on the explanation: "explained: the body ..." with labels, else "The body ...". */
 static void verdict_say(struct buf *out, const struct change *c, int explained, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -87,7 +73,7 @@ static void verdict_say(struct buf *out, const struct change *c, int explained, 
 	va_end(ap);
 	if (!c->labels && text[0] >= 'a' && text[0] <= 'z')
 		text[0] = (char)(text[0] - 'a' + 'A');
-	say(out, "%s%s", c->labels ? (explained ? "explained: " : "not explained: ") : "", text);
+	buf_append_sentence(out, "%s%s", c->labels ? (explained ? "explained: " : "not explained: ") : "", text);
 }
 
 static enum canon_alg header_canon_of(const struct dkim_sig *s)
@@ -117,7 +103,7 @@ static int explain_body_mismatch(const struct change *c, const struct dkim_sig *
 	else
 		verdict_say(out, c, 0, "the bodies differ (%s) but are equal under its %s body canonicalization.",
 		    c->body_summary, canon_name(s->bcanon));
-	say(out, "Something else differs, e.g. a canonicalization disagreement between signer and verifier: "
+	buf_append_sentence(out, "Something else differs, e.g. a canonicalization disagreement between signer and verifier: "
 	    "run --explain.");
 	return 0;
 }
@@ -135,7 +121,7 @@ static int explain_header_mismatch(const struct change *c, const struct dkim_sig
 		    "RFC 6376 §3.7).", change_kind_phrase(s->kind));
 		return 1;
 	}
-	say(out, "not explained by the header changes: none of the signed fields changed. The signer and "
+	buf_append_sentence(out, "not explained by the header changes: none of the signed fields changed. The signer and "
 	    "verifier may disagree on header canonicalization or field selection: run --explain.");
 	return 0;
 }
@@ -144,7 +130,7 @@ static int explain_header_mismatch(const struct change *c, const struct dkim_sig
 static void also_header(const struct change *c, const struct dkim_sig *s, struct buf *out)
 {
 	size_t n = c->causes.count;
-	say(out, "Also, b= no longer verifies: %s%s%s%s%s.", n ? "signed field" : "", n > 1 ? "s " : n ? " " : "",
+	buf_append_sentence(out, "Also, b= no longer verifies: %s%s%s%s%s.", n ? "signed field" : "", n > 1 ? "s " : n ? " " : "",
 	    change_list_text(&c->causes), n && c->self_changed ? "; and " : "",
 	    c->self_changed ? (s->kind == DKIM_KIND_SIGNATURE ? "the DKIM-Signature field itself changed"
 			       : "the signature field itself changed") : "");
@@ -160,7 +146,7 @@ int change_explain_failure(const struct change *c, const struct dkim_sig *s, str
 		return explained;
 	}
 	if (l_beyond_body) {
-		say(out, "%s: l=%llu is now longer than the body (%s).", c->body_identical ? "not explained" : "explained",
+		buf_append_sentence(out, "%s: l=%llu is now longer than the body (%s).", c->body_identical ? "not explained" : "explained",
 		    (unsigned long long)s->l, c->body_summary);
 		return !c->body_identical;
 	}
@@ -170,25 +156,25 @@ int change_explain_failure(const struct change *c, const struct dkim_sig *s, str
 		verdict_say(out, c, 1, "the %s field itself was changed in transit.", change_kind_phrase(s->kind));
 		return 1;
 	}
-	say(out, "not explained by the changes between the copies: the received copy fails for a reason "
+	buf_append_sentence(out, "not explained by the changes between the copies: the received copy fails for a reason "
 	    "that does not depend on the message (%s).", s->v.reason);
 	return 0;
 }
 
 void change_explain_survived(const struct change *c, const struct dkim_sig *s, struct buf *out)
 {
-	say(out, "passes in both copies.");
+	buf_append_sentence(out, "passes in both copies.");
 	if (!c->body_identical && s->kind != DKIM_KIND_SEAL) {
 		if (s->has_l && change_body_breaks(c, s))
-			say(out, "The body change (%s) lies beyond l=%llu, the part the signature covers "
+			buf_append_sentence(out, "The body change (%s) lies beyond l=%llu, the part the signature covers "
 			    "(RFC 6376 §3.5; §8.2 warns what l= lets others add).", c->body_summary,
 			    (unsigned long long)s->l);
 		else if (!change_body_breaks(c, s))
-			say(out, "The body change (%s) disappears under its %s body canonicalization (RFC 6376 §3.4).",
+			buf_append_sentence(out, "The body change (%s) disappears under its %s body canonicalization (RFC 6376 §3.4).",
 			    c->body_summary, canon_name(s->bcanon));
 	}
 	if (c->tolerated.count)
-		say(out, "Signed fields changed only where %s header canonicalization does not look: %s.",
+		buf_append_sentence(out, "Signed fields changed only where %s header canonicalization does not look: %s.",
 		    canon_name(header_canon_of(s)), change_list_text(&c->tolerated));
 }
 

@@ -21,16 +21,6 @@ static struct claim *claim_add(struct claims *c)
 	return cl;
 }
 
-/* Claims hold display text: whatever a hop wrote is made printable once, here (buf_append_printable). */
-static void printable_copy(struct slice s, char *out, size_t outlen)
-{
-	struct buf b;
-	buf_init(&b, 4 * s.len + 1);
-	buf_append_printable(&b, s.ptr, s.len);
-	slice_copy(slice_make(b.data ? b.data : "", b.len), out, outlen);
-	buf_free(&b);
-}
-
 /* The value of a property such as header.d= in the text after a result. */
 static int prop_value(struct slice props, const char *name, char *out, size_t outlen)
 {
@@ -41,7 +31,7 @@ static int prop_value(struct slice props, const char *name, char *out, size_t ou
 		size_t j = i + n;
 		while (j < props.len && !strchr(" \t\r\n;()", props.ptr[j]))
 			j++;
-		printable_copy(slice_make(props.ptr + i + n, j - i - n), out, outlen);
+		slice_copy_printable(slice_make(props.ptr + i + n, j - i - n), out, outlen);
 		return j > i + n ? 0 : -1;
 	}
 	return -1;
@@ -50,7 +40,7 @@ static int prop_value(struct slice props, const char *name, char *out, size_t ou
 static void result_text(const struct authres_method *m, char *out, size_t outlen)
 {
 	char comment[200] = "";
-	printable_copy(slice_make(m->comment.ptr, m->comment.len > 48 ? 48 : m->comment.len), comment, sizeof comment);
+	slice_copy_printable(slice_make(m->comment.ptr, m->comment.len > 48 ? 48 : m->comment.len), comment, sizeof comment);
 	if (m->comment.len)
 		snprintf(out, outlen, "%.*s (%s)", (int)m->result.len, m->result.ptr, comment);
 	else
@@ -81,7 +71,7 @@ static void result_word(const struct authres_method *m, char *out, size_t outlen
 	if (w.len > m->method.len + 1 && strncasecmp(w.ptr, m->method.ptr, m->method.len) == 0 &&
 	    w.ptr[m->method.len] == '_')
 		w = slice_make(w.ptr + m->method.len + 1, w.len - m->method.len - 1);
-	printable_copy(w, out, outlen);
+	slice_copy_printable(w, out, outlen);
 	for (char *p = out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (strcmp(out, "neutral") == 0 && slice_caseeq_str(m->method, "dkim") &&
@@ -212,7 +202,7 @@ static void fill_claim(struct claim *cl, const struct claim_source *src, const s
 	cl->from_aar = src->aar;
 	cl->instance = src->aar ? src->ar->instance : 0;
 	cl->sets_before = src->prefix;
-	printable_copy(src->ar->authserv_id, cl->authserv_id, sizeof cl->authserv_id);
+	slice_copy_printable(src->ar->authserv_id, cl->authserv_id, sizeof cl->authserv_id);
 	snprintf(cl->method, sizeof cl->method, "%s", is_arc ? "arc" : "dkim");
 	result_text(m, cl->said, sizeof cl->said);
 	result_word(m, cl->said_word, sizeof cl->said_word);

@@ -71,16 +71,6 @@ static void say(struct diagnosis_entry *e, const char *fmt, ...)
 
 /* ---- the hops ---- */
 
-/* Text a hop wrote, made printable (as the claims hold it). */
-static void printable(struct slice s, char *out, size_t outlen)
-{
-	struct buf b;
-	buf_init(&b, 4 * s.len + 1);
-	buf_append_printable(&b, s.ptr, s.len);
-	slice_copy(slice_make(b.data ? b.data : "", b.len), out, outlen);
-	buf_free(&b);
-}
-
 /* ARC sets whose seal lies below field p: there when the field was written (newest fields on top). */
 static unsigned sets_below(const struct run_result *r, size_t p)
 {
@@ -461,7 +451,7 @@ static unsigned claim_hop(const struct run_result *r, const struct claim *cl)
 	unsigned next = cl->sets_before + 1;   /* an A-R that the next hop copied into its AAR is that hop's */
 	if (next <= r->arc.n && r->arc.sets[next - 1].aar_field >= 0) {
 		char id[sizeof cl->authserv_id];
-		printable(r->arc.sets[next - 1].aar.authserv_id, id, sizeof id);
+		slice_copy_printable(r->arc.sets[next - 1].aar.authserv_id, id, sizeof id);
 		if (strcmp(id, cl->authserv_id) == 0)
 			return next;
 	}
@@ -616,7 +606,7 @@ static void seal_cv_entries(struct diag_ctx *x)
 		if (!as || strcasecmp(as->cv, "fail") != 0 || arc_prefix_result(ch, j - 1) != VERDICT_PASS)
 			continue;
 		char party[256];
-		printable(ch->sets[j - 1].aar.authserv_id, party, sizeof party);
+		slice_copy_printable(ch->sets[j - 1].aar.authserv_id, party, sizeof party);
 		if (!party[0])
 			snprintf(party, sizeof party, "%.255s", as->d);
 		if (verifier_known(x->d, party, NULL))

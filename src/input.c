@@ -146,14 +146,20 @@ static int copy_fd(int from, int to)
 	return chunk && got == 0 ? 0 : -1;
 }
 
-/* Copy a stream into a new spool; returns its index, -1 with errno. */
-static int make_spool(struct input_list *l, int from, const struct input_opts *o)
+/* Room for one more spool and its descriptor (an unlinked file in tmpdir); -1 with errno. */
+static int new_spool_fd(struct input_list *l, const struct input_opts *o)
 {
 	int *v = realloc(l->spools, (l->nspools + 1) * sizeof *v);
 	if (!v)
 		return -1;
 	l->spools = v;
-	int fd = spool_fd(o);
+	return spool_fd(o);
+}
+
+/* Copy a stream into a new spool; returns its index, -1 with errno. */
+static int make_spool(struct input_list *l, int from, const struct input_opts *o)
+{
+	int fd = new_spool_fd(l, o);
 	if (fd < 0)
 		return -1;
 	if (copy_fd(from, fd) < 0) {
@@ -518,11 +524,7 @@ int input_add(struct input_list *l, const char *name, enum input_mbox_mode mode,
 
 int input_add_bytes(struct input_list *l, const char *name, const void *data, size_t len, const struct input_opts *o)
 {
-	int *v = realloc(l->spools, (l->nspools + 1) * sizeof *v);
-	if (!v)
-		return -1;
-	l->spools = v;
-	int fd = spool_fd(o);
+	int fd = new_spool_fd(l, o);
 	if (fd < 0)
 		return add_error(l, name, 0, strerror(errno));
 	for (size_t done = 0; done < len;) {

@@ -1,7 +1,6 @@
 /* sigmatch: signatures matched across two copies and explained (see include/sigmatch.h). */
 #include "sigmatch.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,29 +246,17 @@ static void entry_change(const struct sigmatch *cx, const struct sigmatch_entry 
 
 /* ---- explanations ---- */
 
-static void explain(struct sigmatch_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void explain(struct sigmatch_entry *e, const char *fmt, ...)
-{
-	char text[EXPLANATION_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	if (e->explanation.len)
-		buf_append_byte(&e->explanation, ' ');
-	buf_append_str(&e->explanation, text);
-}
 
 static void explain_added(struct sigmatch_entry *e)
 {
 	const struct dkim_sig *r = e->recv->sig;
 	e->outcome = SIGMATCH_ADDED;
 	if (e->kind == DKIM_KIND_SIGNATURE)
-		explain(e, "added in transit (by d=%s).", r->d[0] ? r->d : "?");
+		buf_append_sentence(&e->explanation, "added in transit (by d=%s).", r->d[0] ? r->d : "?");
 	else
-		explain(e, "added in transit (by d=%s, ARC set i=%u, RFC 8617 §5.1).", r->d[0] ? r->d : "?", e->instance);
+		buf_append_sentence(&e->explanation, "added in transit (by d=%s, ARC set i=%u, RFC 8617 §5.1).", r->d[0] ? r->d : "?", e->instance);
 	if (r->v.result != VERDICT_PASS)
-		explain(e, "It does not pass in the received copy (%s); the sent copy never had it, so the comparison "
+		buf_append_sentence(&e->explanation, "It does not pass in the received copy (%s); the sent copy never had it, so the comparison "
 			"cannot say why: run --explain on the received copy.", r->v.reason);
 }
 
@@ -278,7 +265,7 @@ static void explain_removed(struct sigmatch_entry *e)
 	const struct dkim_sig *s = e->sent->sig;
 	e->outcome = SIGMATCH_REMOVED;
 	e->explained = 1;
-	explain(e, "removed in transit: the received copy no longer has this %s (in the sent copy: %s, %s).",
+	buf_append_sentence(&e->explanation, "removed in transit: the received copy no longer has this %s (in the sent copy: %s, %s).",
 		change_kind_phrase(e->kind), verdict_word(s->v.result), s->v.reason[0] ? s->v.reason : "not evaluated");
 }
 
@@ -293,16 +280,16 @@ static void explain_both(const struct sigmatch *cx, struct sigmatch_entry *e)
 		if (pass_s)
 			change_explain_survived(&c, e->recv->sig, &e->explanation);
 		else
-			explain(e, "fails in the sent copy too (%s): the failure predates transit, so no change between "
+			buf_append_sentence(&e->explanation, "fails in the sent copy too (%s): the failure predates transit, so no change between "
 				"the copies explains it; run --explain on the sent copy.", vs->reason[0] ? vs->reason : verdict_word(vs->result));
 	} else if (pass_r) {
 		e->outcome = pass_s ? SIGMATCH_BROKEN : SIGMATCH_REPAIRED;
-		explain(e, "passes in the received copy but not in the sent copy (%s): the sent copy is not the message "
+		buf_append_sentence(&e->explanation, "passes in the received copy but not in the sent copy (%s): the sent copy is not the message "
 			"as it was signed; check how it was saved.", vs->reason);
 	} else {
 		e->outcome = pass_s ? SIGMATCH_BROKEN : SIGMATCH_DIFFERENT;
 		if (!pass_s)
-			explain(e, "in the sent copy it already did not pass (%s);", vs->reason);
+			buf_append_sentence(&e->explanation, "in the sent copy it already did not pass (%s);", vs->reason);
 		e->explained = change_explain_failure(&c, e->recv->sig, &e->explanation);
 	}
 	change_free(&c);
