@@ -26,6 +26,7 @@
 #define ENGINE_JOBS_MAX 256
 #define ENGINE_READ_AHEAD 1024   /* messages whose keys are requested ahead of the oldest one not delivered */
 #define ENGINE_WINDOW_ASYNC 256  /* finished results held, with slow keys, while an older message waits */
+#define ENGINE_WINDOW_COMPACT 4096 /* the same when results are compacted (a few KB each) */
 #define ENGINE_WAIT_ANY_MS 100   /* how long an idle worker waits for some key before taking the oldest */
 
 struct engine_result;
@@ -45,6 +46,8 @@ struct engine_opts {
 	int diagnose;             /* DIAGNOSE_INTEROP and/or DIAGNOSE_CAUSES (diagnosis.h); 0: none */
 	int keep_body;            /* keep the (converted) body in res->body, up to body_max bytes */
 	size_t body_max;
+	int compact;              /* after on_done, free all but out and the hook fields (so that many
+	                           * finished results can wait for an older one at little cost) */
 	engine_open_fn on_open;   /* may be NULL */
 	engine_done_fn on_done;   /* may be NULL */
 	void *ctx;                /* not ours: passed to the hooks */
@@ -65,13 +68,16 @@ struct engine_result {
 	struct buf out;                   /* free for the hooks: rendered output, say */
 	int hook_status;                  /* free for the hooks: their own outcome */
 	char hook_error[400];             /* free for the hooks: a problem of the tool, not of the message */
-	void *hook_data;                  /* free for the hooks: per-message state (they free it) */
+	void *hook_data;                  /* free for the hooks: per-message state, malloc'd; what is left
+	                                   * here is freed (free()) with the result */
 };
 
 /* Run one item; res must be freed with engine_result_free whatever happened. */
 void engine_message(const struct input_list *l, const struct input_item *it, size_t seq,
 		    const struct engine_opts *o, struct lookup *lk, struct engine_result *res);
 void engine_result_free(struct engine_result *res);
+/* Free everything but item, seq, out and the hook fields (engine_result_free still applies). */
+void engine_result_compact(struct engine_result *res);
 /* Every item of l with jobs worker threads (1 = no threads besides the caller); deliver is called in
  * input order. Returns 0, or the nonzero value deliver returned to stop early. */
 int engine_run(const struct input_list *l, const struct engine_opts *o, struct lookup *lk, unsigned jobs,

@@ -12,6 +12,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,13 @@
 
 #define PROGRESS_EVERY_MS 250
 
+/* What delivery needs of a message, taken in the worker: the result itself may be compacted by then. */
+struct batch_facts {
+	int input_error, not_message, severity;
+	int failing;                 /* its one-line word is fail or error */
+	char error[300];             /* the first error, said on stderr for an input not evaluated */
+};
+
 struct batch_state {
 	const struct batch_opts *o;
 	struct report_opts report;   /* o->report, adjusted for the number of messages */
@@ -37,6 +45,7 @@ struct batch_state {
 	size_t failing;              /* messages whose overall word is fail or error */
 	struct summary sum;
 	int summarizing;             /* totals are gathered (--summary or --summary-json) */
+	pthread_mutex_t sum_mu;      /* the workers add to the totals (their order does not matter) */
 	struct lookup *lk;           /* not ours: the key source, for its DNS figures */
 	/* progress line */
 	int progress;
@@ -105,16 +114,39 @@ static void dump_close(struct engine_result *res)
 	res->hook_data = NULL;
 }
 
-/* In the worker: finish the dump and render the report. */
+static void take_facts(struct batch_state *st, struct engine_result *res)
+{
+	const struct run_result *r = &res->run;
+	struct batch_facts *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(res->hook_error, sizeof res->hook_error, "out of memory");
+		res->hook_status = EXIT_IOERR;
+		return;
+	}
+	f->input_error = r->input_error;
+	f->not_message = r->not_message;
+	f->severity = run_severity(r);
+	const char *w = report_overall_word(r);
+	f->failing = strcmp(w, "fail") == 0 || strcmp(w, "error") == 0;
+	snprintf(f->error, sizeof f->error, "%s", r->nerrors ? r->errors[0] : "unreadable");
+	res->hook_data = f;
+	pthread_mutex_lock(&st->sum_mu);
+	if (st->summarizing && summary_add_run(&st->sum, r, r->not_message) < 0)
+		st->summarizing = 0;
+	pthread_mutex_unlock(&st->sum_mu);
+}
+
+/* In the worker: finish the dump, render the report, take what delivery needs and the totals. */
 static void render(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
 	dump_close(res);
 	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	int unopened = res->run.input_error && !res->in;
-	if (unopened && st->report.format != REPORT_JSON && !st->report.compact)
-		return;   /* an input that could not be opened is reported on stderr, and in JSON and one-line output */
-	report_message(&res->out, &in, &st->report);
+	/* an input that could not be opened is reported on stderr, and in JSON and one-line output */
+	if (!unopened || st->report.format == REPORT_JSON || st->report.compact)
+		report_message(&res->out, &in, &st->report);
+	take_facts(st, res);
 }
 
 /* ---- delivery, in input order (the calling thread) ---- */
@@ -179,34 +211,31 @@ static int write_out(struct batch_state *st, const struct buf *b)
 	return 0;
 }
 
-static void tally(struct batch_state *st, const struct engine_result *res)
+static void tally(struct batch_state *st, const struct engine_result *res, const struct batch_facts *f)
 {
-	const struct run_result *r = &res->run;
-	int not_message = r->not_message;   /* no header field parsed (run.h) */
-	if (r->input_error)
-		st->unreadable = 1;
-	st->not_message |= not_message;
 	if (res->hook_status == EXIT_CANTCREAT)
 		st->cantcreat = 1;
-	int sev = run_severity(r);
-	st->worst = sev > st->worst ? sev : st->worst;
-	const char *w = report_overall_word(r);
-	st->failing += strcmp(w, "fail") == 0 || strcmp(w, "error") == 0;
-	if (st->summarizing && summary_add_run(&st->sum, r, not_message) < 0)
-		st->summarizing = 0;
+	if (res->hook_status == EXIT_IOERR)
+		st->ioerr = 1;   /* out of memory taking the facts: the report cannot be trusted */
+	if (!f)
+		return;
+	st->unreadable |= f->input_error;
+	st->not_message |= f->not_message;
+	st->worst = f->severity > st->worst ? f->severity : st->worst;
+	st->failing += f->failing;
 }
 
 static int deliver(void *ctx, struct engine_result *res)
 {
 	struct batch_state *st = ctx;
-	const struct run_result *r = &res->run;
-	if (r->input_error || r->not_message)
-		tell(st, res->item->name, r->nerrors ? r->errors[0] : "unreadable");
+	const struct batch_facts *f = res->hook_data;
+	if (f && (f->input_error || f->not_message))
+		tell(st, res->item->name, f->error);
 	if (res->hook_error[0])
 		tell(st, res->item->name, res->hook_error);
-	if (st->o->bundle_dir && run_evaluated(r))
+	if (st->o->bundle_dir && run_evaluated(&res->run))   /* one message: never compacted */
 		write_bundle(st, res);
-	tally(st, res);
+	tally(st, res, f);
 	st->done++;
 	if (st->progress_shown && res->out.len)
 		progress_clear(st);
@@ -379,6 +408,7 @@ static void state_init(struct batch_state *st, const struct batch_opts *o, size_
 	st->report.compact = total > 1 && o->report.format == REPORT_TEXT && !o->report.verbose && !o->report.explain;
 	st->progress = total > 1 && (o->progress == BATCH_YES || (o->progress == BATCH_AUTO && o->err_tty));
 	st->started_ms = now_ms();
+	pthread_mutex_init(&st->sum_mu, NULL);
 }
 
 static int summary_wanted(const struct batch_opts *o, size_t total)
@@ -404,6 +434,7 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	int want_summary = summary_wanted(o, l.n);
 	st.summarizing = (want_summary || o->summary_json) && summary_init(&st.sum) == 0;
 	struct engine_opts eo = { .run = o->run, .input = o->input, .on_done = render, .ctx = &st };
+	eo.compact = !o->bundle_dir;   /* a bundle reads the whole result; it is one message anyway */
 	eo.forensics = o->report.explain || o->report.verbose || o->bundle_dir;
 	eo.diagnose = (eo.forensics ? DIAGNOSE_CAUSES | DIAGNOSE_INTEROP : 0) | (o->report.interop ? DIAGNOSE_INTEROP : 0);
 	if (o->dump_dir)
@@ -421,6 +452,7 @@ static int verify_all(const struct batch_opts *o, struct lookup *lk, FILE *out, 
 	if (st.summarizing)
 		print_summary(&st, want_summary);
 	summary_free(&st.sum);
+	pthread_mutex_destroy(&st.sum_mu);
 	input_list_free(&l);
 	return finish_output(&st);
 }
@@ -487,6 +519,7 @@ static int summarize(const struct batch_opts *o, FILE *out, FILE *err)
 	st.report.format = REPORT_TEXT;
 	print_summary(&st, o->summary != BATCH_NO);
 	summary_free(&st.sum);
+	pthread_mutex_destroy(&st.sum_mu);
 	return finish_output(&st);
 }
 

@@ -70,9 +70,11 @@ void engine_message(const struct input_list *l, const struct input_item *it, siz
 	}
 	if (o->on_done)
 		o->on_done(o->ctx, res);
+	if (o->compact)
+		engine_result_compact(res);
 }
 
-void engine_result_free(struct engine_result *res)
+void engine_result_compact(struct engine_result *res)
 {
 	forensics_free(&res->forensics);
 	claims_free(&res->claims);
@@ -83,7 +85,14 @@ void engine_result_free(struct engine_result *res)
 		fclose(res->in);
 	res->in = NULL;
 	buf_free(&res->body);
+}
+
+void engine_result_free(struct engine_result *res)
+{
+	engine_result_compact(res);   /* every part frees once: compacting twice is harmless */
 	buf_free(&res->out);
+	free(res->hook_data);
+	res->hook_data = NULL;
 }
 
 /* ---- a whole list: workers take items in order, the caller delivers results in order ---- */
@@ -112,7 +121,8 @@ struct engine_pool {
 	size_t delivered;             /* items handed to deliver so far */
 	size_t window;                /* slots: item i lives in slots[i % window] */
 	struct engine_slot *slots;
-	struct engine_ahead *ahead;   /* ENGINE_READ_AHEAD entries: item i in ahead[i % ENGINE_READ_AHEAD] */
+	struct engine_ahead *ahead;   /* nahead entries: item i in ahead[i % nahead] */
+	size_t nahead;                /* how far the read-ahead goes past delivery: at least the window */
 	size_t read;                  /* items the read-ahead has been through */
 	pthread_cond_t ahead_cv;      /* the read-ahead went one item further */
 	int stop;
@@ -121,7 +131,7 @@ struct engine_pool {
 /* Every key item i needs has its answer (the read-ahead knows which): verifying it will not wait. */
 static int item_ready(struct engine_pool *p, size_t i)
 {
-	const struct engine_ahead *a = p->ahead ? &p->ahead[i % ENGINE_READ_AHEAD] : NULL;
+	const struct engine_ahead *a = p->ahead ? &p->ahead[i % p->nahead] : NULL;
 	if (!a)
 		return 1;   /* keys from files: everything is ready */
 	if (a->item != i + 1)
@@ -160,6 +170,8 @@ static long pool_take(struct engine_pool *p)
 		for (size_t i = p->next; i < hi && pick < 0; i++)
 			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i))
 				pick = (long)i;
+		if (pick < 0 && p->ahead && !lookup_busy(p->lk))
+			pick = (long)p->next;   /* nothing in flight: its keys are cached, or it asks for them itself */
 		if (pick < 0 && p->ahead && p->read < hi) {
 			pthread_cond_wait(&p->ahead_cv, &p->mu);   /* the reader may yet find one that is ready */
 			continue;
@@ -231,7 +243,7 @@ static void request_keys_of(struct engine_pool *p, size_t i)
 	}
 	if (in)
 		fclose(in);
-	struct engine_ahead *a = &p->ahead[i % ENGINE_READ_AHEAD];
+	struct engine_ahead *a = &p->ahead[i % p->nahead];
 	pthread_mutex_lock(&p->mu);
 	buf_free(&a->names);
 	a->names = names;
@@ -241,13 +253,13 @@ static void request_keys_of(struct engine_pool *p, size_t i)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* The read-ahead thread: keys are asked for up to ENGINE_READ_AHEAD messages past the delivery point. */
+/* The read-ahead thread: keys are asked for up to nahead messages past the delivery point. */
 static void *pool_reader(void *arg)
 {
 	struct engine_pool *p = arg;
 	for (size_t i = 0; i < p->l->n; i++) {
 		pthread_mutex_lock(&p->mu);
-		while (!p->stop && i >= p->delivered + ENGINE_READ_AHEAD)
+		while (!p->stop && i >= p->delivered + p->nahead)
 			pthread_cond_wait(&p->space, &p->mu);
 		int stop = p->stop;
 		pthread_mutex_unlock(&p->mu);
@@ -286,9 +298,11 @@ static int pool_init(struct engine_pool *p, const struct input_list *l, const st
 	p->o = o;
 	p->lk = lk;
 	/* with slow keys, hold enough finished results that the workers can go past a waiting message */
-	p->window = (size_t)jobs * 4 + (read_ahead ? ENGINE_WINDOW_ASYNC : 0);
+	p->window = (size_t)jobs * 4 + (!read_ahead ? 0 : o->compact ? ENGINE_WINDOW_COMPACT : ENGINE_WINDOW_ASYNC);
 	p->slots = calloc(p->window, sizeof *p->slots);
-	p->ahead = read_ahead ? calloc(ENGINE_READ_AHEAD, sizeof *p->ahead) : NULL;
+	/* the reader goes at least as far as the window, so a worker waiting for it is never stuck */
+	p->nahead = p->window > ENGINE_READ_AHEAD ? p->window : ENGINE_READ_AHEAD;
+	p->ahead = read_ahead ? calloc(p->nahead, sizeof *p->ahead) : NULL;
 	if (!p->slots || (read_ahead && !p->ahead)) {
 		free(p->slots);
 		free(p->ahead);
@@ -307,7 +321,7 @@ static void pool_free(struct engine_pool *p)
 	for (size_t i = 0; i < p->window; i++)
 		if (p->slots[i].state == SLOT_DONE)
 			engine_result_free(&p->slots[i].res);
-	for (size_t i = 0; p->ahead && i < ENGINE_READ_AHEAD; i++)
+	for (size_t i = 0; p->ahead && i < p->nahead; i++)
 		buf_free(&p->ahead[i].names);
 	free(p->ahead);
 	free(p->slots);

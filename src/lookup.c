@@ -383,6 +383,14 @@ int lookup_answered(struct lookup *lk, const char *name)
 	return done;
 }
 
+int lookup_busy(struct lookup *lk)
+{
+	pthread_mutex_lock(&lk->mu);
+	int busy = lk->in_flight > 0 || lk->qhead != NULL;
+	pthread_mutex_unlock(&lk->mu);
+	return busy;
+}
+
 int lookup_wait_any(struct lookup *lk, int timeout_ms)
 {
 	struct timespec until;

@@ -516,6 +516,33 @@ START_TEST(test_dns_timeouts_overlap)
 }
 END_TEST
 
+/*
+ * More messages than the read-ahead covers, every key slow: the window of
+ * finished results is larger than the read-ahead, and neither may wait for
+ * the other (a deadlock here once).
+ */
+START_TEST(test_dns_batch_longer_than_read_ahead)
+{
+	char md[96], cmd[2048];
+	snprintf(md, sizeof md, "%s/many", tmp);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s/cur %s/new && for i in $(seq 1 %d); do ln %s/dkim/canon-relaxed-relaxed.eml "
+		 "%s/cur/$i 2>/dev/null || cp %s/dkim/canon-relaxed-relaxed.eml %s/cur/$i; done", md, md,
+		 ENGINE_READ_AHEAD + ENGINE_READ_AHEAD / 2, fixture_testdata(), md, fixture_testdata(), md);
+	ck_assert_int_eq(system(cmd), 0);
+	const char *zones[] = { zone };
+	struct dnstest t = { 0 };
+	char err[300];
+	struct dnstest_opts so = { .zone_files = zones, .nzone_files = 1, .delay_ms = 200 };
+	ck_assert_msg(dnstest_serve(&t, &so, err, sizeof err) == 0, "%s", err);
+	const char *argv[] = { "arcverify", "--dns-server", t.server, "--now", NOW, "--json", "-j2", md, NULL };
+	struct buf out;
+	ck_assert_int_eq(run(argv, &out, NULL), 0);
+	dnstest_stop(&t);
+	ck_assert_uint_eq(count_char(out.data, '\n'), ENGINE_READ_AHEAD + ENGINE_READ_AHEAD / 2);
+	buf_free(&out);
+}
+END_TEST
+
 /* A --keys file that does not parse is a configuration error (EX_CONFIG) naming file and line. */
 START_TEST(test_zone_syntax_is_config)
 {
@@ -557,6 +584,7 @@ Suite *batch_suite(void)
 	tcase_add_test(tc, test_one_line_per_message);
 	tcase_add_test(tc, test_dns_read_ahead);
 	tcase_add_test(tc, test_dns_timeouts_overlap);
+	tcase_add_test(tc, test_dns_batch_longer_than_read_ahead);
 	tcase_add_test(tc, test_zone_syntax_is_config);
 	suite_add_tcase(s, tc);
 	return s;
