@@ -141,10 +141,9 @@ void cli_usage(FILE *f)
 	      "65 an input is not a message (no header field), 66 an input could not be\n"
 	      "read, 73 an output file cannot be made, 74 the report cannot be written,\n"
 	      "78 a --keys file does not parse (the first of 74, 73, 66, 65, 1, 75 wins).\n"
-	      "With --compare: 0 the copies\n"
-	      "carry the same signed content, 1 signed content changed, 65 a copy is not\n"
-	      "a message (or past a limit), 66 a copy cannot be read, 64 both copies on\n"
-	      "standard input.\n", f);
+	      "With --compare: 0 the copies carry the same signed content, 1 signed\n"
+	      "content changed, 65 a copy is not a message (or past a limit), 66 a copy\n"
+	      "cannot be read, 64 both copies on standard input.\n", f);
 }
 
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
