@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <pty.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -679,6 +680,89 @@ START_TEST(test_man_environment)
 }
 END_TEST
 
+/* ---- the tree is the architecture: module includes form no cycle ---- */
+
+#define LAYER_MODULES 96
+
+struct layers {
+	char names[LAYER_MODULES][32];
+	unsigned char dep[LAYER_MODULES][LAYER_MODULES];
+	size_t n;
+};
+
+static size_t layer_index(struct layers *g, const char *name, size_t len)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strlen(g->names[i]) == len && strncmp(g->names[i], name, len) == 0)
+			return i;
+	ck_assert_msg(g->n < LAYER_MODULES && len < 32, "too many modules for the test");
+	memcpy(g->names[g->n], name, len);
+	g->names[g->n][len] = '\0';
+	return g->n++;
+}
+
+/* Every #include "x.h" of module m (its header and its .c) is an edge m -> x. */
+static void layer_edges(struct layers *g, const char *path, const char *module, size_t mlen)
+{
+	struct buf text;
+	if (fixture_read_file(path, &text) < 0)
+		return;
+	size_t m = layer_index(g, module, mlen);
+	for (const char *p = text.data; (p = strstr(p, "#include \"")) != NULL; p++) {
+		const char *name = p + 10, *dot = strstr(name, ".h\"");
+		if (dot && dot - name < 32 && !memchr(name, '\n', (size_t)(dot - name))) {
+			size_t x = layer_index(g, name, (size_t)(dot - name));
+			if (x != m)
+				g->dep[m][x] = 1;
+		}
+	}
+	buf_free(&text);
+}
+
+static int layer_cycle_from(const struct layers *g, size_t u, unsigned char *color, size_t *at)
+{
+	color[u] = 1;
+	for (size_t v = 0; v < g->n; v++) {
+		if (!g->dep[u][v])
+			continue;
+		if (color[v] == 1 || (color[v] == 0 && layer_cycle_from(g, v, color, at))) {
+			*at = u;
+			return 1;
+		}
+	}
+	color[u] = 2;
+	return 0;
+}
+
+START_TEST(test_includes_form_no_cycle)
+{
+	static struct layers g;
+	memset(&g, 0, sizeof g);
+	static const char *const dirs[] = { "include", "src" };
+	for (size_t d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		ck_assert_msg(dir != NULL, "%s", dirs[d]);
+		for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+			size_t len = strlen(e->d_name);
+			if (len < 3 || e->d_name[len - 2] != '.' || (e->d_name[len - 1] != 'h' && e->d_name[len - 1] != 'c'))
+				continue;
+			char path[300];
+			snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
+			layer_edges(&g, path, e->d_name, len - 2);
+		}
+		closedir(dir);
+	}
+	ck_assert_uint_gt(g.n, 30);
+	unsigned char color[LAYER_MODULES] = { 0 };
+	for (size_t u = 0; u < g.n; u++) {
+		size_t at = 0;
+		ck_assert_msg(color[u] || !layer_cycle_from(&g, u, color, &at),
+			      "module %s is in an include cycle: a module may include only modules below it",
+			      g.names[at]);
+	}
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
 	setup_paths();
@@ -702,6 +786,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_no_escape_sequences_from_messages);
 	tcase_add_test(tc, test_docs_cover_every_option);
 	tcase_add_test(tc, test_man_page_lint);
+	tcase_add_test(tc, test_includes_form_no_cycle);
 	tcase_add_loop_test(tc, test_not_a_message, 0, (int)(sizeof not_message_cases / sizeof not_message_cases[0]));
 	tcase_add_test(tc, test_closed_stdin);
 	tcase_add_test(tc, test_bom_skipped_with_note);
