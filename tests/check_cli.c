@@ -725,10 +725,12 @@ static int layer_cycle_from(const struct layers *g, size_t u, unsigned char *col
 	for (size_t v = 0; v < g->n; v++) {
 		if (!g->dep[u][v])
 			continue;
-		if (color[v] == 1 || (color[v] == 0 && layer_cycle_from(g, v, color, at))) {
-			*at = u;
+		if (color[v] == 1) {
+			*at = v;   /* the back edge: v includes, through u, itself */
 			return 1;
 		}
+		if (color[v] == 0 && layer_cycle_from(g, v, color, at))
+			return 1;
 	}
 	color[u] = 2;
 	return 0;
