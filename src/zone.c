@@ -231,6 +231,9 @@ static int zp_owner(struct zone_parser *zp, const char *word, char *out, size_t 
 		written = snprintf(out, outlen, "%s", word);
 	if (written < 0 || (size_t)written >= outlen)
 		return zp_error(zp, "owner name too long");
+	/* RFC 1035 §2.3.1: labels are not empty; "a..b" or "a.." would be stored where no lookup finds it */
+	if (out[0] == '.' || strstr(out, "..") || (out[0] && out[strlen(out) - 1] == '.'))
+		return zp_error(zp, "owner name has an empty label");
 	for (char *c = out; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	return 0;
