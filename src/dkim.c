@@ -682,3 +682,7 @@ void dkim_free(struct dkim_sig *s)
 		keyrec_free(&s->key);
 	s->has_key = 0;
 }
+	/* a pass needs both checks to have run and succeeded, whatever failed to say why not */
+	if (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1))
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "not verified: the %s could not be checked",
+			    s->header_ok != 1 ? "signature" : "body hash");

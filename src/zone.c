@@ -503,6 +503,11 @@ void zone_answer(const struct zone *zc, const char *name, struct lookup_answer *
 		}
 		ans->status = LOOKUP_OK;
 	}
+	if (ans->status == LOOKUP_OK && ans->nrecords == 0) {
+		/* every record was dropped (out of memory): an answer with no record must not look like one */
+		ans->status = LOOKUP_ERROR;
+		snprintf(ans->detail, sizeof ans->detail, "out of memory copying the records of %.150s", key);
+	}
 	if (ans->status == LOOKUP_NXDOMAIN)
 		snprintf(ans->detail, sizeof ans->detail, "%.150s is not in the key files", key);
 	else if (ans->status == LOOKUP_NODATA)
