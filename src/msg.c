@@ -117,6 +117,15 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	if (body_start) {
 		m->has_separator = 1;
 		if (buf_append(&m->pending, m->header.data + body_start, m->header.len - body_start) < 0) {
+	if (body_start && hdr_end > MSG_HEADER_MAX) {
+		/* the separator came in the chunk that crossed the bound: the bound is the same */
+		snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
+		goto fail;
+	}
+	if (!body_start && m->header.len > MSG_HEADER_MAX) {
+		snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
+		goto fail;
+	}
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
