@@ -19,6 +19,8 @@
 
 enum arc_kind { ARC_AAR = 0, ARC_AMS = 1, ARC_AS = 2 };
 
+#define ARC_INSTANCE_SCAN_MAX 1000000   /* an i= above this is reported as "above", not by value */
+
 static const char *const arc_field_names[] = {
 	"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal",
 };
@@ -73,8 +75,8 @@ static long scan_tag_instance(struct slice value)
 				if (found)
 					return -1;
 				struct slice num = slice_trim_wsp(slice_make(rest.ptr + 1, rest.len - 1));
-				long n = 0;
-				for (size_t i = 0; i < num.len && n <= 1000000; i++) {
+				long n = 0;   /* digits past ARC_INSTANCE_SCAN_MAX are not read: the value only has to be too big */
+				for (size_t i = 0; i < num.len && n <= ARC_INSTANCE_SCAN_MAX; i++) {
 					if (num.ptr[i] < '0' || num.ptr[i] > '9') {
 						n = 0;
 						break;
@@ -121,6 +123,9 @@ static void census_fields(struct arc_chain *c, const struct msg *m, struct arc_c
 		} else if (inst == 0) {
 			structure_fail(c, VC_ARC_INSTANCE, "an %s field has no valid i= instance tag (RFC 8617 §4.1)",
 				       arc_field_names[kind]);
+		} else if (inst > ARC_INSTANCE_SCAN_MAX) {
+			structure_fail(c, VC_ARC_TOO_MANY, "%s has an i= above %d, beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
+				       arc_field_names[kind], ARC_INSTANCE_SCAN_MAX, ARC_MAX_INSTANCES);
 		} else if (inst > ARC_MAX_INSTANCES) {
 			structure_fail(c, VC_ARC_TOO_MANY, "%s i=%ld is beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
 				       arc_field_names[kind], inst, ARC_MAX_INSTANCES);
