@@ -320,7 +320,10 @@ static void evaluate_seal(struct arc_chain *c, struct arc_set *set, const struct
 		return;
 	}
 	if (arc_seal_data(c, m, set->instance, &set->as.hdata) < 0) {
-		verdict_set(&set->as.v, VERDICT_PERMERROR, VC_LIMIT, "seal data larger than %u bytes", MSG_HEADER_MAX);
+		if (set->as.hdata.nomem)
+			verdict_set(&set->as.v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory building the seal data");
+		else
+			verdict_set(&set->as.v, VERDICT_PERMERROR, VC_LIMIT, "seal data larger than %u bytes", MSG_HEADER_MAX);
 		return;
 	}
 	dkim_evaluate(&set->as, lk, pol);

@@ -230,8 +230,10 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, struct verdic
 	struct buf der;
 	buf_init(&der, 16384);
 	char err[120];
-	int rc = -1;
-	if (b64_decode(p->value, &der, err, sizeof err) < 0) {
+	int rc = -1, decoded = b64_decode(p->value, &der, err, sizeof err);
+	if (decoded < 0 && der.nomem) {
+		verdict_set(v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory decoding the key");
+	} else if (decoded < 0) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: p= %s", err);
 	} else if (der.len == 0) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_REVOKED, "key revoked (empty p=)"); /* §3.6.1 */

@@ -103,7 +103,10 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 		size_t skip = first ? skip_mbox_from(m, chunk, got) : 0;
 		first = 0;
 		if (convert_append(m, chunk + skip, got - skip, &m->header) < 0) {
-			snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
+			if (m->header.nomem)
+				snprintf(err, errlen, "out of memory");
+			else
+				snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
 			goto fail;
 		}
 		body_start = find_separator(&m->header, &scan, &hdr_end);
@@ -114,9 +117,6 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 		if (m->eof)
 			break;
 	}
-	if (body_start) {
-		m->has_separator = 1;
-		if (buf_append(&m->pending, m->header.data + body_start, m->header.len - body_start) < 0) {
 	if (body_start && hdr_end > MSG_HEADER_MAX) {
 		/* the separator came in the chunk that crossed the bound: the bound is the same */
 		snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
@@ -126,6 +126,9 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 		snprintf(err, errlen, "header block larger than %u bytes", MSG_HEADER_MAX);
 		goto fail;
 	}
+	if (body_start) {
+		m->has_separator = 1;
+		if (buf_append(&m->pending, m->header.data + body_start, m->header.len - body_start) < 0) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
