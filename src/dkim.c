@@ -561,7 +561,8 @@ static const struct keyrec *decoded_record(struct lookup *lk, const struct looku
 	struct keyrec *k = malloc(sizeof *k);
 	if (k) {
 		keyrec_decode(a->records[r].text, a->records[r].len, k);
-		if (lookup_set_record_cache(lk, a->name, r, k, keyrec_destroy) == 0)
+		/* a decode that ran out of memory says nothing about the record: never cache it */
+		if (k->problem.code != VC_INTERNAL && lookup_set_record_cache(lk, a->name, r, k, keyrec_destroy) == 0)
 			return k;
 		keyrec_destroy(k);
 	}
@@ -688,6 +689,10 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 		verdict_set(&s->v, VERDICT_FAIL, VC_SHA1,
 			    "rsa-sha1 not accepted (RFC 8301 §3.1), although the signature verifies; --allow-sha1 accepts it");
 	}
+	/* a pass needs both checks to have run and succeeded, whatever failed to say why not */
+	if (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1))
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "not verified: the %s could not be checked",
+			    s->header_ok != 1 ? "signature" : "body hash");
 	if (verdict_set(&s->v, VERDICT_PASS, VC_VERIFIED, "signature verified"))
 		append_pass_notes(s);
 }
@@ -701,7 +706,3 @@ void dkim_free(struct dkim_sig *s)
 		keyrec_free(&s->key);
 	s->has_key = 0;
 }
-	/* a pass needs both checks to have run and succeeded, whatever failed to say why not */
-	if (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1))
-		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "not verified: the %s could not be checked",
-			    s->header_ok != 1 ? "signature" : "body hash");
