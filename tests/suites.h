@@ -30,5 +30,6 @@ SUITE_DECL(claims);
 SUITE_DECL(lint);
 SUITE_DECL(bundle);
 SUITE_DECL(compare);
+SUITE_DECL(bad);
 
 #endif
