@@ -32,13 +32,13 @@ TEST_ENV = ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify
 
 all: arcverify
 
-build/%.o: src/%.c $(HDRS) | build
+build/%.o: src/%.c $(HDRS) | build/tests
 	$(COMPILE) -c $< -o $@
 
-build/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | build
+build/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | build/tests
 	$(COMPILE) $(CHECK_CFLAGS) -Itests -c $< -o $@
 
-build:
+build/tests:
 	mkdir -p build/tests
 
 arcverify: build/main.o $(OBJ)
@@ -69,7 +69,7 @@ check-valgrind: deps
 
 # Allocation-failure torture (tests/torture.c): its own ASan build, malloc & co. wrapped (-Wl,--wrap).
 TORTURE_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-TORTURE_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free
+TORTURE_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 build/torture/%.o: src/%.c $(HDRS)
 	@mkdir -p build/torture
 	$(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(TORTURE_FLAGS) -c $< -o $@
