@@ -50,7 +50,7 @@ int main(void)
 		buf_suite, verdict_suite, b64_suite, json_suite, msg_suite, tags_suite, canon_suite,
 		hash_suite, keyrec_suite, zone_suite, dns_suite, authres_suite, fixtures_suite, corpus_suite,
 		arcsuite_suite, cli_suite, claims_suite, lint_suite, bundle_suite, compare_suite,
-		bad_suite,
+		sig_suite, dkim_suite, arc_suite, bad_suite,
 	};
 	char log[] = "/tmp/arcverify-skips-XXXXXX";
 	int fd = mkstemp(log);
