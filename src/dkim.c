@@ -580,7 +580,7 @@ static const struct keyrec *decoded_record(struct lookup *lk, const struct looku
 static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const struct lookup_answer *a,
 				const struct dkim_policy *pol, const unsigned char *digest, unsigned dlen)
 {
-	struct keyrec_policy kp = { pol->min_key_bits };
+	struct keyrec_policy kp = { pol->min_key_bits, pol->max_key_bits };
 	struct verdict first_problem = { 0 };
 	int have_usable = 0;
 	for (size_t r = 0; r < a->nrecords; r++) {
@@ -690,7 +690,7 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 			    "rsa-sha1 not accepted (RFC 8301 §3.1), although the signature verifies; --allow-sha1 accepts it");
 	}
 	/* a pass needs both checks to have run and succeeded, whatever failed to say why not */
-	if (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1))
+	if (s->v.result == VERDICT_NONE && (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1)))
 		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "not verified: the %s could not be checked",
 			    s->header_ok != 1 ? "signature" : "body hash");
 	if (verdict_set(&s->v, VERDICT_PASS, VC_VERIFIED, "signature verified"))
