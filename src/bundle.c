@@ -278,6 +278,10 @@ static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struc
 		buf_append_str(b, " --allow-sha1");
 	if (o->run->policy.min_key_bits != 1024)
 		buf_printf(b, " --min-key-bits %u", o->run->policy.min_key_bits);
+	if (o->run->policy.max_key_bits)
+		buf_printf(b, " --max-key-bits %u", o->run->policy.max_key_bits);
+	if (o->run->max_signatures)
+		buf_printf(b, " --max-signatures %u", o->run->max_signatures);
 	if (o->run->msg.no_crlf)
 		buf_append_str(b, " --no-crlf");
 	if (!o->run->do_arc)

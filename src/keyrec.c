@@ -329,9 +329,10 @@ int keyrec_check(const struct keyrec *k, int want_type, const struct keyrec_poli
 			    pol->min_rsa_bits);
 		return -1;
 	}
-	if (k->type == KEY_RSA && k->bits > KEYREC_MAX_RSA_BITS) {
-		verdict_set(v, VERDICT_PERMERROR, VC_KEY_LARGE, "key too large (%u bits; arcverify accepts up to %u)", k->bits,
-			    KEYREC_MAX_RSA_BITS);
+	unsigned max = pol->max_rsa_bits ? pol->max_rsa_bits : KEYREC_MAX_RSA_BITS;
+	if (k->type == KEY_RSA && k->bits > max) {
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_LARGE, "key too large (%u bits; arcverify accepts up to %u, see --max-key-bits)",
+			    k->bits, max);
 		return -1;
 	}
 	return 0;

@@ -171,16 +171,23 @@ static struct lookup *catalogue_keys(void)
 	return lk;
 }
 
-static void run_made(struct made *m, const struct buf *msg)
+/* Verify msg as the tool does; max_signatures 0 is the default (--max-signatures). */
+static void run_made_max(struct made *m, const struct buf *msg, unsigned max_signatures)
 {
 	struct engine_opts eo = { .forensics = 1 };
 	eo.run.policy.now = BAD_NOW;
 	eo.run.policy.min_key_bits = 1024;
 	eo.run.do_dkim = eo.run.do_arc = 1;
+	eo.run.max_signatures = max_signatures;
 	m->lk = catalogue_keys();
 	input_list_init(&m->list);
 	ck_assert_int_eq(input_add_bytes(&m->list, "made.eml", msg->data, msg->len, &eo.input), 0);
 	engine_message(&m->list, &m->list.items[0], 1, &eo, m->lk, &m->res);
+}
+
+static void run_made(struct made *m, const struct buf *msg)
+{
+	run_made_max(m, msg, 0);
 }
 
 static void made_free(struct made *m)
@@ -248,7 +255,7 @@ START_TEST(test_fold_100000)
 END_TEST
 
 /* n copies of the base signature field before the base message: every evaluated one passes. */
-static void signatures(size_t n, struct made *m)
+static void signatures_max(size_t n, struct made *m, unsigned max)
 {
 	struct buf sig, pre, msg;
 	base_signature(&sig);
@@ -256,10 +263,15 @@ static void signatures(size_t n, struct made *m)
 	for (size_t i = 0; i < n; i++)
 		buf_append(&pre, sig.data, sig.len);
 	base_with(&msg, pre.data, pre.len, 0);
-	run_made(m, &msg);
+	run_made_max(m, &msg, max);
 	buf_free(&sig);
 	buf_free(&pre);
 	buf_free(&msg);
+}
+
+static void signatures(size_t n, struct made *m)
+{
+	signatures_max(n, m, 0);
 }
 
 START_TEST(test_signatures_at_bound)
@@ -275,8 +287,38 @@ START_TEST(test_signatures_at_bound)
 	signatures(DKIM_SIGS_MAX, &m);
 	ck_assert_uint_eq(m.res.run.ndkim, DKIM_SIGS_MAX);
 	ck_assert_uint_eq(m.res.run.dkim_ignored, 1);
-	ck_assert_msg(has_error(&m.res.run, "only the first 64 are evaluated"), "the reason names the bound");
+	ck_assert_msg(has_error(&m.res.run, "only the first 64 are evaluated (--max-signatures)"), "the reason names the bound");
 	made_free(&m);
+	signatures_max(DKIM_SIGS_MAX, &m, DKIM_SIGS_MAX + 1);   /* --max-signatures 65 */
+	ck_assert_uint_eq(m.res.run.ndkim, DKIM_SIGS_MAX + 1);
+	ck_assert_uint_eq(m.res.run.dkim_ignored, 0);
+	ck_assert_int_eq(m.res.run.dkim[DKIM_SIGS_MAX].v.result, VERDICT_PASS);
+	made_free(&m);
+}
+END_TEST
+
+/* --max-key-bits 16384 lets the 16384-bit key through the size check: then b= is checked (and fails). */
+START_TEST(test_max_key_bits_option)
+{
+	char zone[512], big[128], why[800];
+	snprintf(zone, sizeof zone, "%.400s/keys-bad.zone", bad_dir());
+	write_rsa16384_zone(big, sizeof big);
+	const char *extra[] = { "--keys", zone, "--keys", big };
+	ck_assert_msg(fixture_check(bad_dir(), "key-rsa16384", extra, 4, why, sizeof why) == 0, "%s", why);
+	const char *argv[] = { "arcverify", "--keys", big, "--now", "1764003600", "--max-key-bits", "16384", "--json", NULL, NULL };
+	char eml[600];
+	snprintf(eml, sizeof eml, "%.400s/key-rsa16384.eml", bad_dir());
+	argv[8] = eml;
+	struct buf out, err;
+	ck_assert_int_eq(fixture_exec(argv, &out, &err, NULL), 1);
+	ck_assert_msg(strstr(out.data, "\"code\":\"sig-invalid\"") != NULL, "%s", out.data);
+	buf_free(&out);
+	buf_free(&err);
+	const char *bad[] = { "arcverify", "--max-key-bits", "16385", eml, NULL };
+	ck_assert_int_eq(fixture_exec(bad, &out, &err, NULL), 64);
+	buf_free(&out);
+	buf_free(&err);
+	unlink(big);
 }
 END_TEST
 
@@ -432,7 +474,7 @@ END_TEST
 
 START_TEST(test_rsa_key_size_bound)
 {
-	struct keyrec_policy pol = { 1024 };
+	struct keyrec_policy pol = { .min_rsa_bits = 1024 };
 	for (unsigned bits = KEYREC_MAX_RSA_BITS; bits <= KEYREC_MAX_RSA_BITS + 1; bits++) {
 		char *p = synthetic_rsa_spki_b64(bits);
 		struct buf rec;
@@ -643,6 +685,7 @@ Suite *bad_suite(void)
 	tcase_add_test(tc, test_body_hash_bound);
 	tcase_add_test(tc, test_tag_count_bound);
 	tcase_add_test(tc, test_zone_empty_label);
+	tcase_add_test(tc, test_max_key_bits_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

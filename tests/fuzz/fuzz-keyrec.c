@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc < 0 || k.pkey != NULL, "a usable key has a key");
 	FUZZ_CHECK(rc == 0 || k.pkey == NULL, "an unusable key holds nothing");
 	FUZZ_CHECK(rc == 0 || k.problem.code != VC_NONE, "a problem has a code");
-	struct keyrec_policy pol = { 1024 };
+	struct keyrec_policy pol = { .min_rsa_bits = 1024 };
 	for (int want = -1; want <= 1; want++) {
 		struct verdict v = { 0 };
 		int c = keyrec_check(&k, want, &pol, &v);
