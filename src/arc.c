@@ -235,8 +235,12 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 	if (c->n > 0) {
 		c->sets = calloc(c->n, sizeof *c->sets);
 		if (!c->sets) {
+			/* says so even over a structural failure already found: the sets are not there to show */
+			c->structure_ok = 0;
+			c->result = VERDICT_FAIL;
+			c->code = VC_INTERNAL;
+			snprintf(c->reason, sizeof c->reason, "out of memory collecting %u ARC sets", c->n);
 			c->n = 0;
-			structure_fail(c, VC_INTERNAL, "out of memory");
 		} else {
 			fill_sets(c, m, cs);
 			check_set_rules(c);
