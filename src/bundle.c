@@ -47,12 +47,23 @@ static void hex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* Copy the message bytes exactly as read, and hash them on the way. */
+/* The message's size when the stream can tell it (seek to its end), else 0. */
+static unsigned long long message_size(FILE *msg, long start)
+{
+	long end = fseek(msg, 0, SEEK_END) == 0 ? ftell(msg) : -1;
+	return end > start ? (unsigned long long)(end - start) : 0;
+}
+
+/* Copy the message bytes exactly as read (at most BUNDLE_MESSAGE_MAX), and hash them on the way. */
 static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha_hex,
 			unsigned long long *size, char *err, size_t errlen)
 {
 	char path[1024];
 	FILE *out = NULL;
+	if (message_size(msg, start) > BUNDLE_MESSAGE_MAX) {   /* checked before anything is written */
+		snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+		return -1;
+	}
 	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wb")))) {
 		snprintf(err, errlen, "%s/message.eml: %s", o->dir, strerror(errno));
 		return -1;
@@ -64,6 +75,11 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	*size = 0;
 	while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, msg)) > 0) {
 		*size += got;
+		if (*size > BUNDLE_MESSAGE_MAX) {   /* a stream that could not tell its size */
+			snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+			rc = -2;
+			break;
+		}
 		EVP_DigestUpdate(md, chunk, got);
 		if (out && fwrite(chunk, 1, got, out) != got)
 			rc = -1;
@@ -75,9 +91,9 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	EVP_MD_CTX_free(md);
 	if (out && fclose(out) != 0)
 		rc = -1;
-	if (rc < 0)
+	if (rc == -1)
 		snprintf(err, errlen, "cannot copy the message into %s: %s", o->dir, strerror(errno));
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- keys.zone ---- */

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "b64.h"
+#include "bundle.h"
 #include "dkim.h"
 #include "engine.h"
 #include "fixture.h"
@@ -574,6 +576,49 @@ START_TEST(test_tag_count_bound)
 }
 END_TEST
 
+/* --bundle copies at most BUNDLE_MESSAGE_MAX bytes: a sparse file of that size is bundled, one byte more is not. */
+START_TEST(test_bundle_message_bound)
+{
+	struct made m;
+	struct buf msg;
+	base_with(&msg, "", 0, 0);
+	run_made(&m, &msg);
+	struct report_input in = { &m.res.run, &m.res.forensics, &m.res.claims, &m.res.lint };
+	struct run_opts ro = { .policy = { .now = BAD_NOW, .min_key_bits = 1024 }, .do_dkim = 1, .do_arc = 1 };
+	struct report_opts rep = { .format = REPORT_JSON, .show_dkim = 1, .show_arc = 1 };
+	for (int past = 0; past <= 1; past++) {
+		char file[] = "/tmp/arcverify-bad-bundle-XXXXXX", dir[] = "/tmp/arcverify-bad-bdir-XXXXXX", path[200], err[300] = "";
+		int fd = mkstemp(file);
+		ck_assert(fd >= 0 && ftruncate(fd, (off_t)BUNDLE_MESSAGE_MAX + past) == 0);
+		close(fd);
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		FILE *f = fopen(file, "rb");
+		struct bundle_opts bo = { dir, 0, &ro, &rep };
+		int rc = bundle_write(&bo, &in, f, 0, err, sizeof err);
+		fclose(f);
+		snprintf(path, sizeof path, "%s/message.eml", dir);
+		struct stat st;
+		if (past) {
+			ck_assert_int_eq(rc, -1);
+			ck_assert_msg(strstr(err, "larger than 67108864 bytes") != NULL, "%s", err);
+			ck_assert_int_ne(stat(path, &st), 0);   /* nothing written */
+		} else {
+			ck_assert_msg(rc == 0, "%s", err);
+			ck_assert(stat(path, &st) == 0 && (unsigned long long)st.st_size == BUNDLE_MESSAGE_MAX);
+		}
+		static const char *const files[] = { "message.eml", "keys.zone", "result.json", "report.md" };
+		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+			snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+		unlink(file);
+	}
+	made_free(&m);
+	buf_free(&msg);
+}
+END_TEST
+
 /* ---- regressions found by fuzzing ---- */
 
 START_TEST(test_zone_empty_label)
@@ -686,6 +731,7 @@ Suite *bad_suite(void)
 	tcase_add_test(tc, test_tag_count_bound);
 	tcase_add_test(tc, test_zone_empty_label);
 	tcase_add_test(tc, test_max_key_bits_option);
+	tcase_add_test(tc, test_bundle_message_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }
