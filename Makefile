@@ -1,4 +1,6 @@
 # arcverify - see README.md. `make check` and `make demo` install what they need first (deps).
+# GNU conventions: CC, CFLAGS, CPPFLAGS and LDFLAGS from the command line are honoured; the
+# project's own flags live in AV_* variables that are always added.
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -7,61 +9,100 @@ PKG_CONFIG ?= pkg-config
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
        -Wsign-compare -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -pthread -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) -Iinclude \
-	$(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
-LIBS = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto) -lresolv -pthread
-CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) -lutil
+SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+SSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+AV_CPPFLAGS = -Iinclude -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(SSL_CFLAGS)
+AV_CFLAGS = -std=c11 $(WARN) -pthread
+AV_LDFLAGS = -pthread
+LIBS = $(SSL_LIBS) -lresolv
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) -lutil
+COMPILE = $(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(CFLAGS)
+LINK = $(CC) $(AV_LDFLAGS) $(CFLAGS) $(LDFLAGS)
 
 SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ = $(SRC:src/%.c=build/%.o)
-TEST_SRC = $(wildcard tests/*.c)
+TEST_SRC = $(filter-out tests/torture.c,$(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:tests/%.c=build/tests/%.o)
+HDRS = $(wildcard include/*.h)
 SHARED ?= $(CURDIR)/../shared
+TEST_ENV = ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify
 
-.PHONY: all deps check check-asan check-valgrind demo bench install clean lint-man
+.PHONY: all deps check check-asan check-valgrind check-torture fuzz demo bench install clean clean-objs lint-man
 
 all: arcverify
 
-build/%.o: src/%.c $(wildcard include/*.h) | build
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/%.o: src/%.c $(HDRS) | build/tests
+	$(COMPILE) -c $< -o $@
 
-build/tests/%.o: tests/%.c $(wildcard include/*.h tests/*.h) | build
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests -c $< -o $@
+build/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | build/tests
+	$(COMPILE) $(CHECK_CFLAGS) -Itests -c $< -o $@
 
-build:
+build/tests:
 	mkdir -p build/tests
 
 arcverify: build/main.o $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(LINK) -o $@ $^ $(LIBS)
 
 tests/run-tests: $(TEST_OBJ) $(OBJ) arcverify build/dnstest-server
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(OBJ) $(CHECK_LIBS) $(LIBS)
+	$(LINK) -o $@ $(TEST_OBJ) $(OBJ) $(CHECK_LIBS) $(LIBS)
 
 # the test DNS server as a program, for make bench (see tests/server/dnstest-server.c)
 build/dnstest-server: tests/server/dnstest-server.c build/tests/dnsserver.o $(OBJ)
-	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ $< build/tests/dnsserver.o $(OBJ) $(LIBS)
+	$(COMPILE) -Itests $(AV_LDFLAGS) $(LDFLAGS) -o $@ $< build/tests/dnsserver.o $(OBJ) $(LIBS)
 
 deps:
 	@sh tests/deps.sh
 
 check: deps
 	$(MAKE) tests/run-tests
-	ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify ./tests/run-tests
+	$(TEST_ENV) ./tests/run-tests
 
 check-asan: deps
-	$(MAKE) clean
+	$(MAKE) clean-objs
 	$(MAKE) tests/run-tests CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify CK_FORK=no ./tests/run-tests
-	$(MAKE) clean
+		$(TEST_ENV) CK_FORK=no ./tests/run-tests
+	$(MAKE) clean-objs
 
 check-valgrind: deps
 	$(MAKE) tests/run-tests
-	ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify CK_FORK=no \
-		valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	$(TEST_ENV) CK_FORK=no valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		--trace-children=no ./tests/run-tests
+
+# Allocation-failure torture (tests/torture.c): its own ASan build, malloc & co. wrapped (-Wl,--wrap).
+TORTURE_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+TORTURE_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+build/torture/%.o: src/%.c $(HDRS)
+	@mkdir -p build/torture
+	$(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(TORTURE_FLAGS) -c $< -o $@
+
+build/torture/torture: tests/torture.c $(SRC:src/%.c=build/torture/%.o)
+	$(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(TORTURE_FLAGS) $(TORTURE_WRAP) -o $@ $^ $(LIBS)
+
+check-torture: build/torture/torture
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		nice ./build/torture/torture $(TORTURE_ARGS)
+
+# libFuzzer targets (tests/fuzz/fuzz-*.c), clang with ASan+UBSan, into build/fuzz/fuzz-NAME.
+FUZZ_CC = clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+build/fuzz/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(SRC:src/%.c=build/fuzz/obj/%.o)
+	$(FUZZ_CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(FUZZ_FLAGS) -Itests/fuzz \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(SRC:src/%.c=build/fuzz/obj/%.o) $(LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.SECONDARY: $(SRC:src/%.c=build/fuzz/obj/%.o) $(SRC:src/%.c=build/torture/%.o)
 
 demo: deps arcverify
 	@sh tests/demo.sh
@@ -74,6 +115,10 @@ lint-man:
 
 clean:
 	rm -rf build arcverify tests/run-tests
+
+# the objects of the default build only (build/fuzz and build/torture keep their own)
+clean-objs:
+	rm -rf build/*.o build/tests arcverify tests/run-tests
 
 # ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR (GNU conventions) ----
 BINDIR ?= $(PREFIX)/bin

@@ -19,6 +19,7 @@ struct buf {
 	size_t len;
 	size_t cap;  /* allocated bytes */
 	size_t max;  /* append fails once len would exceed this */
+	int nomem;   /* the last append that failed ran out of memory (0: it would have passed max) */
 };
 
 void buf_init(struct buf *b, size_t max);                      /* empty buffer capped at max bytes */

@@ -18,6 +18,8 @@
 #include "report.h"
 #include "run.h"
 
+#define BUNDLE_MESSAGE_MAX ((unsigned long long)64 << 20)   /* message bytes copied into a bundle */
+
 struct bundle_opts {
 	const char *dir;
 	int redact;

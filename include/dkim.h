@@ -31,6 +31,7 @@ struct dkim_policy {
 	time_t now;                /* evaluation time for t=/x= */
 	int allow_sha1;            /* RFC 8301 §3.1 refuses rsa-sha1 unless this is set */
 	unsigned min_key_bits;     /* RFC 8301 §3.2: 1024 */
+	unsigned max_key_bits;     /* larger RSA keys are refused; 0 means KEYREC_MAX_RSA_BITS */
 };
 
 struct dkim_sig {

@@ -14,10 +14,12 @@
 
 enum key_type { KEY_RSA = 0, KEY_ED25519 = 1 };
 
-#define KEYREC_MAX_RSA_BITS 8192  /* larger keys are refused: hostile input, slow verification */
+#define KEYREC_MAX_RSA_BITS 8192  /* larger keys are refused by default: hostile input, slow verification */
+#define KEYREC_RSA_BITS_CEILING 16384  /* the most --max-key-bits may allow */
 
 struct keyrec_policy {
 	unsigned min_rsa_bits;   /* RFC 8301 §3.2: 1024 */
+	unsigned max_rsa_bits;   /* larger RSA keys are refused; 0 means KEYREC_MAX_RSA_BITS */
 };
 
 struct keyrec {

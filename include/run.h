@@ -25,6 +25,7 @@ struct run_opts {
 	struct msg_opts msg;
 	int do_dkim;              /* evaluate DKIM-Signature fields */
 	int do_arc;               /* evaluate the ARC chain */
+	unsigned max_signatures;  /* DKIM-Signature fields evaluated; 0 means DKIM_SIGS_MAX */
 };
 
 struct run_result {

@@ -19,6 +19,8 @@
 
 enum arc_kind { ARC_AAR = 0, ARC_AMS = 1, ARC_AS = 2 };
 
+#define ARC_INSTANCE_SCAN_MAX 1000000   /* an i= above this is reported as "above", not by value */
+
 static const char *const arc_field_names[] = {
 	"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal",
 };
@@ -73,8 +75,8 @@ static long scan_tag_instance(struct slice value)
 				if (found)
 					return -1;
 				struct slice num = slice_trim_wsp(slice_make(rest.ptr + 1, rest.len - 1));
-				long n = 0;
-				for (size_t i = 0; i < num.len && n <= 1000000; i++) {
+				long n = 0;   /* digits past ARC_INSTANCE_SCAN_MAX are not read: the value only has to be too big */
+				for (size_t i = 0; i < num.len && n <= ARC_INSTANCE_SCAN_MAX; i++) {
 					if (num.ptr[i] < '0' || num.ptr[i] > '9') {
 						n = 0;
 						break;
@@ -121,6 +123,9 @@ static void census_fields(struct arc_chain *c, const struct msg *m, struct arc_c
 		} else if (inst == 0) {
 			structure_fail(c, VC_ARC_INSTANCE, "an %s field has no valid i= instance tag (RFC 8617 §4.1)",
 				       arc_field_names[kind]);
+		} else if (inst > ARC_INSTANCE_SCAN_MAX) {
+			structure_fail(c, VC_ARC_TOO_MANY, "%s has an i= above %d, beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
+				       arc_field_names[kind], ARC_INSTANCE_SCAN_MAX, ARC_MAX_INSTANCES);
 		} else if (inst > ARC_MAX_INSTANCES) {
 			structure_fail(c, VC_ARC_TOO_MANY, "%s i=%ld is beyond the limit of %d ARC sets (RFC 8617 §4.2.1)",
 				       arc_field_names[kind], inst, ARC_MAX_INSTANCES);
@@ -230,8 +235,12 @@ void arc_collect(struct arc_chain *c, const struct msg *m)
 	if (c->n > 0) {
 		c->sets = calloc(c->n, sizeof *c->sets);
 		if (!c->sets) {
+			/* says so even over a structural failure already found: the sets are not there to show */
+			c->structure_ok = 0;
+			c->result = VERDICT_FAIL;
+			c->code = VC_INTERNAL;
+			snprintf(c->reason, sizeof c->reason, "out of memory collecting %u ARC sets", c->n);
 			c->n = 0;
-			structure_fail(c, VC_INTERNAL, "out of memory");
 		} else {
 			fill_sets(c, m, cs);
 			check_set_rules(c);
@@ -322,7 +331,10 @@ static void evaluate_seal(struct arc_chain *c, struct arc_set *set, const struct
 		return;
 	}
 	if (arc_seal_data(c, m, set->instance, &set->as.hdata) < 0) {
-		verdict_set(&set->as.v, VERDICT_PERMERROR, VC_LIMIT, "seal data larger than %u bytes", MSG_HEADER_MAX);
+		if (set->as.hdata.nomem)
+			verdict_set(&set->as.v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory building the seal data");
+		else
+			verdict_set(&set->as.v, VERDICT_PERMERROR, VC_LIMIT, "seal data larger than %u bytes", MSG_HEADER_MAX);
 		return;
 	}
 	dkim_evaluate(&set->as, lk, pol);

@@ -52,7 +52,7 @@ int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 		if (bits >= 8) {
 			bits -= 8;
 			if (buf_append_byte(out, (char)((acc >> bits) & 0xff)) < 0) {
-				snprintf(err, errlen, "base64 value too long");
+				snprintf(err, errlen, out->nomem ? "out of memory" : "base64 value too long");
 				return -1;
 			}
 		}

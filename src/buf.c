@@ -16,13 +16,16 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->nomem = 0;
 }
 
 /* Make room for len more bytes plus the NUL, doubling so appends stay amortized O(1). */
 int buf_reserve(struct buf *b, size_t more)
 {
-	if (more > b->max || b->len > b->max - more)
+	if (more > b->max || b->len > b->max - more) {
+		b->nomem = 0;
 		return -1;
+	}
 	size_t need = b->len + more + 1;
 	if (need <= b->cap)
 		return 0;
@@ -32,8 +35,10 @@ int buf_reserve(struct buf *b, size_t more)
 	if (cap > b->max + 1)
 		cap = b->max + 1 > need ? b->max + 1 : need; /* never allocate past the cap */
 	char *p = realloc(b->data, cap);
-	if (!p)
+	if (!p) {
+		b->nomem = 1;
 		return -1; /* the old block stays valid and owned by b */
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;

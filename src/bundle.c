@@ -49,12 +49,24 @@ static void iso_time(time_t t, char *out, size_t outlen)
 
 #define SHA_B64_LEN 45   /* a SHA-256 in base64, as bh= writes digests, with its NUL */
 
-/* Copy the message bytes exactly as read, and hash them on the way (sha: SHA_B64_LEN bytes). */
+/* The message's size when the stream can tell it (seek to its end), else 0. */
+static unsigned long long message_size(FILE *msg, long start)
+{
+	long end = fseek(msg, 0, SEEK_END) == 0 ? ftell(msg) : -1;
+	return end > start ? (unsigned long long)(end - start) : 0;
+}
+
+/* Copy the message bytes exactly as read (at most BUNDLE_MESSAGE_MAX), and hash them on the way
+ * (sha: SHA_B64_LEN bytes). */
 static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha,
 			unsigned long long *size, char *err, size_t errlen)
 {
 	char path[1024];
 	FILE *out = NULL;
+	if (message_size(msg, start) > BUNDLE_MESSAGE_MAX) {   /* checked before anything is written */
+		snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+		return -1;
+	}
 	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wbx")))) {
 		snprintf(err, errlen, "%s/message.eml: %s", o->dir, strerror(errno));
 		return -1;
@@ -66,6 +78,11 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	*size = 0;
 	while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, msg)) > 0) {
 		*size += got;
+		if (*size > BUNDLE_MESSAGE_MAX) {   /* a stream that could not tell its size */
+			snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+			rc = -2;
+			break;
+		}
 		EVP_DigestUpdate(md, chunk, got);
 		if (out && fwrite(chunk, 1, got, out) != got)
 			rc = -1;
@@ -79,9 +96,9 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	EVP_MD_CTX_free(md);
 	if (out && fclose(out) != 0)
 		rc = -1;
-	if (rc < 0)
+	if (rc == -1)
 		snprintf(err, errlen, "cannot copy the message into %s: %s", o->dir, strerror(errno));
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- keys.zone ---- */
@@ -316,6 +333,10 @@ static void md_reproduce(struct buf *b, const struct bundle_opts *o, const struc
 		buf_append_str(b, " --allow-sha1");
 	if (o->run->policy.min_key_bits != 1024)
 		buf_printf(b, " --min-key-bits %u", o->run->policy.min_key_bits);
+	if (o->run->policy.max_key_bits)
+		buf_printf(b, " --max-key-bits %u", o->run->policy.max_key_bits);
+	if (o->run->max_signatures)
+		buf_printf(b, " --max-signatures %u", o->run->max_signatures);
 	if (o->run->msg.no_crlf)
 		buf_append_str(b, " --no-crlf");
 	if (!o->run->do_arc)

@@ -42,7 +42,7 @@ static void result_text(const struct authres_method *m, char *out, size_t outlen
 	char comment[200] = "";
 	slice_copy_printable(slice_make(m->comment.ptr, m->comment.len > 48 ? 48 : m->comment.len), comment, sizeof comment);
 	if (m->comment.len)
-		snprintf(out, outlen, "%.*s (%s)", (int)m->result.len, m->result.ptr, comment);
+		snprintf(out, outlen, "%.*s (%.90s)", (int)m->result.len, m->result.ptr, comment);
 	else
 		snprintf(out, outlen, "%.*s", (int)m->result.len, m->result.ptr);
 }

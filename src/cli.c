@@ -17,7 +17,7 @@ enum {
 	OPT_EXPLAIN, OPT_DUMP_CANON, OPT_BUNDLE, OPT_REDACT, OPT_COMPARE, OPT_DNS_CONCURRENCY,
 	OPT_FILES_FROM, OPT_MBOX, OPT_MBOX_FORMAT, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_SUMMARY, OPT_NO_SUMMARY,
 	OPT_SUMMARY_JSON, OPT_SUMMARIZE, OPT_AUTHSERV_ID, OPT_FORCE,
-	OPT_INTEROP,
+	OPT_INTEROP, OPT_MAX_KEY_BITS, OPT_MAX_SIGNATURES,
 };
 
 enum { OPT_NAME = 1 };   /* getopt_long with "-": a name, in command-line order */
@@ -27,6 +27,8 @@ static const struct option long_options[] = {
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "allow-sha1", no_argument, NULL, OPT_ALLOW_SHA1 },
 	{ "min-key-bits", required_argument, NULL, OPT_MIN_KEY_BITS },
+	{ "max-key-bits", required_argument, NULL, OPT_MAX_KEY_BITS },
+	{ "max-signatures", required_argument, NULL, OPT_MAX_SIGNATURES },
 	{ "keys", required_argument, NULL, OPT_KEYS },
 	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
 	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
@@ -87,6 +89,8 @@ void cli_usage(FILE *f)
 	      "  --now EPOCH             evaluate t= and x= at this time (seconds since 1970)\n"
 	      "  --allow-sha1            accept rsa-sha1 signatures (RFC 8301 refuses them)\n"
 	      "  --min-key-bits N        smallest RSA key accepted (default 1024, RFC 8301)\n"
+	      "  --max-key-bits N        largest RSA key accepted (default 8192, at most 16384)\n"
+	      "  --max-signatures N      DKIM-Signature fields evaluated per message (default 64)\n"
 	      "  --dkim-only             evaluate DKIM-Signature fields only\n"
 	      "  --arc-only              evaluate the ARC chain only\n"
 	      "  --no-crlf               keep bare LF line ends (default: convert them to CRLF)\n"
@@ -245,6 +249,16 @@ static int apply_option(struct cli_opts *o, int c, const char *arg, char *err, s
 		if (parse_ulong(arg, KEYREC_MAX_RSA_BITS, &v) < 0)
 			USAGE_ERROR("--min-key-bits needs a number up to %d, not '%s'", KEYREC_MAX_RSA_BITS, arg);
 		o->batch.run.policy.min_key_bits = (unsigned)v;
+		break;
+	case OPT_MAX_KEY_BITS:
+		if (parse_ulong(arg, KEYREC_RSA_BITS_CEILING, &v) < 0 || v < 1024)
+			USAGE_ERROR("--max-key-bits needs a number from 1024 to %d, not '%s'", KEYREC_RSA_BITS_CEILING, arg);
+		o->batch.run.policy.max_key_bits = (unsigned)v;
+		break;
+	case OPT_MAX_SIGNATURES:
+		if (parse_ulong(arg, MSG_FIELDS_MAX, &v) < 0 || v < 1)
+			USAGE_ERROR("--max-signatures needs a number from 1 to %d, not '%s'", MSG_FIELDS_MAX, arg);
+		o->batch.run.max_signatures = (unsigned)v;
 		break;
 	case OPT_KEYS:
 		if (push_arg(&o->keys, &o->batch.nkeys, arg) < 0)

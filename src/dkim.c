@@ -150,7 +150,10 @@ static int decode_b64_tag(struct dkim_sig *s, const char *name, struct buf *out)
 	if (!t)
 		return 0;
 	if (b64_decode(t->value, out, err, sizeof err) < 0) {
-		verdict_set(&s->v, VERDICT_PERMERROR, VC_BAD_BASE64, "%s= is not valid base64: %s", name, err);
+		if (out->nomem)
+			verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory decoding %s=", name);
+		else
+			verdict_set(&s->v, VERDICT_PERMERROR, VC_BAD_BASE64, "%s= is not valid base64: %s", name, err);
 		return -1;
 	}
 	if (out->len == 0)
@@ -367,6 +370,11 @@ void dkim_prepare(struct dkim_sig *s, struct hash_registry *reg, struct lookup *
 		return;
 	if (s->kind != DKIM_KIND_SEAL) {
 		s->body = hash_body_get(reg, s->bcanon, sig_alg_hash(s->alg), s->l, 0);
+		if (!s->body && reg->n < HASH_BODIES_MAX) {
+			verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory for the body hash");
+			s->usable = 0;
+			return;
+		}
 		if (!s->body) {
 			verdict_set(&s->v, VERDICT_PERMERROR, VC_LIMIT, "too many distinct body hashes in one message (limit %d)",
 				    HASH_BODIES_MAX);
@@ -390,6 +398,8 @@ int dkim_append_self_with(const struct dkim_sig *s, const struct msg *m, enum ca
 	if (buf_append(&emptied, raw.ptr, cut) == 0 &&
 	    buf_append(&emptied, raw.ptr + cut + cutlen, raw.len - cut - cutlen) == 0)
 		rc = canon_header_quirk(c, quirks, slice_make(emptied.data, emptied.len), out);
+	else
+		out->nomem = 1;   /* emptied is capped at the field's size: only memory can run out */
 	buf_free(&emptied);
 	return rc;
 }
@@ -438,8 +448,10 @@ int dkim_header_data_with(const struct dkim_sig *s, const struct msg *m, const s
 {
 	buf_reset(out);
 	unsigned char *used = calloc(m->nfields ? m->nfields : 1, 1);
-	if (!used)
+	if (!used) {
+		out->nomem = 1;
 		return -1;
+	}
 	int rc = 0;
 	for (size_t i = 0; i < s->nh && rc == 0; i++) {
 		if (o->dedupe && seen_before(s, i))
@@ -447,7 +459,12 @@ int dkim_header_data_with(const struct dkim_sig *s, const struct msg *m, const s
 		long j = select_field(s, m, s->h[i], used, o);
 		if (j < 0 && o->reuse && seen_before(s, i)) {
 			unsigned char *none = calloc(m->nfields ? m->nfields : 1, 1);
-			j = none ? select_field(s, m, s->h[i], none, o) : -1;
+			if (!none) {
+				out->nomem = 1;
+				rc = -1;
+				break;
+			}
+			j = select_field(s, m, s->h[i], none, o);
 			free(none);
 		}
 		if (selected)
@@ -470,8 +487,10 @@ int dkim_header_data(struct dkim_sig *s, const struct msg *m)
 {
 	struct dkim_hdr_opts o = dkim_hdr_default(s);
 	int rc = dkim_header_data_with(s, m, &o, &s->hdata, s->selected);
-	if (rc < 0)
+	if (rc < 0 && !s->hdata.nomem)
 		verdict_set(&s->v, VERDICT_PERMERROR, VC_LIMIT, "header data larger than %u bytes", MSG_HEADER_MAX);
+	else if (rc < 0)
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory building the header data");
 	return rc;
 }
 
@@ -536,8 +555,10 @@ static void *decode_key(const char *text, size_t len, void *ctx)
 {
 	(void)ctx;
 	struct keyrec *k = malloc(sizeof *k);
-	if (k)
-		keyrec_decode(text, len, k);
+	if (k && keyrec_decode(text, len, k) < 0 && k->problem.code == VC_INTERNAL) {
+		keyrec_destroy(k);   /* a decode that ran out of memory says nothing about the record: not cached */
+		return NULL;
+	}
 	return k;
 }
 
@@ -568,7 +589,7 @@ static const struct keyrec *decoded_record(struct lookup *lk, const struct keyan
 static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const struct keyans *a,
 				const struct dkim_policy *pol, const unsigned char *digest, unsigned dlen)
 {
-	struct keyrec_policy kp = { pol->min_key_bits };
+	struct keyrec_policy kp = { pol->min_key_bits, pol->max_key_bits };
 	struct verdict first_problem = { 0 };
 	int have_usable = 0;
 	for (size_t r = 0; r < a->nrecords; r++) {
@@ -677,6 +698,10 @@ void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_poli
 		verdict_set(&s->v, VERDICT_FAIL, VC_SHA1,
 			    "rsa-sha1 not accepted (RFC 8301 §3.1), although the signature verifies; --allow-sha1 accepts it");
 	}
+	/* a pass needs both checks to have run and succeeded, whatever failed to say why not */
+	if (s->v.result == VERDICT_NONE && (s->header_ok != 1 || (s->kind != DKIM_KIND_SEAL && s->body_ok != 1)))
+		verdict_set(&s->v, VERDICT_PERMERROR, VC_INTERNAL, "not verified: the %s could not be checked",
+			    s->header_ok != 1 ? "signature" : "body hash");
 	if (verdict_set(&s->v, VERDICT_PASS, VC_VERIFIED, "signature verified"))
 		append_pass_notes(s);
 }

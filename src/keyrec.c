@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -169,7 +170,8 @@ static void fingerprint(struct keyrec *k, const unsigned char *der, size_t len)
 	buf_free(&spki);
 }
 
-static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, struct verdict *v)
+/* A SubjectPublicKeyInfo exactly len bytes long, or NULL. */
+static EVP_PKEY *decode_spki(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
@@ -177,29 +179,61 @@ static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, st
 		EVP_PKEY_free(pkey);
 		pkey = NULL; /* trailing garbage after the structure */
 	}
-	if (pkey && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+	return pkey;
+}
+
+/* §3.6.1 names RSAPublicKey (PKCS#1); practice and Appendix C use SPKI. Accept both, SPKI first. */
+static EVP_PKEY *decode_rsa_once(const unsigned char *der, size_t len, int *pkcs1)
+{
+	EVP_PKEY *pkey = decode_spki(der, len);
+	*pkcs1 = 0;
+	if (pkey)
+		return pkey;
+	const unsigned char *p = der;
+	pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+	if (pkey && p != der + len) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	*pkcs1 = pkey != NULL;
+	return pkey;
+}
+
+/*
+ * OpenSSL 3's decoders report a failed allocation as a plain decode error, so
+ * a key is declared unusable only when a second attempt fails as well (the
+ * allocation torture run showed keys refused as malformed under memory
+ * pressure, and such a verdict would be cached for the whole run).
+ */
+static int decode_rsa(struct keyrec *k, const unsigned char *der, size_t len, struct verdict *v)
+{
+	int pkcs1;
+	EVP_PKEY *pkey = decode_rsa_once(der, len, &pkcs1);
+	if (!pkey)
+		pkey = decode_rsa_once(der, len, &pkcs1);
+	ERR_clear_error();
+	if (!pkey) {
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE,
+			    "unusable key: p= is neither an RSA SubjectPublicKeyInfo nor an RSAPublicKey");
+		return -1;
+	}
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_MISMATCH, "key type mismatch: k=rsa but p= holds a %s key",
 			    OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
 		EVP_PKEY_free(pkey);
 		return -1;
 	}
-	if (!pkey) {
-		/* §3.6.1 names RSAPublicKey (PKCS#1); practice and Appendix C use SPKI. Accept both. */
-		p = der;
-		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
-		if (pkey && p != der + len) {
-			EVP_PKEY_free(pkey);
-			pkey = NULL;
-		}
-		if (!pkey) {
-			verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE,
-				    "unusable key: p= is neither an RSA SubjectPublicKeyInfo nor an RSAPublicKey");
-			return -1;
-		}
-		k->pkcs1 = 1;
+	int bits = EVP_PKEY_get_bits(pkey);
+	if (bits <= 0)
+		bits = EVP_PKEY_get_bits(pkey);   /* a provider query, which can fail for want of memory */
+	if (bits <= 0) {
+		verdict_set(v, VERDICT_PERMERROR, VC_INTERNAL, "OpenSSL could not tell the key size (out of memory?)");
+		EVP_PKEY_free(pkey);
+		return -1;
 	}
+	k->pkcs1 = pkcs1;
 	k->pkey = pkey;
-	k->bits = (unsigned)EVP_PKEY_get_bits(pkey);
+	k->bits = (unsigned)bits;
 	return 0;
 }
 
@@ -212,6 +246,9 @@ static int decode_ed25519(struct keyrec *k, const unsigned char *raw, size_t len
 		return -1;
 	}
 	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, len);
+	if (!k->pkey)   /* a second attempt, as for RSA: a failure may be a failed allocation */
+		k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, len);
+	ERR_clear_error();
 	if (!k->pkey) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_UNUSABLE, "unusable key: OpenSSL rejected the Ed25519 key");
 		return -1;
@@ -230,8 +267,10 @@ static int decode_key(struct keyrec *k, const struct tag_list *tl, struct verdic
 	struct buf der;
 	buf_init(&der, 16384);
 	char err[120];
-	int rc = -1;
-	if (b64_decode(p->value, &der, err, sizeof err) < 0) {
+	int rc = -1, decoded = b64_decode(p->value, &der, err, sizeof err);
+	if (decoded < 0 && der.nomem) {
+		verdict_set(v, VERDICT_PERMERROR, VC_INTERNAL, "out of memory decoding the key");
+	} else if (decoded < 0) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_SYNTAX, "key record syntax error: p= %s", err);
 	} else if (der.len == 0) {
 		verdict_set(v, VERDICT_PERMERROR, VC_KEY_REVOKED, "key revoked (empty p=)"); /* §3.6.1 */
@@ -290,9 +329,10 @@ int keyrec_check(const struct keyrec *k, int want_type, const struct keyrec_poli
 			    pol->min_rsa_bits);
 		return -1;
 	}
-	if (k->type == KEY_RSA && k->bits > KEYREC_MAX_RSA_BITS) {
-		verdict_set(v, VERDICT_PERMERROR, VC_KEY_LARGE, "key too large (%u bits; arcverify accepts up to %u)", k->bits,
-			    KEYREC_MAX_RSA_BITS);
+	unsigned max = pol->max_rsa_bits ? pol->max_rsa_bits : KEYREC_MAX_RSA_BITS;
+	if (k->type == KEY_RSA && k->bits > max) {
+		verdict_set(v, VERDICT_PERMERROR, VC_KEY_LARGE, "key too large (%u bits; arcverify accepts up to %u, see --max-key-bits)",
+			    k->bits, max);
 		return -1;
 	}
 	return 0;

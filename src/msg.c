@@ -133,14 +133,22 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 		size_t skip = first ? skip_bom(m, chunk, got) : 0;
 		skip += first ? skip_mbox_from(m, chunk + skip, got - skip) : 0;
 		first = 0;
-		if (convert_append(m, chunk + skip, got - skip, &m->header) < 0)
-			goto too_large;
+		if (convert_append(m, chunk + skip, got - skip, &m->header) < 0) {
+			if (!m->header.nomem)
+				goto too_large;
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		body_start = find_separator(&m->header, &scan, &hdr_end);
 		if (!body_start && m->header.len > MSG_HEADER_MAX)
 			goto too_large;
 		if (m->eof)
 			break;
 	}
+	if (body_start && hdr_end > MSG_HEADER_MAX)
+		goto too_large;   /* the separator came in the chunk that crossed the bound: the bound is the same */
+	if (!body_start && m->header.len > MSG_HEADER_MAX)
+		goto too_large;
 	if (body_start) {
 		m->has_separator = 1;
 		if (buf_append(&m->pending, m->header.data + body_start, m->header.len - body_start) < 0) {

@@ -16,17 +16,17 @@ void run_error(struct run_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Every DKIM-Signature field, top to bottom, up to DKIM_SIGS_MAX. */
-static int collect_dkim(struct run_result *r)
+/* Every DKIM-Signature field, top to bottom, up to max (--max-signatures). */
+static int collect_dkim(struct run_result *r, size_t max)
 {
 	size_t count = 0;
 	for (long i = msg_find_field(&r->msg, "DKIM-Signature", 0); i >= 0;
 	     i = msg_find_field(&r->msg, "DKIM-Signature", (size_t)i + 1))
 		count++;
-	if (count > DKIM_SIGS_MAX) {
-		r->dkim_ignored = count - DKIM_SIGS_MAX;
-		run_error(r, "%zu DKIM-Signature fields; only the first %d are evaluated", count, DKIM_SIGS_MAX);
-		count = DKIM_SIGS_MAX;
+	if (count > max) {
+		r->dkim_ignored = count - max;
+		run_error(r, "%zu DKIM-Signature fields; only the first %zu are evaluated (--max-signatures)", count, max);
+		count = max;
 	}
 	if (count == 0)
 		return 0;
@@ -119,7 +119,7 @@ int run_open(struct run_result *r, const char *label, FILE *in, const struct run
 		r->not_message = 1;
 	}
 	if (o->do_dkim) {
-		if (collect_dkim(r) < 0) {
+		if (collect_dkim(r, o->max_signatures ? o->max_signatures : DKIM_SIGS_MAX) < 0) {
 			run_error(r, "out of memory");
 			return -1;
 		}

@@ -266,6 +266,9 @@ static int zp_name(struct zone_parser *zp, const char *word, char *out, size_t o
 		written = snprintf(out, outlen, "%s", word);
 	if (written < 0 || (size_t)written >= outlen || written > 253)
 		return zp_error(zp, "name longer than 253 octets");
+	/* RFC 1035 §2.3.1: labels are not empty; "a..b" or "a.." would be stored where no lookup finds it */
+	if (out[0] == '.' || strstr(out, "..") || (out[0] && out[strlen(out) - 1] == '.'))
+		return zp_error(zp, "owner name has an empty label");
 	for (char *c = out; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	return 0;
@@ -707,6 +710,15 @@ static void collect_txt(const struct zone *z, const char *key, struct keyans *an
 		}
 		ans->status = KEYANS_OK;
 	}
+	if (ans->status == KEYANS_OK && ans->nrecords == 0) {
+		/* every record was dropped (out of memory): an answer with no record must not look like one */
+		ans->status = KEYANS_ERROR;
+		snprintf(ans->detail, sizeof ans->detail, "out of memory copying the records of %.150s", key);
+	}
+	if (ans->status == KEYANS_NXDOMAIN)
+		snprintf(ans->detail, sizeof ans->detail, "%.150s is not in the key files", key);
+	else if (ans->status == KEYANS_NODATA)
+		snprintf(ans->detail, sizeof ans->detail, "%.150s has no TXT record in the key files", key);
 }
 
 void zone_answer(const struct zone *z, const char *name, struct keyans *ans)

@@ -23,11 +23,14 @@ SUITE_DECL(hash);
 SUITE_DECL(keyrec);
 SUITE_DECL(keyans);
 SUITE_DECL(keysrc);
+SUITE_DECL(sig);
 SUITE_DECL(zone);
 SUITE_DECL(dnswire);
 SUITE_DECL(dns);
 SUITE_DECL(lookup);
 SUITE_DECL(authres);
+SUITE_DECL(dkim);
+SUITE_DECL(arc);
 SUITE_DECL(fixtures);
 SUITE_DECL(corpus);
 SUITE_DECL(arcsuite);
@@ -49,5 +52,6 @@ SUITE_DECL(hdrdiff);
 SUITE_DECL(bodydiff);
 SUITE_DECL(sigmatch);
 SUITE_DECL(cmpout);
+SUITE_DECL(bad);
 
 #endif

@@ -1,0 +1,184 @@
+/*
+ * sig: algorithm names (RFC 6376 §3.5 a=, RFC 8463 §3) and the one call into
+ * OpenSSL. Signatures are made here with the committed test keys
+ * (testdata/keys/) and must verify; a changed digest, a cut, empty or oversized
+ * b=, the other hash, and a key of the wrong type must not, and none of those
+ * is an error of OpenSSL itself (the answer is 0, not -1).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "fixture.h"
+#include "hash.h"
+#include "sig.h"
+#include "suites.h"
+
+static const struct {
+	const char *word;
+	int ok;
+	enum sig_alg alg;
+	enum hash_alg hash;
+	enum key_type key;
+} alg_cases[] = {
+	{ "rsa-sha256", 1, SIG_RSA_SHA256, HASH_SHA256, KEY_RSA },
+	{ "rsa-sha1", 1, SIG_RSA_SHA1, HASH_SHA1, KEY_RSA },
+	{ "ed25519-sha256", 1, SIG_ED25519_SHA256, HASH_SHA256, KEY_ED25519 },
+	{ "rsa-sha512", 0, 0, 0, 0 },
+	{ "RSA-SHA256", 0, 0, 0, 0 },       /* sig-a-tag-alg values are compared as written */
+	{ "rsa-sha256 ", 0, 0, 0, 0 },
+	{ "ed25519", 0, 0, 0, 0 },
+	{ "", 0, 0, 0, 0 },
+};
+
+START_TEST(test_alg_names)
+{
+	enum sig_alg a = SIG_RSA_SHA1;
+	int rc = sig_alg_parse(slice_cstr(alg_cases[_i].word), &a);
+	ck_assert_int_eq(rc, alg_cases[_i].ok ? 0 : -1);
+	if (!alg_cases[_i].ok)
+		return;
+	ck_assert_int_eq(a, alg_cases[_i].alg);
+	ck_assert_str_eq(sig_alg_name(a), alg_cases[_i].word);
+	ck_assert_int_eq(sig_alg_hash(a), alg_cases[_i].hash);
+	ck_assert_int_eq(sig_alg_key(a), alg_cases[_i].key);
+}
+END_TEST
+
+static EVP_PKEY *load_key(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/keys/%s.pem", fixture_testdata(), name);
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_msg(k != NULL, "%s does not load", path);
+	return k;
+}
+
+/* RSASSA-PKCS1-v1_5 over a digest (the DigestInfo for md is added by OpenSSL). */
+static size_t sign_rsa(EVP_PKEY *k, const EVP_MD *md, const unsigned char *dg, size_t dlen, unsigned char *sig)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(k, NULL);
+	size_t len = 1024;
+	ck_assert(c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+		  EVP_PKEY_CTX_set_signature_md(c, md) == 1 && EVP_PKEY_sign(c, sig, &len, dg, dlen) == 1);
+	EVP_PKEY_CTX_free(c);
+	return len;
+}
+
+/* RFC 8463 §3: PureEdDSA over the 32 digest bytes. */
+static size_t sign_ed25519(EVP_PKEY *k, const unsigned char *dg, size_t dlen, unsigned char *sig)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	size_t len = 64;
+	ck_assert(c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 && EVP_DigestSign(c, sig, &len, dg, dlen) == 1);
+	EVP_MD_CTX_free(c);
+	return len;
+}
+
+static void digest_of(const char *text, enum hash_alg h, unsigned char *dg, unsigned *dlen)
+{
+	ck_assert_int_eq(hash_digest(h, text, strlen(text), dg, dlen), 0);
+}
+
+static int verify(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsigned dlen, const unsigned char *sig,
+		  size_t len)
+{
+	char why[200] = "";
+	int rc = sig_verify(k, alg, dg, dlen, sig, len, why, sizeof why);
+	ck_assert_msg(rc >= 0, "OpenSSL could not run the check: %s", why);
+	return rc;
+}
+
+START_TEST(test_rsa_sha256)
+{
+	EVP_PKEY *k = load_key("rsa2048");
+	unsigned char dg[64], other[64], sig[1024], big[600];
+	unsigned dlen, olen;
+	digest_of("from:alice\r\nsubject:hello\r\n", HASH_SHA256, dg, &dlen);
+	digest_of("from:alice\r\nsubject:hellO\r\n", HASH_SHA256, other, &olen);
+	size_t len = sign_rsa(k, EVP_sha256(), dg, dlen, sig);
+	ck_assert_uint_eq(len, 256);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, dg, dlen, sig, len), 1);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, other, olen, sig, len), 0);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, dg, dlen, sig, len - 1), 0);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, dg, dlen, sig, 0), 0);
+	memset(big, 0x5a, sizeof big);
+	memcpy(big, sig, len);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, dg, dlen, big, sizeof big), 0);   /* b= of 600 bytes */
+	sig[10] ^= 1;
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, dg, dlen, sig, len), 0);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/* The hash named by a= is the one in the DigestInfo: a sha256 signature is no rsa-sha1 one. */
+START_TEST(test_rsa_sha1_digestinfo)
+{
+	EVP_PKEY *k = load_key("rsa1024");
+	unsigned char d1[64], sig[1024];
+	unsigned l1;
+	digest_of("data", HASH_SHA1, d1, &l1);
+	size_t len = sign_rsa(k, EVP_sha1(), d1, l1, sig);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA1, d1, l1, sig, len), 1);
+	unsigned char d256[64];
+	unsigned l256;
+	digest_of("data", HASH_SHA256, d256, &l256);
+	ck_assert_int_eq(verify(k, SIG_RSA_SHA256, d256, l256, sig, len), 0);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(test_ed25519)
+{
+	EVP_PKEY *k = load_key("ed25519");
+	unsigned char dg[64], sig[64];
+	unsigned dlen;
+	digest_of("from:alice\r\n", HASH_SHA256, dg, &dlen);
+	size_t len = sign_ed25519(k, dg, dlen, sig);
+	ck_assert_uint_eq(len, 64);
+	ck_assert_int_eq(verify(k, SIG_ED25519_SHA256, dg, dlen, sig, len), 1);
+	ck_assert_int_eq(verify(k, SIG_ED25519_SHA256, dg, dlen, sig, 63), 0);
+	ck_assert_int_eq(verify(k, SIG_ED25519_SHA256, dg, dlen - 1, sig, len), 0);   /* the digest, not a prefix */
+	sig[0] ^= 0x80;
+	ck_assert_int_eq(verify(k, SIG_ED25519_SHA256, dg, dlen, sig, len), 0);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/* A signature checked with a key of another type fails as a check, not as a crash. */
+START_TEST(test_wrong_key_type)
+{
+	EVP_PKEY *ed = load_key("ed25519"), *rsa = load_key("rsa2048");
+	unsigned char dg[64], sig[1024];
+	unsigned dlen;
+	digest_of("x", HASH_SHA256, dg, &dlen);
+	size_t len = sign_rsa(rsa, EVP_sha256(), dg, dlen, sig);
+	char why[200];
+	ck_assert_int_le(sig_verify(ed, SIG_RSA_SHA256, dg, dlen, sig, len, why, sizeof why), 0);
+	ck_assert_int_le(sig_verify(rsa, SIG_ED25519_SHA256, dg, dlen, sig, 64, why, sizeof why), 0);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(rsa);
+}
+END_TEST
+
+Suite *sig_suite(void)
+{
+	Suite *s = suite_create("sig");
+	TCase *tc = tcase_create("algorithms");
+	tcase_add_loop_test(tc, test_alg_names, 0, (int)(sizeof alg_cases / sizeof alg_cases[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("verify");
+	tcase_add_test(tc, test_rsa_sha256);
+	tcase_add_test(tc, test_rsa_sha1_digestinfo);
+	tcase_add_test(tc, test_ed25519);
+	tcase_add_test(tc, test_wrong_key_type);
+	suite_add_tcase(s, tc);
+	return s;
+}

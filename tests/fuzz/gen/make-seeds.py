@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Seed corpora for the fuzz targets, cut out of testdata/ (run from the source tree:
+/usr/bin/python3 tests/fuzz/gen/make-seeds.py). Each seed is named by the SHA-1 of its
+bytes, as libFuzzer names corpus files, so re-running adds nothing twice."""
+import glob, hashlib, os, re
+
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
+OUT = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
+
+def put(target, data, limit=200):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    if len(os.listdir(d)) >= limit:
+        return
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), 'wb') as f:
+        f.write(data)
+
+def messages():
+    for sub in ('dkim', 'arc', 'forensics', 'compare'):
+        for p in sorted(glob.glob(os.path.join(ROOT, 'testdata', sub, '*.eml'))):
+            yield open(p, 'rb').read()
+
+def split(msg):
+    m = msg.replace(b'\r\n', b'\n')
+    head, sep, body = m.partition(b'\n\n')
+    fields = re.split(rb'\n(?=[^ \t])', head)
+    return [f.replace(b'\n', b'\r\n') for f in fields], body.replace(b'\n', b'\r\n')
+
+def zone_records(text):
+    for m in re.finditer(r'^(\S+)\s+(?:\d+\s+)?(?:IN\s+)?TXT\s+((?:"(?:[^"\\]|\\.)*"\s*)+)', text, re.M):
+        yield ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2))).encode()
+
+def main():
+    msgs = list(messages())
+    for i, msg in enumerate(msgs):
+        if len(msg) < 70000:
+            put('message', msg, 400)
+        fields, body = split(msg)
+        head = b'\r\n'.join(fields) + b'\r\n\r\n'
+        put('msg', head + body[:512], 300)
+        put('canon-body', bytes([i % 256, (7 * i) % 64]) + body[:4096], 300)
+        put('canon-diff', body[:2048], 200)
+        put('canon-diff', head[:2048], 200)
+        for f in fields:
+            name, _, value = f.partition(b':')
+            put('canon-header', f, 300)
+            n = name.strip().lower()
+            if n in (b'dkim-signature', b'arc-seal', b'arc-message-signature'):
+                put('tags', value, 300)
+                for tag in (b'b', b'bh'):
+                    m = re.search(rb'(?:^|;)\s*' + tag + rb'\s*=([^;]*)', value)
+                    if m:
+                        put('b64', m.group(1), 200)
+            if n in (b'authentication-results', b'arc-authentication-results'):
+                put('authres', value, 300)
+    for z in glob.glob(os.path.join(ROOT, 'testdata', '*.zone')) + glob.glob(os.path.join(ROOT, 'testdata', '*', '*.zone')):
+        text = open(z, encoding='utf-8', errors='replace').read()
+        put('zone', text.encode()[:8192], 100)
+        for rec in zone_records(text):
+            put('keyrec', rec, 200)
+            put('tags', rec, 300)
+            m = re.search(rb'p=([^;]*)', rec)
+            if m:
+                put('b64', m.group(1), 200)
+        for chunk in re.split(r'\n(?=\S)', text):
+            if 'TXT' in chunk:
+                put('zone', chunk.encode(), 100)
+
+main()
