@@ -25,6 +25,14 @@ static int is_fws(char c)
 int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 {
 	buf_reset(out);
+	/* at most 3 bytes per 4 characters (FWS makes fewer), and never past the cap: one reservation */
+	size_t room = text.len / 4 * 3 + 3;
+	if (room > out->max)
+		room = out->max;
+	if (buf_reserve(out, room) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	unsigned acc = 0;
 	int bits = 0, pad = 0;
 	size_t chars = 0;
@@ -51,12 +59,14 @@ int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (buf_append_byte(out, (char)((acc >> bits) & 0xff)) < 0) {
-				snprintf(err, errlen, out->nomem ? "out of memory" : "base64 value too long");
+			if (out->len == room) {
+				snprintf(err, errlen, "base64 value too long");
 				return -1;
 			}
+			out->data[out->len++] = (char)((acc >> bits) & 0xff);
 		}
 	}
+	out->data[out->len] = '\0';
 	if (chars % 4 != 0 || pad > 2) {
 		snprintf(err, errlen, "base64 length or padding is wrong");
 		return -1;
@@ -65,8 +75,6 @@ int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 		snprintf(err, errlen, "base64 has non-zero trailing bits");
 		return -1;
 	}
-	if (!out->data && buf_append(out, "", 0) < 0)
-		return -1;
 	return 0;
 }
 

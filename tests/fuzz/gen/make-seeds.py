@@ -2,7 +2,7 @@
 """Seed corpora for the fuzz targets, cut out of testdata/ (run from the source tree:
 /usr/bin/python3 tests/fuzz/gen/make-seeds.py). Each seed is named by the SHA-1 of its
 bytes, as libFuzzer names corpus files, so re-running adds nothing twice."""
-import glob, hashlib, os, re
+import glob, hashlib, os, re, struct
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 OUT = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
@@ -29,6 +29,37 @@ def split(msg):
 def zone_records(text):
     for m in re.finditer(r'^(\S+)\s+(?:\d+\s+)?(?:IN\s+)?TXT\s+((?:"(?:[^"\\]|\\.)*"\s*)+)', text, re.M):
         yield ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2))).encode()
+
+# fuzz-dnswire input: flags (bit 0 TCP, bit 1 match the query), CNAMEs followed, then for a
+# matching reply the header's flag bytes, ANCOUNT, NSCOUNT, ARCOUNT and the records after the
+# question (the query's name sits at offset 12, so a pointer C0 0C names it).
+def dname(text):
+    return b''.join(bytes([len(l)]) + l.encode() for l in text.split('.')) + b'\0'
+
+def rr(owner, rtype, ttl, rdata):
+    return owner + struct.pack('>HHIH', rtype, 1, ttl, len(rdata)) + rdata
+
+def txt(*strings):
+    return b''.join(bytes([len(t)]) + t.encode() for t in strings)
+
+def reply(flags, rcode, an, ns, records, hops=0):
+    return bytes([2, hops]) + bytes([flags, rcode]) + struct.pack('>HHH', an, ns, 0) + b''.join(records)
+
+def dns_seeds():
+    q = b'\xc0\x0c'
+    soa = dname('ns.example.com') + dname('hostmaster.example.com') + struct.pack('>IIIII', 1, 7200, 3600, 1209600, 300)
+    yield reply(4, 0x80, 1, 0, [rr(q, 16, 3600, txt('v=DKIM1; k=rsa; ', 'p=MIIBIjANBgkq'))])
+    yield reply(4, 0x80, 2, 0, [rr(q, 5, 300, dname('sel.keys.provider.example')),
+                                 rr(dname('sel.keys.provider.example'), 16, 300, txt('v=DKIM1; p='))])
+    yield reply(4, 0x80, 3, 0, [rr(q, 5, 60, dname('a.example.com')),
+                                 rr(dname('a.example.com'), 5, 60, dname('b.example.com')),
+                                 rr(dname('b.example.com'), 5, 60, dname('a.example.com'))])
+    yield reply(4, 0x83, 0, 1, [rr(dname('example.com'), 6, 900, soa)])
+    yield reply(0, 0x80, 0, 1, [rr(dname('example.com'), 2, 3600, dname('ns1.example.net'))])
+    yield reply(0, 0x82, 0, 0, [])
+    yield reply(6, 0x80, 0, 0, [])
+    query = struct.pack('>HHHHHH', 0x1234, 0x8180, 1, 1, 0, 0) + dname('sel._domainkey.example.com') + struct.pack('>HH', 16, 1)
+    yield b'\0\0' + query + rr(q, 16, 1, txt('x'))
 
 def main():
     msgs = list(messages())
@@ -65,5 +96,7 @@ def main():
         for chunk in re.split(r'\n(?=\S)', text):
             if 'TXT' in chunk:
                 put('zone', chunk.encode(), 100)
+    for seed in dns_seeds():
+        put('dnswire', seed, 50)
 
 main()
