@@ -33,6 +33,7 @@ int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	out->nomem = 0;   /* from here every failure is the text's */
 	unsigned acc = 0;
 	int bits = 0, pad = 0;
 	size_t chars = 0;
@@ -59,7 +60,7 @@ int b64_decode(struct slice text, struct buf *out, char *err, size_t errlen)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (out->len == room) {
+			if (out->len == room) {   /* only when the cap made room smaller */
 				snprintf(err, errlen, "base64 value too long");
 				return -1;
 			}

@@ -208,9 +208,16 @@ START_TEST(test_decode_cap)
 	buf_init(&out, 5);
 	ck_assert_msg(b64_decode(slice_cstr("Zm9vYmFy"), &out, err, sizeof err) == -1, "6 bytes into cap 5");
 	ck_assert_msg(err[0] != '\0', "a reason is given");
+	ck_assert_msg(!out.nomem, "a value past the cap is the text's fault, not memory's");
 	ck_assert_msg(b64_decode(slice_cstr("Zm9vYmE="), &out, err, sizeof err) == 0, "5 bytes into cap 5: %s",
 		      err);
 	ck_assert(out.len == 5 && memcmp(out.data, "fooba", 5) == 0);
+	/* FWS counts toward the text, not the output: 40 characters of which 8 decode to 5 bytes */
+	ck_assert_msg(b64_decode(slice_cstr("Zm9v \r\n\t                         YmE=   "), &out, err,
+				 sizeof err) == 0, "folded 5 bytes into cap 5: %s", err);
+	ck_assert(out.len == 5 && memcmp(out.data, "fooba", 5) == 0 && out.data[5] == '\0');
+	ck_assert_msg(b64_decode(slice_cstr(""), &out, err, sizeof err) == 0 && out.len == 0 && out.data &&
+		      out.data[0] == '\0', "empty text is an empty, terminated value");
 	buf_free(&out);
 }
 END_TEST
