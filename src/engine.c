@@ -170,8 +170,8 @@ static long pool_take(struct engine_pool *p)
 		for (size_t i = p->next; i < hi && pick < 0; i++)
 			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i))
 				pick = (long)i;
-		if (pick < 0 && p->ahead && !lookup_busy(p->lk))
-			pick = (long)p->next;   /* nothing in flight: its keys are cached, or it asks for them itself */
+		if (pick < 0 && p->ahead && p->read > p->next && !lookup_busy(p->lk))
+			pick = (long)p->next;   /* read ahead and nothing in flight: its keys are in the cache */
 		if (pick < 0 && p->ahead && p->read < hi) {
 			pthread_cond_wait(&p->ahead_cv, &p->mu);   /* the reader may yet find one that is ready */
 			continue;

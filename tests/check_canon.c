@@ -427,8 +427,8 @@ static void ref_relaxed(const char *in, size_t len, struct buf *out)
 		buf_append(out, "\r\n", 2);
 		start = crlf ? end + 2 : len;
 	}
-	while (out->len >= 2 && (out->len == 2 || memcmp(out->data + out->len - 4, "\r\n\r\n", 4) == 0) &&
-	       memcmp(out->data + out->len - 2, "\r\n", 2) == 0)
+	while ((out->len == 2 && memcmp(out->data, "\r\n", 2) == 0) ||
+	       (out->len >= 4 && memcmp(out->data + out->len - 4, "\r\n\r\n", 4) == 0))
 		out->len -= 2;   /* b: empty lines at the end go; a non-empty body keeps its final CRLF */
 }
 
