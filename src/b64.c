@@ -7,14 +7,23 @@
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Value of each byte as a base64 digit: 0..63, or -1 (FWS and '=' are told apart by the caller). */
+#define B64_ROW_INVALID -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+static const signed char b64_values[256] = {
+	B64_ROW_INVALID, B64_ROW_INVALID,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,                 /* '+' '/' */
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,                 /* '0'..'9' */
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,                            /* 'A'..'O' */
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,                  /* 'P'..'Z' */
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,                  /* 'a'..'o' */
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,                  /* 'p'..'z' */
+	B64_ROW_INVALID, B64_ROW_INVALID, B64_ROW_INVALID, B64_ROW_INVALID,
+	B64_ROW_INVALID, B64_ROW_INVALID, B64_ROW_INVALID, B64_ROW_INVALID,
+};
+
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
+	return b64_values[c];
 }
 
 static int is_fws(char c)

@@ -200,6 +200,30 @@ START_TEST(test_decode_bad)
 }
 END_TEST
 
+/* Every byte value as the fourth digit of "AAA?": the 64 of the alphabet decode to their index,
+ * '=' pads, FWS leaves three digits (a length error), and every other byte is refused. */
+START_TEST(test_every_byte_value)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf out;
+	buf_init(&out, 16);
+	for (int c = 0; c < 256; c++) {
+		char text[4] = { 'A', 'A', 'A', (char)c }, err[128] = "";
+		int rc = b64_decode(slice_make(text, 4), &out, err, sizeof err);
+		const char *at = c ? strchr(alphabet, c) : NULL;
+		if (at) {
+			ck_assert_msg(rc == 0 && out.len == 3 && (unsigned char)out.data[2] == (unsigned)(at - alphabet),
+				      "byte %d is digit %d", c, (int)(at - alphabet));
+		} else if (c == '=') {
+			ck_assert_msg(rc == 0 && out.len == 2, "'=' pads");
+		} else {
+			ck_assert_msg(rc == -1 && err[0], "byte %d is refused", c);
+		}
+	}
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_decode_cap)
 {
 	/* the output buffer's cap is respected: 6 bytes do not fit in 5 */
@@ -274,6 +298,7 @@ Suite *b64_suite(void)
 	tcase_add_loop_test(tc, test_decode_fws, 0, (int)(sizeof good / sizeof good[0]));
 	tcase_add_loop_test(tc, test_decode_bad, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, test_decode_cap);
+	tcase_add_test(tc, test_every_byte_value);
 	tcase_add_test(tc, test_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
