@@ -495,6 +495,7 @@ static const struct not_message_case not_message_cases[] = {
 	{ "indented", "not a message: every line of the header block is indented" },
 	{ "prose", "not a message: no header field" },
 	{ "huge-header", "header block larger than" },
+	{ "many-fields", "more than 8192 header fields" },
 	{ "bom-only", "not a message: the input is empty" },
 };
 
@@ -529,6 +530,14 @@ START_TEST(test_not_a_message)
 		memset(big + 7, 'a', n - 7);
 		write_file(path, big, n);
 		free(big);
+	} else if (strcmp(c->name, "many-fields") == 0) {
+		struct buf b;
+		buf_init(&b, 1u << 20);
+		for (int i = 0; i < 9000; i++)
+			ck_assert_int_eq(buf_printf(&b, "X-F%d: v\r\n", i), 0);
+		ck_assert_int_eq(buf_append_str(&b, "From: a@example.com\r\n\r\nbody\r\n"), 0);
+		write_file(path, b.data, b.len);
+		buf_free(&b);
 	} else {
 		write_file(path, "\xef\xbb\xbf", 3);
 	}
