@@ -1,6 +1,9 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,21 @@ static void hold_closed_std_fds(void)
 	}
 }
 
+/*
+ * Each message allocates and frees its buffers (64 KiB chunks, a body tail of up to 128 KiB, a header
+ * block of up to 4 MiB). glibc's defaults hand such blocks back to the kernel on every free (mmap
+ * above 128 KiB, brk trimming above 128 KiB free), so every message paid again in page faults: 10%
+ * of a batch's time in `perf`. Keep blocks up to 8 MiB on the heap and trim only past 64 MiB free;
+ * memory stays bounded by the largest message in flight per thread.
+ */
+static void tune_allocator(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
 /* Output that could not be written must not end in 0 (EX_IOERR, sysexits.h): the last flush is checked. */
 static int close_stdout(int status)
 {
@@ -54,6 +72,7 @@ static int close_stdout(int status)
 int main(int argc, char **argv)
 {
 	hold_closed_std_fds();
+	tune_allocator();
 	struct cli_opts o;
 	char err[300];
 	if (cli_parse(argc, argv, &o, err, sizeof err) < 0) {
