@@ -8,7 +8,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,33 +331,17 @@ END_TEST
 /* Run over the Maildir with stderr a terminal (pty) or a pipe; returns what stderr received. */
 static void progress_run(const char *md, int on_pty, const char *flag, struct buf *err)
 {
-	const char *bin = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
-	int master = -1, fds[2] = { -1, -1 };
-	pid_t pid = on_pty ? forkpty(&master, NULL, NULL, NULL) : (pipe(fds) == 0 ? fork() : -1);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 1);
-		if (!on_pty) {
-			dup2(fds[1], 2);
-			dup2(devnull, 0);
-		}
-		setenv("ARCVERIFY_PROGRESS_DELAY", "0", 1);
-		execl(bin, "arcverify", "--keys", zone, "--now", NOW, "-j1", flag, md, (char *)NULL);
-		_exit(127);
+	const char *env[] = { "ARCVERIFY_PROGRESS_DELAY=0", NULL };
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", NOW, "-j1", flag, md, NULL };
+	if (on_pty) {
+		fixture_pty_exec(argv, env, 1, err);
+		return;
 	}
-	int rd = on_pty ? master : fds[0];
-	if (!on_pty)
-		close(fds[1]);
-	buf_init(err, 1 << 20);
-	char chunk[4096];
-	ssize_t got;
-	while ((got = read(rd, chunk, sizeof chunk)) > 0)
-		buf_append(err, chunk, (size_t)got);
-	if (!err->data)
-		buf_append(err, "", 0);
-	close(rd);
-	waitpid(pid, NULL, 0);
+	struct buf out;
+	setenv("ARCVERIFY_PROGRESS_DELAY", "0", 1);
+	fixture_exec(argv, &out, err, NULL);
+	unsetenv("ARCVERIFY_PROGRESS_DELAY");
+	buf_free(&out);
 }
 
 START_TEST(test_progress_only_on_a_terminal)

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
-#include <pty.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -296,28 +295,12 @@ END_TEST
 /* Text output on a terminal (a pseudo-terminal here), with NO_COLOR set or not, TERM as given. */
 static void run_on_terminal_term(const char *no_color, const char *term, const char *color_opt, struct buf *out)
 {
-	const char *bin = getenv("ARCVERIFY_BIN") ? getenv("ARCVERIFY_BIN") : "./arcverify";
-	int master;
-	pid_t pid = forkpty(&master, NULL, NULL, NULL);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (no_color)
-			setenv("NO_COLOR", no_color, 1);
-		else
-			unsetenv("NO_COLOR");
-		setenv("TERM", term, 1);
-		execl(bin, "arcverify", "--keys", zone, "--now", "1764003600", color_opt, pass_eml, (char *)NULL);
-		_exit(127);
-	}
-	buf_init(out, 1 << 20);
-	char chunk[4096];
-	ssize_t got;
-	while ((got = read(master, chunk, sizeof chunk)) > 0)
-		buf_append(out, chunk, (size_t)got);
-	if (!out->data)
-		buf_append(out, "", 0);
-	close(master);
-	waitpid(pid, NULL, 0);
+	char term_var[64], no_color_var[64];
+	snprintf(term_var, sizeof term_var, "TERM=%s", term);
+	snprintf(no_color_var, sizeof no_color_var, "NO_COLOR%s%s", no_color ? "=" : "", no_color ? no_color : "");
+	const char *env[] = { term_var, no_color_var, NULL };
+	const char *argv[] = { "arcverify", "--keys", zone, "--now", "1764003600", color_opt, pass_eml, NULL };
+	fixture_pty_exec(argv, env, 0, out);
 }
 
 static void run_on_terminal(const char *no_color, const char *color_opt, struct buf *out)

@@ -4,6 +4,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,11 +563,77 @@ static void read_fd(int fd, struct buf *out)
 		buf_append(out, chunk, (size_t)got);
 }
 
-int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file)
+static const char *test_binary(void)
 {
 	const char *bin = getenv("ARCVERIFY_BIN");
-	if (!bin || !*bin)
-		bin = "./arcverify";
+	return bin && *bin ? bin : "./arcverify";
+}
+
+/* In a child: apply "NAME=value" / "NAME" entries to the environment. */
+static void apply_env(const char *const *env)
+{
+	for (; env && *env; env++) {
+		const char *eq = strchr(*env, '=');
+		if (!eq) {
+			unsetenv(*env);
+			continue;
+		}
+		char name[128];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - *env), *env);
+		setenv(name, eq + 1, 1);
+	}
+}
+
+/* Append what the master side of a pseudo-terminal holds now, without waiting (O_NONBLOCK). */
+static void drain_pty(int master, struct buf *out)
+{
+	char chunk[4096];
+	ssize_t got;
+	while ((got = read(master, chunk, sizeof chunk)) > 0)
+		buf_append(out, chunk, (size_t)got);
+}
+
+/*
+ * The test keeps its own descriptor of the slave side open until the child has exited and the
+ * master is drained: once the last slave descriptor closes, Linux may discard output the master
+ * has not read yet (the read fails with EIO instead), which lost the report now and then under load.
+ */
+int fixture_pty_exec(const char *const *argv, const char *const *env, int quiet_stdout, struct buf *out)
+{
+	int master, slave;
+	ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		apply_env(env);
+		int quiet = quiet_stdout ? open("/dev/null", O_RDWR) : slave;
+		if (quiet < 0 || dup2(quiet, STDIN_FILENO) < 0 || dup2(quiet, STDOUT_FILENO) < 0 ||
+		    dup2(slave, STDERR_FILENO) < 0)
+			_exit(127);
+		close(master);
+		execv(test_binary(), (char *const *)argv);
+		_exit(127);
+	}
+	buf_init(out, (size_t)1 << 20);
+	ck_assert_int_eq(fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK), 0);
+	int status = 0;
+	while (waitpid(pid, &status, WNOHANG) == 0) {   /* read as it comes: a full terminal never blocks the child */
+		struct pollfd pfd = { .fd = master, .events = POLLIN };
+		if (poll(&pfd, 1, 100) > 0)
+			drain_pty(master, out);
+	}
+	drain_pty(master, out);
+	if (!out->data)
+		buf_append(out, "", 0);
+	close(slave);
+	close(master);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file)
+{
+	const char *bin = test_binary();
 	char errpath[] = "/tmp/arcverify-test-stderr-XXXXXX";
 	int errfd = mkstemp(errpath);
 	int pipefd[2];

@@ -28,6 +28,11 @@ const char *fixture_shared(void);
  * input is stdin_file, /dev/null when NULL, closed when "" (FIXTURE_STDIN_CLOSED). Returns exit status. */
 #define FIXTURE_STDIN_CLOSED ""
 int fixture_exec(const char *const *argv, struct buf *out, struct buf *err, const char *stdin_file);
+/* Run the arcverify binary with argv (argv[0] ignored) on a pseudo-terminal, the environment changed
+ * by env ("NAME=value" sets, "NAME" unsets; NULL-terminated, or NULL): standard error, and standard
+ * input and output unless quiet_stdout (then /dev/null), are the terminal. What the terminal
+ * received goes into out; returns the exit status. */
+int fixture_pty_exec(const char *const *argv, const char *const *env, int quiet_stdout, struct buf *out);
 /* One message through the engine, as every caller verifies messages. */
 struct fixture_run {
 	struct input_list list;
