@@ -6,7 +6,8 @@
  * the messages that need it. Each name is asked of the source once (single
  * flight: concurrent callers share the query); answers and failures are kept
  * for their TTL (failures and negative answers without SOA for
- * LOOKUP_FAILURE_TTL, RFC 2308 §7), and at most `concurrency` names are being
+ * LOOKUP_FAILURE_TTL, RFC 2308 §7; running out of memory is not kept at all:
+ * the next request asks again), and at most `concurrency` names are being
  * resolved at once, the rest queue. An asynchronous source (DNS) is driven by
  * an I/O thread the lookup owns; a synchronous one (zone files) answers in the
  * caller's thread. Every function is thread-safe. The lookup owns every

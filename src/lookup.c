@@ -132,7 +132,9 @@ static struct lookup_entry *new_entry(struct lookup *lk, const char *key)
 /* How long an answer is kept (RFC 2308 §5 for negative answers, §7 for failures). */
 static int64_t expiry(const struct keyans *a, int64_t now)
 {
-	if (!a || keyans_is_temporary(a->status))
+	if (!a)
+		return now; /* our own lack of memory says nothing of the name: the next message asks again */
+	if (keyans_is_temporary(a->status))
 		return now + LOOKUP_FAILURE_TTL * 1000LL;
 	if (a->source == KEYANS_SRC_KEYS)
 		return INT64_MAX; /* zone files do not change during a run */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dnstest.h"
+#include "keysrc.h"
 #include "lookup.h"
 #include "suites.h"
 
@@ -305,6 +306,48 @@ static struct lookup *over_zone(const char *text, char *path, size_t pathlen)
 	return lk;
 }
 
+/* A synchronous source that runs out of memory on its first answer, then answers. */
+struct flaky_source {
+	unsigned asked;
+};
+
+static void flaky_request(void *impl, const char *name, void *user, keysrc_done_fn done, void *cbctx)
+{
+	struct flaky_source *f = impl;
+	struct keyans *a = f->asked++ == 0 ? NULL : keyans_new(name, KEYANS_SRC_KEYS);
+	if (a) {
+		a->status = KEYANS_OK;
+		ck_assert_int_eq(keyans_add(a, "v=DKIM1; p=AAAA", 15, 1), 0);
+	}
+	done(cbctx, user, a);
+}
+
+static void flaky_destroy(void *impl)
+{
+	(void)impl;
+}
+
+/* Out of memory while answering is the verifier's trouble, not the name's: never cached, so the
+ * next message that needs the name asks again instead of inheriting the error for the run. */
+START_TEST(out_of_memory_not_cached)
+{
+	static const struct keysrc_ops ops = { .async = 0, .request = flaky_request, .destroy = flaky_destroy };
+	struct flaky_source f = { 0 };
+	char err[300];
+	struct lookup *lk = lookup_new(keysrc_new(&ops, &f), 4, err, sizeof err);
+	ck_assert_msg(lk != NULL, "%s", err);
+	lookup_request(lk, "sel._domainkey.example.com");
+	const struct keyans *a = lookup_wait(lk, "sel._domainkey.example.com");
+	ck_assert_int_eq(a->status, KEYANS_ERROR);
+	ck_assert_str_eq(a->detail, "out of memory");
+	lookup_request(lk, "sel._domainkey.example.com");
+	a = lookup_wait(lk, "sel._domainkey.example.com");
+	ck_assert_int_eq(a->status, KEYANS_OK);
+	ck_assert_uint_eq(f.asked, 2);
+	lookup_free(lk);
+}
+END_TEST
+
 START_TEST(zone_cached_and_sync)
 {
 	char path[64], name[300];
@@ -428,6 +471,7 @@ Suite *lookup_suite(void)
 	tc = tcase_create("zone");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, zone_cached_and_sync);
+	tcase_add_test(tc, out_of_memory_not_cached);
 	tcase_add_test(tc, record_cache_get_or_create);
 	suite_add_tcase(s, tc);
 	return s;
