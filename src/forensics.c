@@ -130,11 +130,31 @@ static int variant_applies(const struct body_variant *v, const struct dkim_sig *
 
 /* ---- a hasher for one variant: input transform -> body hash (canonicalizer, l=, digest) ---- */
 
-struct variant_hasher {
-	const struct body_variant *v;    /* NULL for the prefix search */
-	int probe;                       /* a verifying signature: record the variant when it differs */
+struct variant_hasher;
+
+/* A signature that takes a hasher's digest: signatures whose (variant, c, a, l=) agree share one
+ * hasher, as the verifier's registry shares body hashes, so a pass costs the distinct hashes only. */
+struct hasher_reader {
 	struct forensic_report *rep;     /* not ours */
 	const struct dkim_sig *sig;      /* not ours */
+	int probe;                       /* a verifying signature: record the variant when it differs */
+	struct variant_hasher *h;        /* the hasher whose digest it takes */
+	struct hasher_reader *next;      /* the next reader of the same hasher */
+};
+
+/* What makes two hashers the same: the variant and the body hash it feeds. */
+struct hasher_params {
+	const struct body_variant *v;    /* NULL for the prefix search */
+	enum canon_alg canon;
+	enum hash_alg alg;
+	uint64_t limit;                  /* l=, HASH_NO_LIMIT */
+	uint64_t raw_left;               /* raw bytes to take (XF_RAW_LIMIT), else UINT64_MAX */
+};
+
+struct variant_hasher {
+	struct hasher_params p;
+	const struct body_variant *v;    /* p.v */
+	struct hasher_reader *readers;   /* not ours: at least one */
 	struct body_hash *bh;            /* ours: hash.c's body hash, outside the registry */
 	int line_start;                  /* the next input byte starts a line */
 	int pending_cr;
@@ -155,35 +175,52 @@ static int digest_is_bh(const struct dkim_sig *s, const unsigned char *d, unsign
 static void prefix_check(void *ctx, uint64_t in_pos)
 {
 	struct variant_hasher *h = ctx;
-	if (h->rep->prefix_found)
+	int open = 0;
+	for (const struct hasher_reader *r = h->readers; r && !open; r = r->next)
+		open = !r->rep->prefix_found;
+	if (!open)
 		return;
 	const struct canon_body *cb = &h->bh->cb;
 	int final_crlf = cb->any_content || cb->alg == CANON_SIMPLE;
 	unsigned char d[HASH_MAX_DIGEST];
 	unsigned n = 0;
-	if (hash_body_peek(h->bh, "\r\n", final_crlf ? 2 : 0, d, &n) == 0 && digest_is_bh(h->sig, d, n)) {
-		h->rep->prefix_found = 1;
-		h->rep->prefix_bytes = in_pos;
-	}
+	if (hash_body_peek(h->bh, "\r\n", final_crlf ? 2 : 0, d, &n) != 0)
+		return;
+	for (struct hasher_reader *r = h->readers; r; r = r->next)
+		if (!r->rep->prefix_found && digest_is_bh(r->sig, d, n)) {
+			r->rep->prefix_found = 1;
+			r->rep->prefix_bytes = in_pos;
+		}
 }
 
-static int hasher_init(struct variant_hasher *h, const struct body_variant *v, const struct dkim_sig *s,
-		       struct forensic_report *rep)
+/* The hash variant v computes for signature s (RFC 6376 §3.5 c=, a=, l=, as the variant bends them). */
+static struct hasher_params params_for(const struct body_variant *v, const struct dkim_sig *s)
+{
+	struct hasher_params p = { .v = v, .canon = s->bcanon, .alg = sig_alg_hash(s->alg) };
+	if (v && v->swap_canon)
+		p.canon = p.canon == CANON_SIMPLE ? CANON_RELAXED : CANON_SIMPLE;
+	p.limit = s->has_l && !(v && v->unlimited) ? s->l : HASH_NO_LIMIT;
+	p.raw_left = v && v->xf == XF_RAW_LIMIT ? s->l : UINT64_MAX;
+	return p;
+}
+
+static int same_params(const struct hasher_params *a, const struct hasher_params *b)
+{
+	return a->v == b->v && a->canon == b->canon && a->alg == b->alg && a->limit == b->limit &&
+	       a->raw_left == b->raw_left;
+}
+
+static int hasher_init(struct variant_hasher *h, const struct hasher_params *p)
 {
 	memset(h, 0, sizeof *h);
-	h->v = v;
-	h->sig = s;
-	h->rep = rep;
+	h->p = *p;
+	h->v = p->v;
 	h->line_start = 1;
-	enum canon_alg c = s->bcanon;
-	if (v && v->swap_canon)
-		c = c == CANON_SIMPLE ? CANON_RELAXED : CANON_SIMPLE;
-	uint64_t limit = s->has_l && !(v && v->unlimited) ? s->l : HASH_NO_LIMIT;
-	h->bh = hash_body_new(c, sig_alg_hash(s->alg), limit, v ? v->quirks : 0);
+	h->bh = hash_body_new(p->canon, p->alg, p->limit, p->v ? p->v->quirks : 0);
 	if (!h->bh)
 		return -1;
-	h->raw_left = v && v->xf == XF_RAW_LIMIT ? s->l : UINT64_MAX;
-	if (!v) {
+	h->raw_left = p->raw_left;
+	if (!p->v) {
 		h->bh->cb.on_line_end = prefix_check;
 		h->bh->cb.line_ctx = h;
 	}
@@ -327,7 +364,7 @@ static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
 }
 
 /* Finish the input (held bytes, appended line ends), the canonicalizer and the digest. */
-static int hasher_finish(struct variant_hasher *h)
+static void hasher_finish(struct variant_hasher *h)
 {
 	enum xform xf = h->v ? h->v->xf : XF_NONE;
 	if (h->pending_cr && xf != XF_DROP_CR) {  /* a CR ending the body is lone too */
@@ -340,7 +377,12 @@ static int hasher_finish(struct variant_hasher *h)
 	/* the retry some receivers make: the finished canonical body plus one more line end */
 	const char *extra = xf == XF_APPEND_CRLF ? "\r\n" : xf == XF_APPEND_LF ? "\n" : "";
 	hash_body_finish(h->bh, extra, strlen(extra));
-	return !h->bh->failed && digest_is_bh(h->sig, h->bh->digest, h->bh->digest_len);
+}
+
+/* Does the finished digest of h give reader r's bh=? */
+static int reader_matches(const struct variant_hasher *h, const struct hasher_reader *r)
+{
+	return !h->bh->failed && digest_is_bh(r->sig, h->bh->digest, h->bh->digest_len);
 }
 
 static void hasher_free(struct variant_hasher *h)
@@ -431,7 +473,8 @@ static int runs_variant(const struct forensic_report *rep, const struct body_var
 	return needs_body_probe(rep) && wanted(o, v->f.id);
 }
 
-static size_t count_hashers(const struct forensics *f, const struct forensics_opts *o)
+/* The readers a pass has: one per signature and variant tried, one per prefix search. */
+static size_t count_readers(const struct forensics *f, const struct forensics_opts *o)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < f->n; i++) {
@@ -443,52 +486,80 @@ static size_t count_hashers(const struct forensics *f, const struct forensics_op
 	return n;
 }
 
-static int setup_hashers(struct forensics *f, struct variant_hasher *hs, const struct forensics_opts *o)
+/* The body pass: nh hashers (at most one per reader) and the readers of their digests. */
+struct body_pass {
+	struct variant_hasher *hs;
+	size_t nh;
+	struct hasher_reader *rd;
+	size_t nr;
+};
+
+/* Reader of variant v (NULL: the prefix search) for rep, on the hasher that computes its hash,
+ * made when no earlier reader needs the same one. -1 when out of memory. */
+static int add_reader(struct body_pass *bp, const struct body_variant *v, struct forensic_report *rep, int probe)
 {
-	size_t k = 0;
+	struct hasher_params p = params_for(v, rep->sig);
+	struct variant_hasher *h = NULL;
+	for (size_t i = 0; i < bp->nh && !h; i++)
+		h = same_params(&bp->hs[i].p, &p) ? &bp->hs[i] : NULL;
+	if (!h) {
+		if (hasher_init(&bp->hs[bp->nh], &p) < 0)
+			return -1;
+		h = &bp->hs[bp->nh++];
+	}
+	struct hasher_reader *r = &bp->rd[bp->nr++];
+	*r = (struct hasher_reader){ .rep = rep, .sig = rep->sig, .probe = probe, .h = h, .next = h->readers };
+	h->readers = r;
+	return 0;
+}
+
+static int setup_hashers(struct forensics *f, struct body_pass *bp, const struct forensics_opts *o)
+{
 	for (size_t i = 0; i < f->n; i++) {
 		struct forensic_report *rep = &f->reports[i];
-		const struct dkim_sig *s = rep->sig;
-		int failing = needs_body_forensics(s);
+		int failing = needs_body_forensics(rep->sig);
 		rep->body_examined = failing;
 		for (size_t v = 0; v < NBODY_VARIANTS; v++) {
 			if (!runs_variant(rep, &body_variants[v], o))
 				continue;
-			if (hasher_init(&hs[k], &body_variants[v], s, rep) < 0)
+			if (add_reader(bp, &body_variants[v], rep, !failing) < 0)
 				return -1;
-			hs[k++].probe = !failing;
 			rep->body_tried += failing;
 		}
-		if (failing && !s->has_l) {
+		if (failing && !rep->sig->has_l) {
 			rep->prefix_searched = 1;
-			if (hasher_init(&hs[k++], NULL, s, rep) < 0)
+			if (add_reader(bp, NULL, rep, 0) < 0)
 				return -1;
-			/* the empty prefix: a body that was empty when signed */
-			prefix_check(&hs[k - 1], 0);
 		}
 	}
+	for (size_t k = 0; k < bp->nh; k++)
+		if (!bp->hs[k].v)
+			prefix_check(&bp->hs[k], 0);   /* the empty prefix: a body that was empty when signed */
 	return 0;
 }
 
-static void record_body_results(struct variant_hasher *hs, size_t n, uint64_t body_bytes)
+/* Findings in reader order, so each report lists its variants in the catalogue's order. */
+static void record_body_results(struct body_pass *bp, uint64_t body_bytes)
 {
-	for (size_t k = 0; k < n; k++) {
-		struct variant_hasher *h = &hs[k];
-		int match = hasher_finish(h);
-		struct forensic_report *rep = h->rep;
-		rep->body_bytes = body_bytes;
+	for (size_t k = 0; k < bp->nh; k++)
+		hasher_finish(&bp->hs[k]);
+	for (size_t i = 0; i < bp->nr; i++) {
+		const struct hasher_reader *r = &bp->rd[i];
+		const struct variant_hasher *h = r->h;
+		r->rep->body_bytes = body_bytes;
 		if (!h->v)
 			continue;
-		struct forensic_finding f = finding_for(&h->v->f, h->v->what_simple, h->sig->bcanon);
-		if (h->probe && !match && !h->bh->failed)
-			add_finding(rep->breaks, &rep->nbreaks, f);
-		else if (!h->probe && match)
-			add_finding(rep->body, &rep->nbody, f);
+		int match = reader_matches(h, r);
+		struct forensic_finding f = finding_for(&h->v->f, h->v->what_simple, r->sig->bcanon);
+		if (r->probe && !match && !h->bh->failed)
+			add_finding(r->rep->breaks, &r->rep->nbreaks, f);
+		else if (!r->probe && match)
+			add_finding(r->rep->body, &r->rep->nbody, f);
 	}
 }
 
-static int feed_hashers(struct variant_hasher *hs, size_t n, FILE *in, long start, const struct msg_opts *mo,
-			char *err, size_t errlen)
+static int feed_hashers(struct body_pass *bp, FILE *in, long start, const struct msg_opts *mo, char *err,
+			size_t errlen)
 {
 	struct msg m;
 	if (fseek(in, start, SEEK_SET) != 0) {
@@ -500,14 +571,14 @@ static int feed_hashers(struct variant_hasher *hs, size_t n, FILE *in, long star
 	char *chunk = malloc(MSG_CHUNK);
 	long got = 0;
 	while (chunk && (got = msg_read_body(&m, chunk, MSG_CHUNK)) > 0)
-		for (size_t k = 0; k < n; k++)
-			hasher_feed(&hs[k], chunk, (size_t)got);
+		for (size_t k = 0; k < bp->nh; k++)
+			hasher_feed(&bp->hs[k], chunk, (size_t)got);
 	int rc = chunk && got == 0 ? 0 : -1;
 	if (rc < 0)
 		snprintf(err, errlen, chunk ? "read error in the message body" : "out of memory");
 	free(chunk);
 	if (rc == 0)
-		record_body_results(hs, n, m.body_bytes);
+		record_body_results(bp, m.body_bytes);
 	msg_close(&m);
 	return rc;
 }
@@ -515,22 +586,19 @@ static int feed_hashers(struct variant_hasher *hs, size_t n, FILE *in, long star
 static int body_pass(struct forensics *f, FILE *in, long start, const struct msg_opts *mo,
 		     const struct forensics_opts *o, char *err, size_t errlen)
 {
-	size_t n = count_hashers(f, o);
+	size_t n = count_readers(f, o);
 	if (n == 0)
 		return 0;
-	struct variant_hasher *hs = calloc(n, sizeof *hs);
-	if (!hs) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	int rc = setup_hashers(f, hs, o);
+	struct body_pass bp = { .hs = calloc(n, sizeof *bp.hs), .rd = calloc(n, sizeof *bp.rd) };
+	int rc = bp.hs && bp.rd ? setup_hashers(f, &bp, o) : -1;
 	if (rc < 0)
 		snprintf(err, errlen, "out of memory");
 	else
-		rc = feed_hashers(hs, n, in, start, mo, err, errlen);
-	for (size_t k = 0; k < n; k++)
-		hasher_free(&hs[k]);
-	free(hs);
+		rc = feed_hashers(&bp, in, start, mo, err, errlen);
+	for (size_t k = 0; k < bp.nh; k++)
+		hasher_free(&bp.hs[k]);
+	free(bp.hs);
+	free(bp.rd);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  * (signed by dkimpy and Mail::DKIM, see their READMEs) at their evaluation time.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -208,6 +209,77 @@ START_TEST(test_probes)
 END_TEST
 
 /* Probes only run on signatures that verify, and failing ones are examined only when asked. */
+/* The fixture rel with a copy of its first DKIM-Signature put in front, that copy's bh= changed in
+ * its first character, written to a file of its own (forensics read the message again). */
+static void examine_with_altered_copy(struct examined *x, const char *rel, char *path, size_t pathlen)
+{
+	struct buf file;
+	ck_assert_int_eq(fixture_read_file(fixture_path(rel), &file), 0);
+	const char *start = strncmp(file.data, "DKIM-Signature:", 15) == 0 ? file.data : strstr(file.data, "\nDKIM-Signature:");
+	ck_assert_ptr_nonnull(start);
+	start += *start == '\n';
+	const char *end = start;
+	while ((end = strchr(end, '\n')) != NULL && (end[1] == ' ' || end[1] == '\t'))
+		end++;
+	ck_assert_ptr_nonnull(end);
+	char *copy = strndup(start, (size_t)(end - start) + 1);
+	char *bh = strstr(copy, "bh=");
+	ck_assert_ptr_nonnull(bh);
+	bh[3] = bh[3] == 'A' ? 'B' : 'A';
+	size_t len;
+	char *bytes = runmsg_prepend(fixture_path(rel), copy, &len);
+	snprintf(path, pathlen, "/tmp/arcverify-forensics-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+	free(bytes);
+	free(copy);
+	buf_free(&file);
+	runmsg_start(&x->m, path, NULL, 0, NOW, NULL);
+	x->in = fopen(path, "rb");
+	ck_assert_ptr_nonnull(x->in);
+	char err[300];
+	struct msg_opts mo = { 0 };
+	ck_assert_msg(forensics_examine(&x->f, x->m.r, x->in, 0, &mo, &failing, err, sizeof err) == 0, "%s", err);
+}
+
+/* Signatures with the same c=, a= and l= share each variant's hash in the body pass; each is still
+ * judged by its own bh=: the variant that reproduces the signer's is found for it alone, and the
+ * prefix search of each looks for its own value. */
+START_TEST(test_shared_hashers_judge_each_signature)
+{
+	struct examined x;
+	char path[64];
+	examine_with_altered_copy(&x, "forensics/body-crlf-appended.eml", path, sizeof path);
+	const struct run_result *r = x.m.r;
+	ck_assert_uint_eq(r->ndkim, 2);
+	const struct forensic_report *copy = forensics_for(&x.f, &r->dkim[0]);
+	const struct forensic_report *orig = forensics_for(&x.f, &r->dkim[1]);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_ptr_nonnull(orig);
+	ck_assert(has_id(orig->body, orig->nbody, "crlf-appended"));
+	ck_assert_uint_eq(copy->nbody, 0);
+	ck_assert_uint_eq(copy->body_tried, orig->body_tried);
+	ck_assert(copy->prefix_searched && !copy->prefix_found);
+	examined_free(&x);
+	unlink(path);
+	/* a prefix found for the signature whose bh= it gives, not for the copy beside it */
+	examine_with_altered_copy(&x, "arc/list-footer.eml", path, sizeof path);
+	r = x.m.r;
+	const struct forensic_report *first = forensics_for(&x.f, &r->dkim[0]);
+	ck_assert_ptr_nonnull(first);
+	ck_assert(first->prefix_searched);
+	const struct forensic_report *second = forensics_for(&x.f, &r->dkim[1]);
+	ck_assert_ptr_nonnull(second);
+	ck_assert(second->prefix_found);
+	ck_assert_uint_eq(second->prefix_bytes, 245);
+	ck_assert_msg(!first->prefix_found, "the altered copy's bh= matched a prefix");
+	examined_free(&x);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_probe_only_verifying)
 {
 	size_t n;
@@ -280,6 +352,7 @@ Suite *forensics_suite(void)
 	tcase_add_test(tc, test_unexplained_counts_tries);
 	tcase_add_test(tc, test_probes);
 	tcase_add_test(tc, test_probe_only_verifying);
+	tcase_add_test(tc, test_shared_hashers_judge_each_signature);
 	tcase_add_test(tc, test_probe_ids_known);
 	tcase_add_test(tc, test_pipes);
 	suite_add_tcase(s, tc);
