@@ -31,6 +31,7 @@
 #define DNSWIRE_TYPE_TXT 16
 #define DNSWIRE_TYPE_OPT 41
 #define DNSWIRE_CLASS_IN 1
+#define DNSWIRE_RCODE_FORMERR 1     /* RFC 1035 §4.1.1: the server could not interpret the query */
 
 /* Query flags. */
 #define DNSWIRE_EDNS0 1u  /* add an OPT record advertising DNSWIRE_EDNS_PAYLOAD */

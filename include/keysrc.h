@@ -20,6 +20,7 @@ struct keysrc_counters {
 	unsigned long sent;         /* queries put on the wire (retransmissions and TCP included) */
 	unsigned long tcp;          /* truncated answers asked again over TCP */
 	unsigned long cname_chased; /* queries for a CNAME target the server had not answered */
+	unsigned long edns_fallbacks; /* questions asked again without EDNS after a FORMERR (RFC 6891 §7) */
 };
 
 struct keysrc_ops {

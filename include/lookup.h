@@ -41,6 +41,7 @@ struct lookup_stats {
 	unsigned long queries;       /* names asked of the source (again after a TTL ran out) */
 	unsigned long sent;          /* DNS messages put on the wire, retransmissions and TCP included */
 	unsigned long tcp;           /* answers asked again over TCP after truncation */
+	unsigned long edns_fallbacks; /* questions asked again without EDNS after a FORMERR */
 	unsigned long answered;      /* names answered OK, NXDOMAIN or NODATA */
 	unsigned long timed_out;
 	unsigned long refused;       /* every server refused the connection (ICMP port unreachable) */

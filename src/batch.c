@@ -256,7 +256,8 @@ static void dns_figures_json(void *ctx, struct json *j)
 	struct lookup_stats ls;
 	lookup_stats(st->lk, &ls);
 	const struct { const char *key; unsigned long v; } f[] = {
-		{ "queries", ls.queries }, { "sent", ls.sent }, { "tcp", ls.tcp }, { "answered", ls.answered },
+		{ "queries", ls.queries }, { "sent", ls.sent }, { "tcp", ls.tcp },
+		{ "edns_fallbacks", ls.edns_fallbacks }, { "answered", ls.answered },
 		{ "timed_out", ls.timed_out }, { "refused", ls.refused }, { "servfail", ls.servfail },
 		{ "errors", ls.errors }, { "cache_hits", ls.cache_hits }, { "joined", ls.joined },
 		{ "expired", ls.expired }, { "max_in_flight", ls.max_in_flight }, { "concurrency", ls.concurrency },
@@ -285,10 +286,11 @@ static void dns_figures_text(struct batch_state *st, struct buf *t)
 {
 	struct lookup_stats ls;
 	lookup_stats(st->lk, &ls);
-	buf_printf(t, "DNS: %lu names asked (%lu messages sent, %lu over TCP): %lu answered, %lu timed out, "
-		   "%lu refused, %lu SERVFAIL, %lu errors; %lu cache hits, %lu joined a query in flight; "
-		   "at most %u at once (limit %u)\n", ls.queries, ls.sent, ls.tcp, ls.answered, ls.timed_out, ls.refused,
-		   ls.servfail, ls.errors, ls.cache_hits, ls.joined, ls.max_in_flight, ls.concurrency);
+	buf_printf(t, "DNS: %lu names asked (%lu messages sent, %lu over TCP, %lu again without EDNS): %lu answered, "
+		   "%lu timed out, %lu refused, %lu SERVFAIL, %lu errors; %lu cache hits, %lu joined a query in flight; "
+		   "at most %u at once (limit %u)\n", ls.queries, ls.sent, ls.tcp, ls.edns_fallbacks, ls.answered,
+		   ls.timed_out, ls.refused, ls.servfail, ls.errors, ls.cache_hits, ls.joined, ls.max_in_flight,
+		   ls.concurrency);
 	for (size_t i = 0; i < ls.nslowest; i++) {
 		buf_printf(t, "  slowest %2zu: %6u ms  %s  ", i + 1, ls.slowest[i].ms,
 			   report_json_lookup_word(ls.slowest[i].status));

@@ -76,6 +76,7 @@ struct dns_query {
 	unsigned failed;               /* bit per server that failed it (error rcode, garbage, refused) */
 	unsigned refused;              /* bit per server that refused the connection */
 	int fail_rcode;                /* last error rcode seen, -1 if none */
+	unsigned qflags;               /* the server's flags, less DNSWIRE_EDNS0 after a FORMERR to it */
 	size_t fail_server;
 	char fail_why[160];            /* last garbage or referral, for messages */
 	char last_error[96];           /* last local send error, for the timeout message */
@@ -455,10 +456,10 @@ static void send_udp(struct dns *d, struct dns_query *q, int64_t now)
 }
 
 /* Build the question for name (asked, or a CNAME target) with a fresh id; 0 or -1 with the answer failed. */
-static int set_question(struct dns *d, struct dns_query *q, const char *name)
+static int set_question(struct dns_query *q, const char *name)
 {
 	char err[200];
-	if (dnswire_build_query(name, random_id(), d->qflags, &q->wq, err, sizeof err) < 0) {
+	if (dnswire_build_query(name, random_id(), q->qflags, &q->wq, err, sizeof err) < 0) {
 		keyans_fail(q->ans, KEYANS_ERROR, "%s", err);
 		return -1;
 	}
@@ -498,6 +499,7 @@ static struct dns_query *new_query(struct dns *d, const char *name, void *user)
 	for (size_t s = 0; s < DNS_SERVERS_MAX; s++)
 		q->udp[s] = -1;
 	q->start = d->rotate ? d->next_start++ % d->nservers : 0;
+	q->qflags = d->qflags;
 	return q;
 }
 
@@ -510,7 +512,7 @@ static void dns_request(void *impl, const char *name, void *user, keysrc_done_fn
 		done(cbctx, user, NULL);
 		return;
 	}
-	if (set_question(d, q, name) < 0) {
+	if (set_question(q, name) < 0) {
 		struct keyans *a = q->ans;
 		q->ans = NULL;
 		free_query(d, q);
@@ -611,7 +613,7 @@ static void chase(struct dns *d, struct dns_query *q, const struct dnswire_resul
 	d->counters.cname_chased++;
 	close_tcp(d, q);
 	q->state = Q_UDP;
-	if (set_question(d, q, res->target) < 0) {
+	if (set_question(q, res->target) < 0) {
 		finish(d, q);
 		return;
 	}
@@ -625,6 +627,26 @@ static void got_answer(struct dns *d, struct dns_query *q, size_t s)
 	if (q->has_chain_ttl && a->has_ttl && q->chain_ttl < a->ttl)
 		a->ttl = q->chain_ttl; /* the answer is only as fresh as the CNAMEs that led to it */
 	finish(d, q);
+}
+
+/*
+ * FORMERR to a question that carried an OPT record: a server that does not implement EDNS
+ * (RFC 6891 §7). The question is asked again without it, from the first step of the plan and
+ * within the same deadline; the size of an answer that no longer fits comes back as TC (TCP).
+ */
+static void retry_without_edns(struct dns *d, struct dns_query *q, int64_t now)
+{
+	char name[KEYANS_NAME_MAX];
+	snprintf(name, sizeof name, "%s", q->asking);
+	q->qflags &= ~DNSWIRE_EDNS0;
+	d->counters.edns_fallbacks++;
+	close_tcp(d, q);
+	q->state = Q_UDP;
+	if (set_question(q, name) < 0) {
+		finish(d, q);
+		return;
+	}
+	q->next_send = now;
 }
 
 /* A complete reply from server s for q, over UDP or TCP. */
@@ -653,6 +675,10 @@ static void handle_reply(struct dns *d, struct dns_query *q, const unsigned char
 		break;
 	case DNSWIRE_SERVER_FAIL:
 	case DNSWIRE_MALFORMED:
+		if (res.kind == DNSWIRE_SERVER_FAIL && res.rcode == DNSWIRE_RCODE_FORMERR && (q->qflags & DNSWIRE_EDNS0)) {
+			retry_without_edns(d, q, now);
+			break;
+		}
 		if (res.kind == DNSWIRE_SERVER_FAIL && res.rcode != 0) {
 			q->fail_rcode = res.rcode;
 		} else {

@@ -180,6 +180,7 @@ static void copy_counters(struct lookup *lk)
 	keysrc_counters(lk->src, &c);
 	lk->st.sent = c.sent;
 	lk->st.tcp = c.tcp;
+	lk->st.edns_fallbacks = c.edns_fallbacks;
 }
 
 /* keysrc done: store the answer, free a slot, wake the waiters. */

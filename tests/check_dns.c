@@ -925,6 +925,29 @@ START_TEST(resolv_edns0)
 }
 END_TEST
 
+/* A server without EDNS answers FORMERR to a question with an OPT record (RFC 6891 §7): each
+ * question is asked again without it and answered (the signatures then fail on their made-up b=,
+ * exit 1), instead of a temperror (75) for that server. In a child process each time, since glibc
+ * keeps RES_OPTIONS from its first resolver initialisation. */
+START_TEST(resolv_edns0_formerr)
+{
+	char dir[] = "/tmp/check_dns_res.XXXXXX", msg[64];
+	two_sig_message(dir, msg, sizeof msg);
+	const char *zone = "sel1._domainkey.example.com. IN TXT \"v=DKIM1; p=AAAA\"\n"
+			   "sel2._domainkey.example.com. IN TXT \"v=DKIM1; p=AAAA\"\n";
+	const char *fault = "*=noedns";
+	start_faulty(&fsrv, zone, 0, &fault, 1);
+	const char *servers[] = { fsrv.server };
+	ck_assert_int_eq(run_with_options("edns0", servers, 1, "5", msg), 1);
+	ck_assert_uint_eq(dnstest_queries(&fsrv), 4);   /* each name: FORMERR, then the answer */
+	if (!resolv_conf_has("edns0")) {   /* without EDNS nothing to fall back from */
+		ck_assert_int_eq(run_with_options("", servers, 1, "5", msg), 1);
+		ck_assert_uint_eq(dnstest_queries(&fsrv), 6);
+	}
+	remove_message(dir, msg);
+}
+END_TEST
+
 /* ---------- dnsmasq: an independent server for the same zone ---------- */
 
 static struct dnstest msrv;
@@ -1227,6 +1250,7 @@ Suite *dns_suite(void)
 	tcase_add_test(tc, resolv_attempts_and_timeout);
 	tcase_add_test(tc, resolv_rotate);
 	tcase_add_test(tc, resolv_edns0);
+	tcase_add_test(tc, resolv_edns0_formerr);
 	tcase_add_test(tc, refused_end_to_end);
 	suite_add_tcase(s, tc);
 

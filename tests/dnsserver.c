@@ -95,6 +95,7 @@ struct question {
 	unsigned qtype, qclass;
 	size_t qend;                   /* offset just past the question */
 	unsigned edns;                 /* UDP payload the OPT record offers, 0 without EDNS */
+	int has_opt;                   /* the query carried an OPT record */
 	int tcp;
 };
 
@@ -124,8 +125,10 @@ static int parse_query(const unsigned char *q, size_t len, struct question *out)
 	out->f2 = q[2];
 	out->f3 = q[3];
 	if ((q[10] || q[11]) && out->qend + 11 <= len && q[out->qend] == 0 &&
-	    ((unsigned)q[out->qend + 1] << 8 | q[out->qend + 2]) == T_OPT)
+	    ((unsigned)q[out->qend + 1] << 8 | q[out->qend + 2]) == T_OPT) {
+		out->has_opt = 1;
 		out->edns = (unsigned)q[out->qend + 3] << 8 | q[out->qend + 4];
+	}
 	return 0;
 }
 
@@ -332,7 +335,7 @@ int dnsserver_parse_fault(const char *spec, struct dnsserver_fault *out, char *e
 		{ "wrongname", DNSSERVER_WRONG_NAME }, { "wrongport", DNSSERVER_WRONG_PORT },
 		{ "garbage", DNSSERVER_GARBAGE }, { "oversized", DNSSERVER_OVERSIZED },
 		{ "cnameloop", DNSSERVER_CNAME_LOOP }, { "cname", DNSSERVER_CNAME_TO }, { "delay", DNSSERVER_DELAY },
-		{ "tcpclose", DNSSERVER_TCP_CLOSE },
+		{ "tcpclose", DNSSERVER_TCP_CLOSE }, { "noedns", DNSSERVER_NO_EDNS },
 	};
 	const char *eq = strchr(spec, '=');
 	memset(out, 0, sizeof *out);
@@ -443,6 +446,13 @@ static int build_reply(struct wmsg *w, const unsigned char *query, const struct 
 		w_cname_rr(w, qs, qs->name, loop, 300);
 		w_cname_rr(w, qs, loop, qs->name, 300);
 		set_counts(w, 2, 0, 0);
+		return 1;
+	case DNSSERVER_NO_EDNS:
+		if (qs->has_opt) {
+			w_header(w, query, qs, 1, 0);   /* FORMERR, question echoed, no OPT */
+			return 1;
+		}
+		zone_reply(w, query, qs, c->zone);
 		return 1;
 	case DNSSERVER_CNAME_TO:
 		w_header(w, query, qs, 0, 0);

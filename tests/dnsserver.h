@@ -36,6 +36,8 @@ enum dnsserver_fault_kind {
 	DNSSERVER_CNAME_TO,    /* "cname:TARGET": only NAME CNAME TARGET, not followed (the client must ask) */
 	DNSSERVER_DELAY,       /* "delay:MS": answer after MS instead of the server's delay */
 	DNSSERVER_TCP_CLOSE,   /* "tcpclose": TCP connections for the name are closed without an answer */
+	DNSSERVER_NO_EDNS,     /* "noedns": a query with an OPT record gets FORMERR (a server without EDNS,
+				* RFC 6891 §7); one without gets the answer */
 };
 
 struct dnsserver_fault {
