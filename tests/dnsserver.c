@@ -366,7 +366,7 @@ int dnsserver_parse_fault(const char *spec, struct dnsserver_fault *out, char *e
 		return 0;
 	}
 	snprintf(err, errlen, "fault '%s': unknown kind (drop servfail refused truncate wrongid wrongname "
-			      "wrongport garbage oversized cnameloop cname:TARGET delay:MS tcpclose)", spec);
+			      "wrongport garbage oversized cnameloop cname:TARGET delay:MS tcpclose noedns)", spec);
 	return -1;
 }
 

@@ -5,7 +5,7 @@
  * process on 127.0.0.1 and a free port: a zone over UDP and TCP, a delay per
  * answer, faults per name (drop, servfail, refused, truncate, wrongid,
  * wrongname, wrongport, garbage, oversized, cnameloop, cname:TARGET,
- * delay:MS, tcpclose), and counters the test reads while it runs (queries,
+ * delay:MS, tcpclose, noedns), and counters the test reads while it runs (queries,
  * the most held at once). The DNS fault tests use it.
  *
  * dnstest_start_zone serves zone files with dnsmasq instead, an independent
