@@ -1,8 +1,8 @@
 /*
  * torture: `make check-torture`, the allocation-failure torture run (as curl's
- * torture mode). Every fixture in testdata/{dkim,arc,forensics,bad} is
+ * torture mode). Every fixture in testdata/{dkim,arc,forensics,diagnosis,bad} is
  * verified the way the tool does it (options from its .expect file through
- * cli_parse, engine_message with forensics on, then text, -v text, JSON and
+ * cli_parse, engine_message with forensics and the diagnosis on, then text, -v text, JSON and
  * A-R output rendered), first normally to count the allocations it needs (A)
  * and record its verdicts, then A more times with allocation N failing, for
  * every N from 1 to A. Each run must end with the baseline's verdicts or with
@@ -267,14 +267,15 @@ static void verify_once(const struct batch_opts *bo, const char *eml, struct out
 	alloc.fail = fail;
 	alloc.failed = 0;
 	alloc.armed = arm;
-	struct engine_opts eo = { .run = bo->run, .input = bo->input, .forensics = 1 };
+	struct engine_opts eo = { .run = bo->run, .input = bo->input, .forensics = 1,
+				  .diagnose = DIAGNOSE_INTEROP | DIAGNOSE_CAUSES };
 	struct input_list l;
 	input_list_init(&l);
 	memset(oc, 0, sizeof *oc);
 	if (input_add(&l, eml, INPUT_MBOX_AUTO, &eo.input) == 0 && l.n == 1) {
 		struct engine_result res;
 		engine_message(&l, &l.items[0], 1, &eo, lk, &res);
-		struct report_input in = { &res.run, &res.forensics, &res.claims, &res.lint };
+		struct report_input in = { &res.run, &res.forensics, &res.claims, &res.lint, &res.diagnosis };
 		struct report_opts ro = bo->report;
 		struct buf out;
 		buf_init(&out, (size_t)1 << 26);
@@ -415,7 +416,7 @@ int main(int argc, char **argv)
 	struct totals t = { 0 };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	static const char *const dirs[] = { "dkim", "arc", "forensics", "bad" };
+	static const char *const dirs[] = { "dkim", "arc", "forensics", "diagnosis", "bad" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		torture_dir(testdata, dirs[i], verbose, count_only, argc, argv, first, &t);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

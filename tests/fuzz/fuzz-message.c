@@ -72,7 +72,7 @@ static void check_run(const struct run_result *r)
 
 static void render(const struct engine_result *res)
 {
-	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint };
+	struct report_input in = { &res->run, &res->forensics, &res->claims, &res->lint, &res->diagnosis };
 	struct report_opts o = { .format = REPORT_TEXT, .show_dkim = 1, .show_arc = 1, .explain = 1 };
 	struct buf out;
 	buf_init(&out, (size_t)1 << 28);
@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lookup_free(keys);
 		keys = load_keys();
 	}
-	struct engine_opts eo = { .forensics = 1, .input = { .tmpdir = getenv("FUZZ_TMPDIR") } };
+	struct engine_opts eo = { .forensics = 1, .diagnose = DIAGNOSE_INTEROP | DIAGNOSE_CAUSES,
+				  .input = { .tmpdir = getenv("FUZZ_TMPDIR") } };
 	eo.run.policy.now = 1764003600;
 	eo.run.policy.min_key_bits = size % 3 == 0 ? 512 : 1024;
 	eo.run.policy.allow_sha1 = size % 3 == 0;
