@@ -76,7 +76,7 @@ struct dns_query {
 	unsigned failed;               /* bit per server that failed it (error rcode, garbage, refused) */
 	unsigned refused;              /* bit per server that refused the connection */
 	int fail_rcode;                /* last error rcode seen, -1 if none */
-	unsigned qflags;               /* the server's flags, less DNSWIRE_EDNS0 after a FORMERR to it */
+	unsigned qflags;               /* d->qflags, less DNSWIRE_EDNS0 once a server answered FORMERR */
 	size_t fail_server;
 	char fail_why[160];            /* last garbage or referral, for messages */
 	char last_error[96];           /* last local send error, for the timeout message */

@@ -152,8 +152,7 @@ struct hasher_params {
 };
 
 struct variant_hasher {
-	struct hasher_params p;
-	const struct body_variant *v;    /* p.v */
+	struct hasher_params p;          /* p.v: the variant, NULL for the prefix search */
 	struct hasher_reader *readers;   /* not ours: at least one */
 	struct body_hash *bh;            /* ours: hash.c's body hash, outside the registry */
 	int line_start;                  /* the next input byte starts a line */
@@ -214,7 +213,6 @@ static int hasher_init(struct variant_hasher *h, const struct hasher_params *p)
 {
 	memset(h, 0, sizeof *h);
 	h->p = *p;
-	h->v = p->v;
 	h->line_start = 1;
 	h->bh = hash_body_new(p->canon, p->alg, p->limit, p->v ? p->v->quirks : 0);
 	if (!h->bh)
@@ -271,9 +269,9 @@ static void emit_from_line_start(struct variant_hasher *h)
 	while (gt < h->nheld && h->held[gt] == '>')
 		gt++;
 	int is_from = h->nheld - gt == 5 && memcmp(h->held + gt, "From ", 5) == 0;
-	if (is_from && h->v->xf == XF_QUOTE_FROM)
+	if (is_from && h->p.v->xf == XF_QUOTE_FROM)
 		hasher_put(h, '>');
-	size_t skip = is_from && h->v->xf == XF_UNQUOTE_FROM && gt > 0 ? 1 : 0;
+	size_t skip = is_from && h->p.v->xf == XF_UNQUOTE_FROM && gt > 0 ? 1 : 0;
 	for (size_t i = skip; i < h->nheld; i++)
 		hasher_put(h, h->held[i]);
 	h->nheld = 0;
@@ -329,7 +327,7 @@ static void from_byte(struct variant_hasher *h, char c)
 
 static void hasher_byte(struct variant_hasher *h, char c)
 {
-	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	enum xform xf = h->p.v ? h->p.v->xf : XF_NONE;
 	if (xf == XF_DROP_CR || xf == XF_DOUBLE_CR) {
 		cr_byte(h, c, xf);
 	} else if (xf == XF_EOL_TWICE) {
@@ -347,7 +345,7 @@ static void hasher_byte(struct variant_hasher *h, char c)
 
 static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
 {
-	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	enum xform xf = h->p.v ? h->p.v->xf : XF_NONE;
 	if (xf == XF_RAW_LIMIT) {
 		size_t take = h->raw_left < len ? (size_t)h->raw_left : len;
 		h->raw_left -= take;
@@ -366,7 +364,7 @@ static void hasher_feed(struct variant_hasher *h, const char *data, size_t len)
 /* Finish the input (held bytes, appended line ends), the canonicalizer and the digest. */
 static void hasher_finish(struct variant_hasher *h)
 {
-	enum xform xf = h->v ? h->v->xf : XF_NONE;
+	enum xform xf = h->p.v ? h->p.v->xf : XF_NONE;
 	if (h->pending_cr && xf != XF_DROP_CR) {  /* a CR ending the body is lone too */
 		hasher_put(h, '\r');
 		if (xf == XF_DOUBLE_CR)
@@ -533,7 +531,7 @@ static int setup_hashers(struct forensics *f, struct body_pass *bp, const struct
 		}
 	}
 	for (size_t k = 0; k < bp->nh; k++)
-		if (!bp->hs[k].v)
+		if (!bp->hs[k].p.v)
 			prefix_check(&bp->hs[k], 0);   /* the empty prefix: a body that was empty when signed */
 	return 0;
 }
@@ -547,10 +545,10 @@ static void record_body_results(struct body_pass *bp, uint64_t body_bytes)
 		const struct hasher_reader *r = &bp->rd[i];
 		const struct variant_hasher *h = r->h;
 		r->rep->body_bytes = body_bytes;
-		if (!h->v)
+		if (!h->p.v)
 			continue;
 		int match = reader_matches(h, r);
-		struct forensic_finding f = finding_for(&h->v->f, h->v->what_simple, r->sig->bcanon);
+		struct forensic_finding f = finding_for(&h->p.v->f, h->p.v->what_simple, r->sig->bcanon);
 		if (r->probe && !match && !h->bh->failed)
 			add_finding(r->rep->breaks, &r->rep->nbreaks, f);
 		else if (!r->probe && match)
