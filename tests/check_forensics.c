@@ -33,14 +33,19 @@ struct examined {
 	FILE *in;
 };
 
-static void examine(struct examined *x, const char *rel, const struct forensics_opts *o)
+static void examine_path(struct examined *x, const char *path, const struct forensics_opts *o)
 {
-	runmsg_start(&x->m, fixture_path(rel), NULL, 0, NOW, NULL);
-	x->in = fopen(fixture_path(rel), "rb");
+	runmsg_start(&x->m, path, NULL, 0, NOW, NULL);
+	x->in = fopen(path, "rb");
 	ck_assert_ptr_nonnull(x->in);
 	char err[300];
 	struct msg_opts mo = { 0 };
 	ck_assert_msg(forensics_examine(&x->f, x->m.r, x->in, 0, &mo, o, err, sizeof err) == 0, "%s", err);
+}
+
+static void examine(struct examined *x, const char *rel, const struct forensics_opts *o)
+{
+	examine_path(x, fixture_path(rel), o);
 }
 
 static void examined_free(struct examined *x)
@@ -236,12 +241,7 @@ static void examine_with_altered_copy(struct examined *x, const char *rel, char 
 	free(bytes);
 	free(copy);
 	buf_free(&file);
-	runmsg_start(&x->m, path, NULL, 0, NOW, NULL);
-	x->in = fopen(path, "rb");
-	ck_assert_ptr_nonnull(x->in);
-	char err[300];
-	struct msg_opts mo = { 0 };
-	ck_assert_msg(forensics_examine(&x->f, x->m.r, x->in, 0, &mo, &failing, err, sizeof err) == 0, "%s", err);
+	examine_path(x, path, &failing);
 }
 
 /* Signatures with the same c=, a= and l= share each variant's hash in the body pass; each is still
