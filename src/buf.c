@@ -70,19 +70,28 @@ int buf_append_byte(struct buf *b, char c)
 	return buf_append(b, &c, 1);
 }
 
+/* Append fmt formatted with ap: measured first, so one reservation; 0, or -1 past the cap. */
+static int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = n < 0 || buf_reserve(b, (size_t)n) < 0 ? -1 : 0;
+	if (rc == 0) {
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return rc;
+}
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
 }
 
 int buf_write_file(const char *path, const void *data, size_t len, char *err, size_t errlen)
@@ -232,17 +241,13 @@ int buf_printf_printable(struct buf *b, const char *fmt, ...)
 
 int buf_append_sentence(struct buf *b, const char *fmt, ...)
 {
+	if (b->len && buf_append_byte(b, ' ') < 0)
+		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (b->len && buf_append_byte(b, ' ') < 0) || buf_reserve(b, (size_t)n) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
 }
 
 void slice_copy_printable(struct slice s, char *dst, size_t dstlen)

@@ -56,6 +56,11 @@ static unsigned long long message_size(FILE *msg, long start)
 	return end > start ? (unsigned long long)(end - start) : 0;
 }
 
+static void bound_hit(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+}
+
 /* Copy the message bytes exactly as read (at most BUNDLE_MESSAGE_MAX), and hash them on the way
  * (sha: SHA_B64_LEN bytes). */
 static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int keep, char *sha,
@@ -64,7 +69,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	char path[1024];
 	FILE *out = NULL;
 	if (message_size(msg, start) > BUNDLE_MESSAGE_MAX) {   /* checked before anything is written */
-		snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+		bound_hit(err, errlen);
 		return -1;
 	}
 	if (keep && (bundle_path(o, "message.eml", path, sizeof path) < 0 || !(out = fopen(path, "wbx")))) {
@@ -79,7 +84,7 @@ static int copy_message(const struct bundle_opts *o, FILE *msg, long start, int 
 	while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, msg)) > 0) {
 		*size += got;
 		if (*size > BUNDLE_MESSAGE_MAX) {   /* a stream that could not tell its size */
-			snprintf(err, errlen, "the message is larger than %llu bytes, the bound for --bundle", BUNDLE_MESSAGE_MAX);
+			bound_hit(err, errlen);
 			rc = -2;
 			break;
 		}

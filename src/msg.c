@@ -147,8 +147,6 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	}
 	if (body_start && hdr_end > MSG_HEADER_MAX)
 		goto too_large;   /* the separator came in the chunk that crossed the bound: the bound is the same */
-	if (!body_start && m->header.len > MSG_HEADER_MAX)
-		goto too_large;
 	if (body_start) {
 		m->has_separator = 1;
 		if (buf_append(&m->pending, m->header.data + body_start, m->header.len - body_start) < 0) {
