@@ -28,7 +28,7 @@ struct dns_opts {
 	struct dnswire_server servers[DNS_SERVERS_MAX]; /* empty: use /etc/resolv.conf */
 	size_t nservers;
 	int timeout_ms;        /* total time allowed per query (default 5000) */
-	unsigned concurrency;  /* names being resolved at once, beyond that they queue (0: 64) */
+	unsigned concurrency;  /* names being resolved at once, beyond that they queue (0: DNS_DEFAULT_CONCURRENCY) */
 };
 
 /* A DNS key source (opts may be NULL: resolv.conf, defaults). NULL with err on failure. */

@@ -589,6 +589,18 @@ static void server_failed(struct dns *d, struct dns_query *q, size_t s, int64_t 
 	q->next_send = now;
 }
 
+/* Ask the question for name afresh over UDP, from the plan's first step (a CNAME target, or the
+ * same name without EDNS); the answer fails when the question cannot be built. */
+static void ask_again(struct dns *d, struct dns_query *q, const char *name, int64_t now)
+{
+	close_tcp(d, q);
+	q->state = Q_UDP;
+	if (set_question(q, name) < 0)
+		finish(d, q);
+	else
+		q->next_send = now;
+}
+
 /* The chain ends at target, which the server did not resolve: ask for it (RFC 1034 §5.3.3). */
 static void chase(struct dns *d, struct dns_query *q, const struct dnswire_result *res, int64_t now)
 {
@@ -611,13 +623,7 @@ static void chase(struct dns *d, struct dns_query *q, const struct dnswire_resul
 		q->has_chain_ttl = 1;
 	}
 	d->counters.cname_chased++;
-	close_tcp(d, q);
-	q->state = Q_UDP;
-	if (set_question(q, res->target) < 0) {
-		finish(d, q);
-		return;
-	}
-	q->next_send = now;
+	ask_again(d, q, res->target, now);
 }
 
 static void got_answer(struct dns *d, struct dns_query *q, size_t s)
@@ -640,13 +646,7 @@ static void retry_without_edns(struct dns *d, struct dns_query *q, int64_t now)
 	snprintf(name, sizeof name, "%s", q->asking);
 	q->qflags &= ~DNSWIRE_EDNS0;
 	d->counters.edns_fallbacks++;
-	close_tcp(d, q);
-	q->state = Q_UDP;
-	if (set_question(q, name) < 0) {
-		finish(d, q);
-		return;
-	}
-	q->next_send = now;
+	ask_again(d, q, name, now);   /* name is a copy: the new question is written over q->asking */
 }
 
 /* A complete reply from server s for q, over UDP or TCP. */
@@ -674,17 +674,19 @@ static void handle_reply(struct dns *d, struct dns_query *q, const unsigned char
 		finish_status(d, q, KEYANS_ERROR, d->servers[s].label, res.why);
 		break;
 	case DNSWIRE_SERVER_FAIL:
-	case DNSWIRE_MALFORMED:
-		if (res.kind == DNSWIRE_SERVER_FAIL && res.rcode == DNSWIRE_RCODE_FORMERR && (q->qflags & DNSWIRE_EDNS0)) {
+		if (res.rcode == DNSWIRE_RCODE_FORMERR && (q->qflags & DNSWIRE_EDNS0)) {
 			retry_without_edns(d, q, now);
 			break;
 		}
-		if (res.kind == DNSWIRE_SERVER_FAIL && res.rcode != 0) {
+		if (res.rcode != 0)
 			q->fail_rcode = res.rcode;
-		} else {
-			snprintf(q->fail_why, sizeof q->fail_why, "%s%.120s",
-				 res.kind == DNSWIRE_MALFORMED ? "malformed DNS reply: " : "", res.why);
-		}
+		else
+			snprintf(q->fail_why, sizeof q->fail_why, "%.120s", res.why);
+		q->fail_server = s;
+		server_failed(d, q, s, now);
+		break;
+	case DNSWIRE_MALFORMED:
+		snprintf(q->fail_why, sizeof q->fail_why, "malformed DNS reply: %.120s", res.why);
 		q->fail_server = s;
 		server_failed(d, q, s, now);
 		break;
