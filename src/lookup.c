@@ -105,8 +105,9 @@ static void maybe_grow(struct lookup *lk)
 	for (size_t i = 0; i < lk->nbuckets; i++)
 		for (struct lookup_entry *e = lk->buckets[i], *next; e; e = next) {
 			next = e->next;
-			e->next = b[hash_key(e->key) % n];
-			b[hash_key(e->key) % n] = e;
+			size_t h = hash_key(e->key) % n;
+			e->next = b[h];
+			b[h] = e;
 		}
 	free(lk->buckets);
 	lk->buckets = b;
@@ -183,12 +184,9 @@ static void copy_counters(struct lookup *lk)
 	lk->st.edns_fallbacks = c.edns_fallbacks;
 }
 
-/* keysrc done: store the answer, free a slot, wake the waiters. */
-static void on_answer(void *cbctx, void *user, struct keyans *ans)
+/* Under the mutex: ans (ours now, NULL when out of memory) is e's answer, kept until it expires. */
+static void store_answer(struct lookup *lk, struct lookup_entry *e, struct keyans *ans)
 {
-	struct lookup *lk = cbctx;
-	struct lookup_entry *e = user;
-	pthread_mutex_lock(&lk->mu);
 	if (e->retire) { /* asked again after the TTL: the last answer stays valid until lookup_free */
 		e->retire->ans = e->ans;
 		e->retire->next = lk->retired;
@@ -199,6 +197,15 @@ static void on_answer(void *cbctx, void *user, struct keyans *ans)
 	e->state = E_DONE;
 	e->expires_ms = expiry(ans, now_ms());
 	count_answer(lk, ans);
+}
+
+/* keysrc done: store the answer, free a slot, wake the waiters. */
+static void on_answer(void *cbctx, void *user, struct keyans *ans)
+{
+	struct lookup *lk = cbctx;
+	struct lookup_entry *e = user;
+	pthread_mutex_lock(&lk->mu);
+	store_answer(lk, e, ans);
 	if (lk->async)
 		copy_counters(lk); /* we are the I/O thread, the one that drives the source */
 	if (lk->async && lk->in_flight > 0)
@@ -284,13 +291,11 @@ static int schedule(struct lookup *lk, struct lookup_entry *e)
 		e->state = E_ASKING;
 		return 1;
 	}
-	if (start_io(lk) < 0) {
-		e->state = E_DONE; /* no thread, no DNS: an answer that says so */
-		e->ans = keyans_new(e->key, KEYANS_SRC_DNS);
-		if (e->ans)
-			keyans_fail(e->ans, KEYANS_ERROR, "cannot start the DNS thread");
-		e->expires_ms = expiry(e->ans, now_ms());
-		count_answer(lk, e->ans);
+	if (start_io(lk) < 0) { /* no thread, no DNS: an answer that says so */
+		struct keyans *a = keyans_new(e->key, KEYANS_SRC_DNS);
+		if (a)
+			keyans_fail(a, KEYANS_ERROR, "cannot start the DNS thread");
+		store_answer(lk, e, a);
 		return 0;
 	}
 	e->state = E_QUEUED;

@@ -710,15 +710,9 @@ static void collect_txt(const struct zone *z, const char *key, struct keyans *an
 		}
 		ans->status = KEYANS_OK;
 	}
-	if (ans->status == KEYANS_OK && ans->nrecords == 0) {
-		/* every record was dropped (out of memory): an answer with no record must not look like one */
-		ans->status = KEYANS_ERROR;
-		snprintf(ans->detail, sizeof ans->detail, "out of memory copying the records of %.150s", key);
-	}
-	if (ans->status == KEYANS_NXDOMAIN)
-		snprintf(ans->detail, sizeof ans->detail, "%.150s is not in the key files", key);
-	else if (ans->status == KEYANS_NODATA)
-		snprintf(ans->detail, sizeof ans->detail, "%.150s has no TXT record in the key files", key);
+	/* every record was dropped (out of memory): an answer with no record must not look like one */
+	if (ans->status == KEYANS_OK && ans->nrecords == 0)
+		keyans_fail(ans, KEYANS_ERROR, "out of memory copying the records of %.150s", key);
 }
 
 void zone_answer(const struct zone *z, const char *name, struct keyans *ans)
