@@ -27,6 +27,7 @@ struct keyrec {
 	int type_known;          /* k= was understood (type is meaningful even if decoding failed) */
 	struct verdict problem;  /* why the record is unusable (policy-free), or result NONE */
 	void *pkey;              /* EVP_PKEY *, ours */
+	void *verify_ctx;        /* EVP_PKEY_CTX * set up by sig_prepare for rsa-sha256, ours; never copied */
 	unsigned bits;
 	int pkcs1;               /* RSA key given as PKCS#1 RSAPublicKey, not SubjectPublicKeyInfo */
 	int testing;             /* t=y: the domain is testing DKIM (report it, treat it no differently) */

@@ -22,5 +22,13 @@ enum key_type sig_alg_key(enum sig_alg a);
 /* 1 the signature verifies, 0 it does not, -1 OpenSSL could not run the check (why filled). */
 int sig_verify(void *pkey, enum sig_alg alg, const unsigned char *digest, unsigned dlen,
 	       const unsigned char *sig, size_t siglen, char *why, size_t whylen);
+/*
+ * For a key that many signatures share (a cached record): set up its rsa-sha256
+ * verification once, in k->verify_ctx. Failing (no memory) is harmless.
+ */
+void sig_prepare(struct keyrec *k);
+/* sig_verify with k's prepared context when it has one; the same answers. */
+int sig_verify_key(const struct keyrec *k, enum sig_alg alg, const unsigned char *digest, unsigned dlen,
+		   const unsigned char *sig, size_t siglen, char *why, size_t whylen);
 
 #endif

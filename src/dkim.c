@@ -559,6 +559,8 @@ static void *decode_key(const char *text, size_t len, void *ctx)
 		keyrec_destroy(k);   /* a decode that ran out of memory says nothing about the record: not cached */
 		return NULL;
 	}
+	if (k)
+		sig_prepare(k);   /* cached for every signature that names this key */
 	return k;
 }
 
@@ -603,8 +605,8 @@ static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const str
 			if (first_problem.result == VERDICT_NONE)
 				first_problem = rv;
 		} else {
-			ok = sig_verify(k->pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why,
-					sizeof why);
+			ok = sig_verify_key(k, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why,
+					    sizeof why);
 			if (ok < 0 && first_problem.result == VERDICT_NONE)
 				verdict_set(&first_problem, VERDICT_PERMERROR, VC_INTERNAL, "%s", why);
 		}

@@ -20,6 +20,8 @@ const char *keyrec_type_name(enum key_type t)
 
 void keyrec_free(struct keyrec *k)
 {
+	EVP_PKEY_CTX_free(k->verify_ctx);
+	k->verify_ctx = NULL;
 	EVP_PKEY_free(k->pkey);
 	k->pkey = NULL;
 }
@@ -352,6 +354,7 @@ int keyrec_parse(const char *text, size_t len, int want_type, const struct keyre
 void keyrec_copy(struct keyrec *dst, const struct keyrec *src)
 {
 	*dst = *src;
+	dst->verify_ctx = NULL;   /* the original's alone: a copy verifies the ordinary way */
 	if (dst->pkey)
 		EVP_PKEY_up_ref(dst->pkey);
 }

@@ -93,6 +93,14 @@ static int verify(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsign
 	char why[200] = "";
 	int rc = sig_verify(k, alg, dg, dlen, sig, len, why, sizeof why);
 	ck_assert_msg(rc >= 0, "OpenSSL could not run the check: %s", why);
+	/* a cached key's prepared context (sig_prepare) must give every answer the plain path gives */
+	struct keyrec kr = { .type = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA ? KEY_RSA : KEY_ED25519, .pkey = k };
+	ck_assert(EVP_PKEY_up_ref(k) == 1);
+	sig_prepare(&kr);
+	ck_assert_int_eq(kr.verify_ctx != NULL, kr.type == KEY_RSA);
+	ck_assert_int_eq(sig_verify_key(&kr, alg, dg, dlen, sig, len, why, sizeof why), rc);
+	ck_assert_int_eq(sig_verify_key(&kr, alg, dg, dlen, sig, len, why, sizeof why), rc);   /* reusable */
+	keyrec_free(&kr);
 	return rc;
 }
 
