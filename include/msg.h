@@ -19,6 +19,7 @@
 #define MSG_HEADER_MAX (4u << 20)   /* header block bound: 50 ARC sets fit many times over */
 #define MSG_FIELDS_MAX 8192         /* header fields kept */
 #define MSG_CHUNK 65536             /* body bytes read per call */
+#define MSG_FIRST_READ 16384        /* the first read of a message: most header blocks fit */
 
 struct msg_field {
 	struct slice raw;    /* the whole field without its final CRLF (folding CRLFs kept) */

@@ -124,8 +124,11 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	}
 	size_t scan = 0, hdr_end = 0, body_start = 0;
 	int first = 1;
+	/* a small first read: what it brings of the body is copied twice more (pending, then the reader's buffer) */
+	size_t want = MSG_FIRST_READ;
 	while (!body_start) {
-		size_t got = read_raw(m, chunk, MSG_CHUNK);
+		size_t got = read_raw(m, chunk, want);
+		want = MSG_CHUNK;
 		if (m->read_error) {
 			snprintf(err, errlen, "read error");
 			goto fail;
