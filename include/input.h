@@ -67,6 +67,8 @@ int input_add_bytes(struct input_list *l, const char *name, const void *data, si
  * with err when the list itself cannot be read. */
 int input_add_files_from(struct input_list *l, const char *file, int nul, enum input_mbox_mode mode,
 			 const struct input_opts *o, char *err, size_t errlen);
+/* The item is a whole file of its own (not an mbox slice, not a spool): it starts at offset 0. */
+int input_is_plain(const struct input_item *it);
 /* Open an item read-only, seekable, at its first byte. NULL with err (strerror wording) on failure. */
 FILE *input_open(const struct input_list *l, const struct input_item *it, const struct input_opts *o,
 		 char *err, size_t errlen);

@@ -61,7 +61,7 @@ void engine_message(const struct input_list *l, const struct input_item *it, siz
 	if (!res->in) {
 		unreadable(res, why, o);
 	} else {
-		res->start = ftell(res->in);
+		res->start = input_is_plain(it) ? 0 : ftell(res->in);   /* a file of its own starts at 0 */
 		if (run_open(&res->run, it->name, res->in, &o->run, lk) == 0 &&
 		    (!o->on_open || o->on_open(o->ctx, res) == 0) &&
 		    run_body_copy(&res->run, o->keep_body ? &res->body : NULL, &res->body_full) == 0)

@@ -376,23 +376,29 @@ static int is_maildir(const char *dir)
 	return is_dir(sub);
 }
 
-static int name_cmp(const void *a, const void *b)
+/* A directory entry: its name and, where the file system says (d_type), its type; DT_UNKNOWN otherwise. */
+struct dir_entry {
+	char *name;
+	unsigned char type;
+};
+
+static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct dir_entry *)a)->name, ((const struct dir_entry *)b)->name);
 }
 
-static void free_names(char **names, size_t n)
+static void free_entries(struct dir_entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		free(v[i].name);
+	free(v);
 }
 
 /* The entries of dir that do not start with '.', sorted. NULL with errno on failure. */
-static char **list_dir(const char *dir, size_t *n)
+static struct dir_entry *list_dir(const char *dir, size_t *n)
 {
 	DIR *d = opendir(dir);
-	char **names = NULL;
+	struct dir_entry *v = NULL;
 	size_t cap = 0;
 	*n = 0;
 	if (!d)
@@ -402,21 +408,21 @@ static char **list_dir(const char *dir, size_t *n)
 			continue;   /* dotfiles, ".", ".." (Maildir++ folders are reached by -r only) */
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			char **v = realloc(names, cap * sizeof *v);
-			if (!v)
+			struct dir_entry *w = realloc(v, cap * sizeof *w);
+			if (!w)
 				break;
-			names = v;
+			v = w;
 		}
-		if (!(names[*n] = strdup(e->d_name)))
+		if (!(v[*n].name = strdup(e->d_name)))
 			break;
-		(*n)++;
+		v[(*n)++].type = e->d_type;
 	}
 	closedir(d);
-	if (!names)
-		names = calloc(1, sizeof *names);
-	if (names)
-		qsort(names, *n, sizeof *names, name_cmp);
-	return names;
+	if (!v)
+		v = calloc(1, sizeof *v);
+	if (v)
+		qsort(v, *n, sizeof *v, entry_cmp);
+	return v;
 }
 
 static int join(char *out, size_t len, const char *dir, const char *name)
@@ -430,19 +436,20 @@ static int join(char *out, size_t len, const char *dir, const char *name)
 static int add_dir_files(struct input_list *l, const char *dir)
 {
 	size_t n;
-	char **names = list_dir(dir, &n);
-	if (!names)
+	struct dir_entry *v = list_dir(dir, &n);
+	if (!v)
 		return add_error(l, dir, 0, strerror(errno));
 	int rc = 0;
 	char path[INPUT_NAME_MAX];
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct stat st;
-		if (join(path, sizeof path, dir, names[i]) < 0)
-			rc = add_error(l, names[i], 0, "path too long");
-		else if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		struct stat st;   /* a stat only where d_type leaves it open (a symlink, or a file system without it) */
+		if (join(path, sizeof path, dir, v[i].name) < 0)
+			rc = add_error(l, v[i].name, 0, "path too long");
+		else if (v[i].type == DT_REG || ((v[i].type == DT_LNK || v[i].type == DT_UNKNOWN) &&
+						 stat(path, &st) == 0 && S_ISREG(st.st_mode)))
 			rc = add_file(l, path, path, -1);
 	}
-	free_names(names, n);
+	free_entries(v, n);
 	return rc;
 }
 
@@ -482,15 +489,15 @@ static int add_tree(struct input_list *l, const char *dir, enum input_mbox_mode 
 	if (is_maildir(dir))
 		return add_maildir(l, dir);
 	size_t n;
-	char **names = list_dir(dir, &n);
-	if (!names)
+	struct dir_entry *v = list_dir(dir, &n);
+	if (!v)
 		return add_error(l, dir, 0, strerror(errno));
 	int rc = 0;
 	char path[INPUT_NAME_MAX];
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = join(path, sizeof path, dir, names[i]) < 0 ? add_error(l, names[i], 0, "path too long")
-								: add_tree_entry(l, path, mode, o, depth);
-	free_names(names, n);
+		rc = join(path, sizeof path, dir, v[i].name) < 0 ? add_error(l, v[i].name, 0, "path too long")
+								 : add_tree_entry(l, path, mode, o, depth);
+	free_entries(v, n);
 	return rc;
 }
 
@@ -754,6 +761,26 @@ static FILE *open_slice(int fd, int own, const struct input_item *it, enum input
 	return f;
 }
 
+int input_is_plain(const struct input_item *it)
+{
+	return it->spool < 0 && !it->mbox;
+}
+
+/*
+ * A file that is one message. Unbuffered: every read asks for 16 KiB or more,
+ * which stdio would pass through anyway, so a buffer would only cost an
+ * fstat and an allocation per message. "e" is O_CLOEXEC (glibc, musl, BSDs).
+ */
+static FILE *open_plain(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else
+		setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
 FILE *input_open(const struct input_list *l, const struct input_item *it, const struct input_opts *o,
 		 char *err, size_t errlen)
 {
@@ -762,14 +789,15 @@ FILE *input_open(const struct input_list *l, const struct input_item *it, const 
 		return NULL;
 	}
 	int own = it->spool < 0;
+	if (input_is_plain(it))
+		return open_plain(it->path, err, errlen);
 	int fd = own ? open(it->path, O_RDONLY | O_CLOEXEC) : dup(l->spools[it->spool]);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	/* spools are shared by their items, so they are read with pread through a slice reader */
-	FILE *f = it->mbox || !own ? open_slice(fd, 1, it, it->mbox ? o->mbox_format : INPUT_MBOXCL)
-				   : fdopen(fd, "rb");
+	FILE *f = open_slice(fd, 1, it, it->mbox ? o->mbox_format : INPUT_MBOXCL);
 	if (!f) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);

@@ -91,11 +91,22 @@ START_TEST(test_maildir)
 	put("md/tmp/4", "a: b\r\n\r\n");
 	put("md/cur/.hidden", "a: b\r\n\r\n");
 	mk("md/cur/subdir");
+	/* entries are typed by d_type where it says, by stat where it cannot (symlinks): a link to a
+	 * message is a message, a link to a directory or to nothing is not */
+	char target[512], link[512];
+	snprintf(target, sizeof target, "%s/md/new/3", root);
+	snprintf(link, sizeof link, "%s/md/cur/5-link", root);
+	ck_assert_int_eq(symlink(target, link), 0);
+	snprintf(target, sizeof target, "%s/md/cur/subdir", root);
+	snprintf(link, sizeof link, "%s/md/cur/6-dirlink", root);
+	ck_assert_int_eq(symlink(target, link), 0);
+	snprintf(link, sizeof link, "%s/md/cur/7-dangling", root);
+	ck_assert_int_eq(symlink("/nonexistent/arcverify-test", link), 0);
 	struct input_list l;
 	char got[1024];
 	collect("md", 0, INPUT_MBOX_AUTO, &l);
 	names_of(&l, got, sizeof got);
-	ck_assert_str_eq(got, "md/cur/1:2,|md/cur/2:2,S|md/new/3");
+	ck_assert_str_eq(got, "md/cur/1:2,|md/cur/2:2,S|md/cur/5-link|md/new/3");
 	input_list_free(&l);
 }
 END_TEST
