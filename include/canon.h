@@ -69,4 +69,16 @@ void canon_body_feed(struct canon_body *cb, const char *data, size_t len);
 void canon_body_finish(struct canon_body *cb);  /* applies the end-of-body rules and flushes */
 void canon_body_free(struct canon_body *cb);
 
+/*
+ * Whether relaxed body canonicalization (§3.4.4 a) leaves these bytes as
+ * simple (§3.4.3) does, from a state that holds no WSP: no TAB, no SP followed
+ * by WSP or CR, no WSP at the end (what follows it is not known yet). Line ends
+ * and trailing empty lines the two treat alike; only the end of the body (an
+ * empty body, §3.4.3 against §3.4.4 b) differs, and canon_body_finish applies
+ * it. Conservative: 0 can also mean the two agree.
+ */
+int canon_relaxed_keeps(const char *data, size_t len);
+/* cb (relaxed, never fed) takes the state of simple after bytes for which canon_relaxed_keeps held. */
+void canon_body_adopt(struct canon_body *cb, const struct canon_body *simple);
+
 #endif

@@ -6,6 +6,9 @@
  * a shared hash with different lengths gives wrong results). Every hashed byte
  * passes a tap that can copy it to a dump file (--dump-canon). The registry
  * owns its entries; callers keep pointers until hash_registry_free.
+ * A relaxed and a simple body hash with the same a= and l= give the same
+ * bytes until relaxed first changes one (a TAB, a WSP run, WSP at a line end)
+ * or the body ends, so the registry computes the pair once up to there.
  */
 #ifndef ARCVERIFY_HASH_H
 #define ARCVERIFY_HASH_H
@@ -44,6 +47,12 @@ struct body_hash {
 	int finished;
 	int failed;                /* digest could not be computed (OpenSSL error) */
 	struct hash_tap tap;
+	/*
+	 * Registry only: a relaxed hash whose canonical bytes have so far been the
+	 * simple hash's (same a= and l=) is not computed; it follows that leader and
+	 * takes over its digest state where the two part (hash_registry_feed).
+	 */
+	struct body_hash *leader;
 };
 
 struct hash_registry {

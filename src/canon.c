@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>   /* every x86-64 has SSE2; elsewhere the scalar loops do the same */
+#endif
+
 const char *canon_name(enum canon_alg c)
 {
 	return c == CANON_RELAXED ? "relaxed" : "simple";
@@ -231,8 +235,6 @@ static int run_breaks(enum canon_alg alg, const char *p, size_t i, size_t len, i
 }
 
 #ifdef __SSE2__
-#include <emmintrin.h>
-
 static __m128i relaxed_special16(__m128i v)
 {
 	return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
@@ -281,6 +283,41 @@ static size_t unchanged_run(const struct canon_body *cb, const char *data, size_
 	while (i < len && !run_breaks(cb->alg, data, i, len, cross_lines))
 		i++;
 	return i;
+}
+
+/* No TAB, and no SP followed by WSP or CR or at the end: see canon_relaxed_keeps. */
+static int keeps_at(const char *p, size_t i, size_t len)
+{
+	return p[i] != '\t' && !(p[i] == ' ' && (i + 1 == len || relaxed_special(p[i + 1])));
+}
+
+int canon_relaxed_keeps(const char *data, size_t len)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 17 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(data + i + 1));
+		__m128i sp_then_special = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), relaxed_special16(y));
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), sp_then_special)))
+			return 0;
+	}
+#endif
+	for (; i < len; i++)
+		if (!keeps_at(data, i, len))
+			return 0;
+	return 1;
+}
+
+void canon_body_adopt(struct canon_body *cb, const struct canon_body *simple)
+{
+	cb->pending_crlf = simple->pending_crlf;
+	cb->pending_cr = simple->pending_cr;
+	cb->line_content = simple->line_content;
+	cb->line_wsp = 0;
+	cb->any_content = simple->any_content;
+	cb->in_pos = simple->in_pos;
+	cb->outlen = 0;
 }
 
 /* Forensics watches every line end: flush first, so the sink has seen every byte before it. */

@@ -79,7 +79,8 @@ void hash_body_finish(struct body_hash *bh, const char *extra, size_t n)
 int hash_body_peek(const struct body_hash *bh, const char *extra, size_t n, unsigned char *out, unsigned *outlen)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int rc = c && EVP_MD_CTX_copy_ex(c, bh->md) == 1 && (n == 0 || EVP_DigestUpdate(c, extra, n) == 1) &&
+	const struct body_hash *src = bh->leader ? bh->leader : bh;   /* between feeds, a follower's bytes are its leader's */
+	int rc = c && EVP_MD_CTX_copy_ex(c, src->md) == 1 && (n == 0 || EVP_DigestUpdate(c, extra, n) == 1) &&
 			 EVP_DigestFinal_ex(c, out, outlen) == 1
 		 ? 0
 		 : -1;
@@ -96,6 +97,32 @@ void hash_body_free(struct body_hash *bh)
 	free(bh);
 }
 
+/* A new quirk-free hash pairs with its other-canonicalization twin (same a=, l=) if neither has been fed. */
+static void pair_up(struct hash_registry *r, struct body_hash *bh)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct body_hash *o = r->items[i];
+		if (o == bh || o->canon == bh->canon || o->alg != bh->alg || o->limit != bh->limit || o->quirks ||
+		    bh->quirks || o->cb.in_pos || bh->cb.in_pos)
+			continue;
+		struct body_hash *relaxed = bh->canon == CANON_RELAXED ? bh : o;
+		relaxed->leader = relaxed == bh ? o : bh;
+		return;
+	}
+}
+
+/* The follower parts from its leader: the digest state, counts and canonicalizer state become its own. */
+static void stop_following(struct body_hash *bh)
+{
+	const struct body_hash *s = bh->leader;
+	bh->leader = NULL;
+	if (s->failed || EVP_MD_CTX_copy_ex(bh->md, s->md) != 1)
+		bh->failed = 1;
+	bh->canon_len = s->canon_len;
+	bh->hashed = s->hashed;
+	canon_body_adopt(&bh->cb, &s->cb);
+}
+
 struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, enum hash_alg alg,
 				uint64_t limit, unsigned quirks)
 {
@@ -107,19 +134,41 @@ struct body_hash *hash_body_get(struct hash_registry *r, enum canon_alg canon, e
 	if (r->n == HASH_BODIES_MAX)
 		return NULL;
 	struct body_hash *bh = hash_body_new(canon, alg, limit, quirks);
-	if (bh)
+	if (bh) {
+		pair_up(r, bh);
 		r->items[r->n++] = bh;
+	}
 	return bh;
 }
 
+/*
+ * Followers decide before any hash sees the chunk, while the leader's state is
+ * still the one they share: they part where relaxed could change a byte of it,
+ * or where their own bytes are to be seen (a --dump-canon tap).
+ */
 void hash_registry_feed(struct hash_registry *r, const char *data, size_t len)
 {
+	int keeps = -1;
+	for (size_t i = 0; i < r->n; i++) {
+		struct body_hash *bh = r->items[i];
+		if (!bh->leader)
+			continue;
+		if (keeps < 0)
+			keeps = canon_relaxed_keeps(data, len);
+		if (!keeps || bh->tap.fn)
+			stop_following(bh);
+	}
 	for (size_t i = 0; i < r->n; i++)
-		hash_body_feed(r->items[i], data, len);
+		if (!r->items[i]->leader)
+			hash_body_feed(r->items[i], data, len);
 }
 
+/* The end of the body is where simple and relaxed differ (§3.4.3 against §3.4.4 b): every pair parts first. */
 void hash_registry_finish(struct hash_registry *r)
 {
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i]->leader)
+			stop_following(r->items[i]);
 	for (size_t i = 0; i < r->n; i++)
 		hash_body_finish(r->items[i], NULL, 0);
 }

@@ -112,6 +112,82 @@ START_TEST(test_empty_body)
 }
 END_TEST
 
+/*
+ * A relaxed hash that follows its simple twin (same a=, l=) must end exactly
+ * as it would alone: bodies built from the bytes where the two part (TAB, SP
+ * runs, WSP before CRLF or at a chunk's end, empty lines, the empty body),
+ * fed in chunks of every size from 1 to 40, under several l= values.
+ */
+START_TEST(test_pair_matches_alone)
+{
+	static const char *const tokens[] = { "word", " ", "\t", "\r\n", "\r\n\r\n", " \r\n", "  ", "x y",
+					      "\r", "\n", "\r\n ", "aGVsbG8gd29ybGQ=" };
+	static const uint64_t lims[] = { HASH_NO_LIMIT, 0, 3, 40 };
+	unsigned seed = 11u + (unsigned)_i * 7919u;
+	char in[400];
+	size_t len = 0;
+	while (len < sizeof in - 20 && (_i % 7 != 0 || len == 0)) {   /* every 7th body is one token */
+		seed = seed * 1103515245u + 12345u;
+		const char *t = tokens[(seed >> 16) % (sizeof tokens / sizeof tokens[0])];
+		memcpy(in + len, t, strlen(t));
+		len += strlen(t);
+		if ((seed >> 8) % 50 == 0)
+			break;
+	}
+	if (_i % 11 == 0)
+		len = 0;   /* the empty body, where §3.4.3 and §3.4.4 b part */
+	size_t chunk = 1 + (size_t)_i % 40;
+	for (size_t k = 0; k < sizeof lims / sizeof lims[0]; k++) {
+		struct hash_registry r;
+		hash_registry_init(&r);
+		struct body_hash *simple = hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, lims[k], 0);
+		struct body_hash *relaxed = hash_body_get(&r, CANON_RELAXED, HASH_SHA256, lims[k], 0);
+		ck_assert(simple && relaxed && relaxed->leader == simple);
+		struct body_hash *alone[2] = { hash_body_new(CANON_SIMPLE, HASH_SHA256, lims[k], 0),
+					       hash_body_new(CANON_RELAXED, HASH_SHA256, lims[k], 0) };
+		for (size_t off = 0; off < len; off += chunk) {
+			size_t n = len - off < chunk ? len - off : chunk;
+			hash_registry_feed(&r, in + off, n);
+			hash_body_feed(alone[0], in + off, n);
+			hash_body_feed(alone[1], in + off, n);
+		}
+		hash_registry_finish(&r);
+		hash_body_finish(alone[0], NULL, 0);
+		hash_body_finish(alone[1], NULL, 0);
+		ck_assert(relaxed->leader == NULL);
+		const struct body_hash *paired[2] = { simple, relaxed };
+		for (int c = 0; c < 2; c++) {
+			assert_bh(paired[c], digest_b64(alone[c]->digest, alone[c]->digest_len), c ? "relaxed" : "simple");
+			ck_assert_uint_eq(paired[c]->canon_len, alone[c]->canon_len);
+			ck_assert_uint_eq(paired[c]->hashed, alone[c]->hashed);
+			hash_body_free(alone[c]);
+		}
+		hash_registry_free(&r);
+	}
+}
+END_TEST
+
+/* Only twins pair: another a= or l=, or quirks, compute on their own. */
+START_TEST(test_pair_only_twins)
+{
+	struct hash_registry r;
+	hash_registry_init(&r);
+	struct body_hash *rel = hash_body_get(&r, CANON_RELAXED, HASH_SHA256, HASH_NO_LIMIT, 0);
+	struct body_hash *s1 = hash_body_get(&r, CANON_SIMPLE, HASH_SHA1, HASH_NO_LIMIT, 0);
+	struct body_hash *s5 = hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, 5, 0);
+	struct body_hash *sq = hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, CANON_Q_LF_ENDS);
+	ck_assert(rel && s1 && s5 && sq && rel->leader == NULL);
+	struct body_hash *s = hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, 0);
+	ck_assert_msg(rel->leader == s && s->leader == NULL, "the relaxed hash follows its simple twin, made later");
+	hash_registry_feed(&r, "a\tb\r\n", 5);
+	ck_assert_msg(rel->leader == NULL, "a TAB parts them before the chunk is hashed");
+	hash_registry_finish(&r);
+	assert_bh(rel, openssl_b64(HASH_SHA256, "a b\r\n", 5), "relaxed after parting");
+	assert_bh(s, openssl_b64(HASH_SHA256, "a\tb\r\n", 5), "simple");
+	hash_registry_free(&r);
+}
+END_TEST
+
 struct tap_ctx {
 	struct buf seen;
 	size_t calls;
@@ -260,6 +336,8 @@ Suite *hash_suite(void)
 	tcase_add_test(tc, test_known_digests);
 	tcase_add_test(tc, test_registry_sharing);
 	tcase_add_test(tc, test_empty_body);
+	tcase_add_loop_test(tc, test_pair_matches_alone, 0, 300);
+	tcase_add_test(tc, test_pair_only_twins);
 	tcase_add_loop_test(tc, test_limit, 0, (int)(sizeof limits / sizeof limits[0]));
 	tcase_add_test(tc, test_tap_simple_and_shared_feed);
 	tcase_add_test(tc, test_large_body);

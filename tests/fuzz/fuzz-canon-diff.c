@@ -4,10 +4,11 @@
  * equal the digest fed in chunks of every size from 1 to 13, under l= of 0, 1,
  * 7, the canonical length and the length plus 3, and must equal the digest of
  * a one-shot reference canonicalization written as the RFC 6376 §3.4.3 and
- * §3.4.4 steps. Header fields (the input read as a header block) are
- * canonicalized by the streaming single-pass writer and by the §3.4.2 steps
- * applied one after another; both must agree, field by field and for the
- * whole block appended into one buffer.
+ * §3.4.4 steps, also when the registry computes relaxed from its simple
+ * twin. Header fields (the input read as a header block) are canonicalized
+ * by the streaming single-pass writer and by the §3.4.2 steps applied one
+ * after another; both must agree, field by field and for the whole block
+ * appended into one buffer.
  */
 #include <string.h>
 
@@ -99,6 +100,42 @@ static void body_differential(enum canon_alg alg, const char *p, size_t n)
 		}
 	}
 	buf_free(&ref);
+}
+
+/*
+ * The registry computes a relaxed hash from its simple twin's until the two
+ * part: both must end as the reference gives them, in chunks of 1, 5, 16,
+ * 17 and the whole input (the 16-byte scan's edges).
+ */
+static void pair_differential(const char *p, size_t n)
+{
+	struct buf ref[2];
+	for (int c = 0; c < 2; c++) {
+		buf_init(&ref[c], 2 * n + 8);
+		ref_body(c ? CANON_RELAXED : CANON_SIMPLE, p, n, &ref[c]);
+	}
+	const size_t chunks[] = { 1, 5, 16, 17, n ? n : 1 };
+	for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
+		struct hash_registry r;
+		hash_registry_init(&r);
+		struct body_hash *bh[2] = { hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, 0),
+					    hash_body_get(&r, CANON_RELAXED, HASH_SHA256, HASH_NO_LIMIT, 0) };
+		FUZZ_CHECK(bh[0] && bh[1] && bh[1]->leader == bh[0], "the relaxed hash follows its simple twin");
+		for (size_t off = 0; off < n; off += chunks[ci])
+			hash_registry_feed(&r, p + off, n - off < chunks[ci] ? n - off : chunks[ci]);
+		hash_registry_finish(&r);
+		for (int c = 0; c < 2; c++) {
+			unsigned char want[HASH_MAX_DIGEST];
+			unsigned wantlen = 0;
+			digest_of(&ref[c], HASH_NO_LIMIT, want, &wantlen);
+			FUZZ_CHECK(bh[c]->finished && !bh[c]->failed && bh[c]->canon_len == ref[c].len &&
+					   bh[c]->digest_len == wantlen && memcmp(bh[c]->digest, want, wantlen) == 0,
+				   "a paired hash equals the one-shot reference");
+		}
+		hash_registry_free(&r);
+	}
+	buf_free(&ref[0]);
+	buf_free(&ref[1]);
 }
 
 /* RFC 5322 §3.6.8 ftext: the field names the §3.4.2 steps are defined for. */
@@ -198,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data;
 	body_differential(CANON_SIMPLE, p, size);
 	body_differential(CANON_RELAXED, p, size);
+	pair_differential(p, size);
 	header_differential(p, size);
 	return 0;
 }
