@@ -43,6 +43,25 @@ static unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* The leading bytes of p[0..n) that are none of SP, TAB, CR, LF: relaxed header canonicalization copies them. */
+static size_t header_plain_run(const char *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i wsp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+		__m128i eol = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(wsp, eol));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (i < n && !is_wsp(p[i]) && p[i] != '\r' && p[i] != '\n')
+		i++;
+	return i;
+}
+
 /*
  * §3.4.2 relaxed header canonicalization: lower-case the name; unfold; reduce
  * each WSP run to one SP; delete WSP at the end of the value and around the colon.
@@ -64,6 +83,17 @@ static int canon_header_relaxed(struct slice raw, unsigned quirks, struct buf *o
 		const char *p = colon + 1, *end = raw.ptr + raw.len;
 		int seen = 0, space = 0, folded = 0;
 		while (p < end) {
+			size_t run = header_plain_run(p, (size_t)(end - p));
+			if (run) {             /* content, copied whole; a WSP run before it becomes one SP */
+				if (space && (seen || (folded && (quirks & CANON_HQ_FOLDED_SPACE))))
+					*w++ = ' ';
+				space = 0;
+				seen = 1;
+				memcpy(w, p, run);
+				w += run;
+				p += run;
+				continue;
+			}
 			char c = *p++;
 			if (c == '\r' && p < end && *p == '\n')
 				continue;              /* unfold: the CR of a folding CRLF */
