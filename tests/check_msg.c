@@ -162,6 +162,23 @@ START_TEST(test_bare_lf_converted)
 }
 END_TEST
 
+/* Bare LFs found 16 bytes at a time: one in a long field, one whose CR ends the vector before it. */
+START_TEST(test_bare_lf_long_header)
+{
+	static const char text[] = "Subject: a field longer than one vector\n"
+				   "X-Twelve: 0123456\r\n"
+				   "X-Pad: 0123456789abcdefghij\r\r\n\n";
+	struct tmsg t;
+	open_msg(&t, S(text), 0);
+	ck_assert_msg(t.rc == 0, "msg_open: %s", t.err);
+	ck_assert_msg(t.m.nfields == 3, "nfields %zu", t.m.nfields);
+	assert_slice(t.m.fields[0].raw, S("Subject: a field longer than one vector"), "bare LF ends the field");
+	assert_slice(t.m.fields[2].raw, S("X-Pad: 0123456789abcdefghij\r"), "a lone CR stays");
+	ck_assert_msg(t.m.lf_converted == 2, "lf_converted %llu, want 2", (unsigned long long)t.m.lf_converted);
+	close_msg(&t);
+}
+END_TEST
+
 START_TEST(test_no_crlf_keeps_lf)
 {
 	static const char text[] = "A: 1\nB: x\n y\n\nl1\nl2\r\nl3\n";
@@ -293,7 +310,8 @@ static void build_big(struct buf *in, size_t *hdrlen)
 	ck_assert_msg(fails == 0, "input buffer too small");
 	in->len = *hdrlen + bodylen;
 	/* CRLF across the end of the first (header) read, and across raw reads of 32 KiB and 1 byte */
-	const size_t plant[] = { MSG_CHUNK - 1, MSG_CHUNK + MSG_CHUNK / 2 - 1, 2 * MSG_CHUNK - 1, 3 * MSG_CHUNK - 1 };
+	const size_t plant[] = { MSG_FIRST_READ - 1, MSG_FIRST_READ + MSG_CHUNK / 2 - 1, MSG_CHUNK - 1,
+				 MSG_CHUNK + MSG_CHUNK / 2 - 1, 2 * MSG_CHUNK - 1, 3 * MSG_CHUNK - 1 };
 	for (size_t i = 0; i < sizeof plant / sizeof plant[0]; i++) {
 		in->data[plant[i]] = '\r';
 		in->data[plant[i] + 1] = '\n';
@@ -732,6 +750,7 @@ Suite *msg_suite(void)
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_folded_raw);
 	tcase_add_test(tc, test_bare_lf_converted);
+	tcase_add_test(tc, test_bare_lf_long_header);
 	tcase_add_test(tc, test_no_crlf_keeps_lf);
 	tcase_add_test(tc, test_cr_at_header_chunk_boundary);
 	tcase_add_test(tc, test_separator_at_chunk_boundary);
