@@ -63,9 +63,32 @@ static int json_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* s as a JSON string followed by the byte after (0 for none), in one write when nothing needs escaping. */
+static int json_plain_string(struct json *j, const char *s, size_t len, char after)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len; i++)
+		if (!json_plain(p[i]))
+			return 0;
+	if (buf_reserve(j->out, len + 3) < 0)
+		return 1;   /* past the cap: nothing written, as buf_append writes nothing then */
+	char *w = j->out->data + j->out->len;
+	*w++ = '"';
+	memcpy(w, s, len);
+	w += len;
+	*w++ = '"';
+	if (after)
+		*w++ = after;
+	*w = '\0';
+	j->out->len = (size_t)(w - j->out->data);
+	return 1;
+}
+
 static void json_escape(struct json *j, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	if (json_plain_string(j, s, len, 0))
+		return;
 	buf_append_byte(j->out, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = p[i];
@@ -108,8 +131,11 @@ void json_key(struct json *j, const char *key)
 	if (j->swallow)
 		return;
 	json_value_start(j);
-	json_escape(j, key, strlen(key));
-	buf_append_byte(j->out, ':');
+	size_t len = strlen(key);
+	if (!json_plain_string(j, key, len, ':')) {
+		json_escape(j, key, len);
+		buf_append_byte(j->out, ':');
+	}
 	j->after_key = 1;
 }
 
