@@ -210,6 +210,30 @@ START_TEST(test_escape)
 }
 END_TEST
 
+/* The same cases inside long plain text, at every offset: the 16-byte plain check must see them in any lane. */
+START_TEST(test_escape_in_long_text)
+{
+	const struct esc_case *c = &esc_cases[_i];
+	static const char filler[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+	for (size_t at = 0; at <= 20; at++) {
+		char in[128], want[256];
+		memcpy(in, filler, at);
+		memcpy(in + at, c->in, c->len);
+		memcpy(in + at + c->len, filler, 20);
+		snprintf(want, sizeof want, "\"%.*s%.*s%.20s\"", (int)at, filler, (int)(strlen(c->out) - 2), c->out + 1,
+			 filler);
+		struct buf b;
+		struct json j;
+		buf_init(&b, 1024);
+		json_init(&j, &b);
+		json_strn(&j, in, at + c->len + 20);
+		ck_assert_msg(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0, "case %d at %zu\n got: %s\nwant: %s",
+			      _i, at, b.data, want);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(test_key_escaped)
 {
 	struct buf b;
@@ -248,6 +272,7 @@ Suite *json_suite(void)
 	tcase_add_test(tc, test_empty_containers);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_loop_test(tc, test_escape, 0, (int)(sizeof esc_cases / sizeof esc_cases[0]));
+	tcase_add_loop_test(tc, test_escape_in_long_text, 0, (int)(sizeof esc_cases / sizeof esc_cases[0]));
 	tcase_add_test(tc, test_key_escaped);
 	tcase_add_test(tc, test_str_null_and_strn_prefix);
 	tcase_add_test(tc, test_deep_nesting);
