@@ -143,7 +143,9 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	buf_init(&m->header, MSG_HEADER_MAX + 2 * MSG_CHUNK);
 	buf_init(&m->pending, 2 * MSG_CHUNK + 2);
 	char *chunk = malloc(MSG_CHUNK);
-	if (!chunk) {
+	/* room for the first read at once, not grown from 64 bytes by doubling */
+	if (!chunk || buf_reserve(&m->header, MSG_FIRST_READ) < 0) {
+		free(chunk);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
