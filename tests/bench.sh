@@ -6,6 +6,7 @@
 #     signed once by dkimpy (testdata/gen/make-bench-corpus) and cached under build/bench/:
 #     arcverify messages/s with -j1 and with every CPU; dkimpy's in-process rate on the same messages
 #     and keys; and the floor that `openssl speed` gives for the bytes hashed and the signatures verified.
+#     Each rate is the best of BENCH_RUNS runs (default 3), dkimpy's too.
 #  2. Single 100 MB messages (relaxed/relaxed and simple/simple): time against `openssl dgst -sha256`
 #     over the same file, and peak memory.
 #  3. DNS (tests/bench-dns.sh) and hostile inputs (tests/bench-hostile.sh), when present.
@@ -40,16 +41,21 @@ echo "== machine: $cpus CPUs, $(uname -m), $(openssl version)"
 echo "== corpus: $msgs messages, $mb MB ($MD)"
 
 ./arcverify $KEYS --now $NOW --json -j1 "$MD" >"$B/records.jsonl" || true   # warm the page cache; records for the floor
+RUNS=${BENCH_RUNS:-3}   # each rate is the best of RUNS runs: a shared VM's neighbours slow single runs by up to 20%
 run_rate() {   # $1 = -j value; prints messages/s and ms
-	t=$(now_ns)
-	./arcverify $KEYS --now $NOW --json -j "$1" "$MD" >/dev/null || true
-	ms=$(elapsed_ms "$t"); [ "$ms" -gt 0 ] || ms=1
-	echo "$(( msgs * 1000 / ms )) $ms"
+	best=0
+	for _ in $(seq "$RUNS"); do
+		t=$(now_ns)
+		./arcverify $KEYS --now $NOW --json -j "$1" "$MD" >/dev/null || true
+		ms=$(elapsed_ms "$t"); [ "$ms" -gt 0 ] || ms=1
+		{ [ "$best" = 0 ] || [ "$ms" -lt "$best" ]; } && best=$ms
+	done
+	echo "$(( msgs * 1000 / best )) $best"
 }
 set -- $(run_rate 1); r1=$1; ms1=$2
 set -- $(run_rate "$cpus"); rn=$1; msn=$2
-echo "arcverify -j1:  $msgs messages in $ms1 ms: $r1 messages/s"
-echo "arcverify -j$cpus:  $msgs messages in $msn ms: $rn messages/s ($(awk "BEGIN{printf \"%.2f\", $rn/$r1}")x -j1)"
+echo "arcverify -j1:  $msgs messages in $ms1 ms: $r1 messages/s (best of $RUNS)"
+echo "arcverify -j$cpus:  $msgs messages in $msn ms: $rn messages/s ($(awk "BEGIN{printf \"%.2f\", $rn/$r1}")x -j1; best of $RUNS)"
 
 # The floor: what OpenSSL alone needs for the bytes hashed (each distinct body hash of each message,
 # plus the header data) and the signatures verified, at `openssl speed` rates on this machine.
@@ -93,10 +99,10 @@ PY
 
 if [ "$have_dkimpy" = 1 ]; then
 	sample=1000
-	$PY - "$MD" "$B/mail/keys.zone" "$sample" "$r1" <<'PY'
+	$PY - "$MD" "$B/mail/keys.zone" "$sample" "$r1" "$RUNS" <<'PY'
 import os, re, sys, time, logging, dkim
 logging.disable(logging.CRITICAL)
-md, zone, sample, r1 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+md, zone, sample, r1, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 records = {}
 for m in re.finditer(r'^(\S+)\s+(?:\d+\s+)?(?:IN\s+)?TXT\s+((?:"(?:[^"\\]|\\.)*"\s*)+)', open(zone).read(), re.M):
     records[m.group(1).rstrip('.').lower()] = ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2))).encode()
@@ -104,23 +110,28 @@ def dnsfunc(name, timeout=5):
     return records.get(name.decode().rstrip('.').lower())
 paths = sorted(os.path.join(md, 'cur', f) for f in os.listdir(os.path.join(md, 'cur')))[:sample]
 msgs = [open(p, 'rb').read() for p in paths]
-start = time.time()
-for m in msgs:
-    d = dkim.DKIM(m, minkey=1024)
-    for idx in range(sum(1 for h in d.headers if h[0].lower() == b'dkim-signature')):
-        try:
-            d.verify(idx=idx, dnsfunc=dnsfunc)
-        except Exception:
-            pass
-    if b'\nARC-Seal:' in m or m.startswith(b'ARC-Seal:'):
-        try:
-            dkim.arc_verify(m, dnsfunc=dnsfunc)
-        except Exception:
-            pass
-secs = time.time() - start
+def verify_all():
+    for m in msgs:
+        d = dkim.DKIM(m, minkey=1024)
+        for idx in range(sum(1 for h in d.headers if h[0].lower() == b'dkim-signature')):
+            try:
+                d.verify(idx=idx, dnsfunc=dnsfunc)
+            except Exception:
+                pass
+        if b'\nARC-Seal:' in m or m.startswith(b'ARC-Seal:'):
+            try:
+                dkim.arc_verify(m, dnsfunc=dnsfunc)
+            except Exception:
+                pass
+secs = None
+for _ in range(runs):   # the best of the same number of runs as arcverify's
+    start = time.time()
+    verify_all()
+    took = time.time() - start
+    secs = took if secs is None or took < secs else secs
 rate = len(msgs) / secs
-print('dkimpy (in-process, first %d messages, same keys): %.0f messages/s; arcverify -j1 is %.0fx dkimpy'
-      % (len(msgs), rate, r1 / rate))
+print('dkimpy (in-process, first %d messages, same keys, best of %d): %.0f messages/s; arcverify -j1 is %.1fx dkimpy'
+      % (len(msgs), runs, rate, r1 / rate))
 PY
 else
 	echo "dkimpy: not installed (Debian python3-dkim); no comparison"
