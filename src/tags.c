@@ -141,9 +141,11 @@ int tags_parse(struct slice text, struct tag_list *out, char *err, size_t errlen
 const struct tag *tags_find(const struct tag_list *tl, const char *name)
 {
 	size_t n = strlen(name);
-	for (size_t i = 0; i < tl->n; i++)
-		if (tl->tags[i].name.len == n && memcmp(tl->tags[i].name.ptr, name, n) == 0)
+	for (size_t i = 0; i < tl->n; i++) {
+		struct slice t = tl->tags[i].name;   /* names are one or two letters: the first byte decides most */
+		if (t.len == n && (n == 0 || t.ptr[0] == name[0]) && memcmp(t.ptr, name, n) == 0)
 			return &tl->tags[i];
+	}
 	return NULL;
 }
 
