@@ -118,6 +118,45 @@ START_TEST(test_dump_canon_arc_and_l)
 END_TEST
 
 /*
+ * A relaxed body hash computed from its simple twin (RFC 6376 §3.4.3/§3.4.4,
+ * the registry's pairing) still shows every byte it hashed: each dumped body
+ * hashes to its bh=. whitespace.sent has a simple and a relaxed DKIM-Signature
+ * over a body relaxed leaves alone (the two never part before the end);
+ * chain-2hop's simple AMS 1 and relaxed DKIM-Signature and AMS 2 part at once.
+ */
+static const struct {
+	const char *eml, *bodies[3];
+} twin_dumps[] = {
+	{ "compare/whitespace.sent.eml", { "whitespace.sent.eml.dkim1.body", "whitespace.sent.eml.dkim2.body" } },
+	{ "arc/chain-2hop.eml",
+	  { "chain-2hop.eml.ams1.body", "chain-2hop.eml.ams2.body", "chain-2hop.eml.dkim1.body" } },
+};
+
+START_TEST(test_dump_canon_simple_and_relaxed)
+{
+	char dir[64], eml[512];
+	make_tmpdir(dir, sizeof dir);
+	snprintf(eml, sizeof eml, "%s/%s", fixture_testdata(), twin_dumps[_i].eml);
+	struct buf out, body;
+	const char *argv[] = { "arcverify", "--json", "--keys", zone, "--keys", arczone, "--now", "1764003600",
+			       "--dump-canon", dir, eml, NULL };
+	ck_assert_int_eq(fixture_exec(argv, &out, NULL, NULL), 0);
+	for (size_t i = 0; i < 3 && twin_dumps[_i].bodies[i]; i++) {
+		const char *name = twin_dumps[_i].bodies[i];
+		file_in(dir, name, &body);
+		ck_assert_msg(body.len > 0, "%s is empty", name);
+		char b64[64], want[128];
+		sha256_b64(&body, b64, sizeof b64);
+		snprintf(want, sizeof want, "\"expected\":\"%s\"", b64);
+		ck_assert_msg(strstr(out.data, want), "%s hashes to %s, which is no bh= of the message", name, b64);
+		buf_free(&body);
+	}
+	buf_free(&out);
+	remove_dir(dir);
+}
+END_TEST
+
+/*
  * Every value of the result JSON except provenance (file name, key source and
  * origin, TTL, AD bit, which truthfully differ between DNS and a key file), in
  * order: the verdicts, reasons, tags, hashes, keys and chain facts.
@@ -512,6 +551,7 @@ Suite *bundle_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_dump_canon_matches_bh);
 	tcase_add_test(tc, test_dump_canon_arc_and_l);
+	tcase_add_loop_test(tc, test_dump_canon_simple_and_relaxed, 0, (int)(sizeof twin_dumps / sizeof twin_dumps[0]));
 	tcase_add_test(tc, test_bundle_reverifies_offline);
 	tcase_add_test(tc, test_bundle_redacted);
 	tcase_add_test(tc, test_key_history);
