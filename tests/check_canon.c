@@ -8,11 +8,13 @@
  * flags: each reproduces its non-conformant output.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "canon.h"
+#include "fixture.h"
 #include "suites.h"
 
 #define S(x) x, sizeof(x) - 1
@@ -186,7 +188,7 @@ static void sink_buf(void *ctx, const char *data, size_t len)
 enum split_mode { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
 
 /* Canonicalize in (split as mode says) into out. */
-static void run_body(enum canon_alg alg, unsigned quirks, const char *in, size_t len, enum split_mode mode,
+static void feed_body(enum canon_alg alg, unsigned quirks, const char *in, size_t len, enum split_mode mode,
 		     unsigned seed, struct buf *out)
 {
 	struct canon_body cb;
@@ -287,7 +289,7 @@ static void check_body(const struct body_case *c, enum canon_alg alg, int idx)
 		for (unsigned seed = 1; seed <= (mode == SPLIT_RANDOM ? 5u : 1u); seed++) {
 			struct buf out;
 			buf_init(&out, 1 << 16);
-			run_body(alg, 0, c->in, c->len, (enum split_mode)mode, seed * 7919u, &out);
+			feed_body(alg, 0, c->in, c->len, (enum split_mode)mode, seed * 7919u, &out);
 			ck_assert_msg(out.len == wantlen && (wantlen == 0 || memcmp(out.data, want, wantlen) == 0),
 				      "case %d %s (%s, seed %u): '%s' -> '%s', want '%s'", idx, canon_name(alg),
 				      mode_names[mode], seed, show(c->in, c->len), show(out.data, out.len),
@@ -334,11 +336,11 @@ START_TEST(test_body_long)
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
 		struct buf out;
 		buf_init(&out, 1 << 20);
-		run_body(CANON_SIMPLE, 0, in.data, in.len, (enum split_mode)mode, 99, &out);
+		feed_body(CANON_SIMPLE, 0, in.data, in.len, (enum split_mode)mode, 99, &out);
 		ck_assert_msg(out.len == want_simple.len && memcmp(out.data, want_simple.data, out.len) == 0,
 			      "long simple body, mode %d: %zu bytes, want %zu", mode, out.len, want_simple.len);
 		buf_reset(&out);
-		run_body(CANON_RELAXED, 0, in.data, in.len, (enum split_mode)mode, 99, &out);
+		feed_body(CANON_RELAXED, 0, in.data, in.len, (enum split_mode)mode, 99, &out);
 		ck_assert_msg(out.len == want_relaxed.len && memcmp(out.data, want_relaxed.data, out.len) == 0,
 			      "long relaxed body, mode %d: %zu bytes, want %zu", mode, out.len, want_relaxed.len);
 		buf_free(&out);
@@ -359,15 +361,7 @@ START_TEST(test_split_invariance_random)
 	static const char *const tokens[] = { "\r", "\n", "\r\n", "\r\n", " ", "\t", "a", "b", "\r\n\r\n", "  \r\n" };
 	unsigned seed = 1000u + (unsigned)_i;
 	char in[400];
-	size_t len = 0;
-	while (len < sizeof in - 8) {
-		seed = seed * 1103515245u + 12345u;
-		const char *t = tokens[(seed >> 16) % (sizeof tokens / sizeof tokens[0])];
-		memcpy(in + len, t, strlen(t));
-		len += strlen(t);
-		if ((seed >> 8) % 50 == 0)
-			break;
-	}
+	size_t len = fixture_token_text(in, sizeof in - 8, tokens, sizeof tokens / sizeof tokens[0], &seed, 50, SIZE_MAX);
 	static const unsigned quirk_sets[] = { 0, CANON_Q_EMPTY_AS_CRLF, CANON_Q_EMPTY_AS_NOTHING, CANON_Q_WSP_LINES_KEPT,
 					       CANON_Q_KEEP_TRAILING, CANON_Q_NO_FINAL_CRLF, CANON_Q_NO_WSP_REDUCE,
 					       CANON_Q_NO_EOL_STRIP, CANON_Q_LF_ENDS, 0xff };
@@ -376,10 +370,10 @@ START_TEST(test_split_invariance_random)
 			struct buf whole, other;
 			buf_init(&whole, 1 << 16);
 			buf_init(&other, 1 << 16);
-			run_body((enum canon_alg)alg, quirk_sets[q], in, len, SPLIT_WHOLE, 0, &whole);
+			feed_body((enum canon_alg)alg, quirk_sets[q], in, len, SPLIT_WHOLE, 0, &whole);
 			for (int mode = SPLIT_BYTES; mode <= SPLIT_RANDOM; mode++) {
 				buf_reset(&other);
-				run_body((enum canon_alg)alg, quirk_sets[q], in, len, (enum split_mode)mode, seed, &other);
+				feed_body((enum canon_alg)alg, quirk_sets[q], in, len, (enum split_mode)mode, seed, &other);
 				ck_assert_msg(other.len == whole.len &&
 						      (whole.len == 0 || memcmp(other.data, whole.data, whole.len) == 0),
 					      "%s quirks 0x%x mode %d on '%s': '%s' vs whole '%s'",
@@ -438,15 +432,7 @@ START_TEST(test_reference_model)
 					      "\r\n ", "\r\r\n", "long line of prose with single spaces" };
 	unsigned seed = 7u + (unsigned)_i * 7919u;
 	char in[600];
-	size_t len = 0;
-	while (len < sizeof in - 40) {
-		seed = seed * 1103515245u + 12345u;
-		const char *t = tokens[(seed >> 16) % (sizeof tokens / sizeof tokens[0])];
-		memcpy(in + len, t, strlen(t));
-		len += strlen(t);
-		if ((seed >> 8) % 80 == 0)
-			break;
-	}
+	size_t len = fixture_token_text(in, sizeof in - 40, tokens, sizeof tokens / sizeof tokens[0], &seed, 80, SIZE_MAX);
 	for (int alg = CANON_SIMPLE; alg <= CANON_RELAXED; alg++) {
 		struct buf want, got;
 		buf_init(&want, 1 << 16);
@@ -457,7 +443,7 @@ START_TEST(test_reference_model)
 			ref_relaxed(in, len, &want);
 		for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
 			buf_reset(&got);
-			run_body((enum canon_alg)alg, 0, in, len, (enum split_mode)mode, seed, &got);
+			feed_body((enum canon_alg)alg, 0, in, len, (enum split_mode)mode, seed, &got);
 			ck_assert_msg(got.len == want.len && (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
 				      "%s mode %d on '%s': '%s', the RFC text gives '%s'", canon_name((enum canon_alg)alg),
 				      mode, show(in, len), show(got.data, got.len), show(want.data, want.len));
@@ -582,12 +568,12 @@ START_TEST(test_quirk)
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
 		struct buf out;
 		buf_init(&out, 4096);
-		run_body(c->alg, c->quirks, c->in, c->len, (enum split_mode)mode, 17, &out);
+		feed_body(c->alg, c->quirks, c->in, c->len, (enum split_mode)mode, 17, &out);
 		ck_assert_msg(out.len == c->out_len && (c->out_len == 0 || memcmp(out.data, c->out, c->out_len) == 0),
 			      "quirks 0x%x %s mode %d: '%s' -> '%s', want '%s'", c->quirks, canon_name(c->alg), mode,
 			      show(c->in, c->len), show(out.data, out.len), show(c->out, c->out_len));
 		buf_reset(&out);
-		run_body(c->alg, 0, c->in, c->len, (enum split_mode)mode, 17, &out);
+		feed_body(c->alg, 0, c->in, c->len, (enum split_mode)mode, 17, &out);
 		ck_assert_msg(out.len == c->rfc_len && (c->rfc_len == 0 || memcmp(out.data, c->rfc, c->rfc_len) == 0),
 			      "no quirks %s mode %d: '%s' -> '%s', want '%s'", canon_name(c->alg), mode,
 			      show(c->in, c->len), show(out.data, out.len), show(c->rfc, c->rfc_len));
@@ -610,7 +596,7 @@ START_TEST(test_quirk_long_wsp_run)
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
 		struct buf out;
 		buf_init(&out, 1 << 16);
-		run_body(CANON_RELAXED, CANON_Q_NO_WSP_REDUCE, in.data, in.len, (enum split_mode)mode, 5, &out);
+		feed_body(CANON_RELAXED, CANON_Q_NO_WSP_REDUCE, in.data, in.len, (enum split_mode)mode, 5, &out);
 		ck_assert_msg(out.len == want.len && memcmp(out.data, want.data, want.len) == 0,
 			      "mode %d: %zu bytes, want %zu", mode, out.len, want.len);
 		buf_free(&out);

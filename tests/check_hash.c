@@ -5,11 +5,13 @@
  * the tap that sees exactly the hashed bytes, and the HASH_BODIES_MAX bound.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "fixture.h"
 #include "hash.h"
 #include "suites.h"
 
@@ -125,15 +127,8 @@ START_TEST(test_pair_matches_alone)
 	static const uint64_t lims[] = { HASH_NO_LIMIT, 0, 3, 40 };
 	unsigned seed = 11u + (unsigned)_i * 7919u;
 	char in[400];
-	size_t len = 0;
-	while (len < sizeof in - 20 && (_i % 7 != 0 || len == 0)) {   /* every 7th body is one token */
-		seed = seed * 1103515245u + 12345u;
-		const char *t = tokens[(seed >> 16) % (sizeof tokens / sizeof tokens[0])];
-		memcpy(in + len, t, strlen(t));
-		len += strlen(t);
-		if ((seed >> 8) % 50 == 0)
-			break;
-	}
+	size_t len = fixture_token_text(in, sizeof in - 20, tokens, sizeof tokens / sizeof tokens[0], &seed, 50,
+					_i % 7 == 0 ? 1 : SIZE_MAX);   /* every 7th body is one token */
 	if (_i % 11 == 0)
 		len = 0;   /* the empty body, where §3.4.3 and §3.4.4 b part */
 	size_t chunk = 1 + (size_t)_i % 40;

@@ -74,6 +74,21 @@ void fixture_run_free(struct fixture_run *fr)
 	input_list_free(&fr->list);
 }
 
+size_t fixture_token_text(char *out, size_t room, const char *const *tokens, size_t ntokens, unsigned *seed,
+			  unsigned end_one_in, size_t max_tokens)
+{
+	size_t len = 0;
+	for (size_t n = 0; len < room && n < max_tokens; n++) {
+		*seed = *seed * 1103515245u + 12345u;
+		const char *t = tokens[(*seed >> 16) % ntokens];
+		memcpy(out + len, t, strlen(t));
+		len += strlen(t);
+		if ((*seed >> 8) % end_one_in == 0)
+			break;
+	}
+	return len;
+}
+
 long fixture_find_raw_control(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

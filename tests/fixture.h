@@ -52,5 +52,13 @@ void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(
 long fixture_find_raw_control(const char *s, size_t len);
 /* Read a whole file into a buf; 0 or -1. */
 int fixture_read_file(const char *path, struct buf *out);
+/*
+ * Random text for canonicalization tests: tokens drawn by an LCG from *seed
+ * (advanced), appended at out while the length is under room (out holds room
+ * plus the longest token), at most max_tokens of them, and ending after each
+ * token with chance 1/end_one_in. Returns the length.
+ */
+size_t fixture_token_text(char *out, size_t room, const char *const *tokens, size_t ntokens, unsigned *seed,
+			  unsigned end_one_in, size_t max_tokens);
 
 #endif
