@@ -245,6 +245,12 @@ static int relaxed_special(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* §3.4.4 a changes p[i]: a TAB (it becomes SP), or an SP followed by WSP or CR, or by what is not known yet. */
+static int relaxed_changes(const char *p, size_t i, size_t len)
+{
+	return p[i] == '\t' || (p[i] == ' ' && (i + 1 == len || relaxed_special(p[i + 1])));
+}
+
 /*
  * Whether p[i] ends a run that §3.4.3/§3.4.4 pass through unchanged. Under
  * relaxed: a TAB (it becomes SP), an SP followed by WSP or CR (a run to
@@ -259,9 +265,7 @@ static int run_breaks(enum canon_alg alg, const char *p, size_t i, size_t len, i
 	if (c == '\r')
 		return !cross_lines || i + 2 >= len || p[i + 1] != '\n' ||
 		       (alg == CANON_SIMPLE ? p[i + 2] == '\r' : relaxed_special(p[i + 2]));
-	if (alg == CANON_SIMPLE)
-		return 0;
-	return c == '\t' || (c == ' ' && (i + 1 == len || relaxed_special(p[i + 1])));
+	return alg == CANON_RELAXED && relaxed_changes(p, i, len);
 }
 
 #ifdef __SSE2__
@@ -269,6 +273,13 @@ static __m128i relaxed_special16(__m128i v)
 {
 	return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
 			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+}
+
+/* relaxed_changes for the 16 bytes x; y holds the 16 that start one byte later. */
+static __m128i relaxed_changes16(__m128i x, __m128i y)
+{
+	__m128i sp_then_special = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), relaxed_special16(y));
+	return _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), sp_then_special);
 }
 
 /* run_breaks for the 16 bytes at p, as a bit mask; p[16] and p[17] are there to look at. */
@@ -283,10 +294,8 @@ static unsigned breaks16(enum canon_alg alg, const char *p, int cross_lines)
 		__m128i line_goes_on = _mm_andnot_si128(z_stops, _mm_cmpeq_epi8(y, _mm_set1_epi8('\n')));
 		bad = _mm_andnot_si128(line_goes_on, bad);
 	}
-	if (alg == CANON_RELAXED) {
-		__m128i sp_then_special = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), relaxed_special16(y));
-		bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), sp_then_special));
-	}
+	if (alg == CANON_RELAXED)
+		bad = _mm_or_si128(bad, relaxed_changes16(x, y));
 	return (unsigned)_mm_movemask_epi8(bad);
 }
 #endif
@@ -315,12 +324,6 @@ static size_t unchanged_run(const struct canon_body *cb, const char *data, size_
 	return i;
 }
 
-/* No TAB, and no SP followed by WSP or CR or at the end: see canon_relaxed_keeps. */
-static int keeps_at(const char *p, size_t i, size_t len)
-{
-	return p[i] != '\t' && !(p[i] == ' ' && (i + 1 == len || relaxed_special(p[i + 1])));
-}
-
 int canon_relaxed_keeps(const char *data, size_t len)
 {
 	size_t i = 0;
@@ -328,13 +331,12 @@ int canon_relaxed_keeps(const char *data, size_t len)
 	for (; i + 17 <= len; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
 		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(data + i + 1));
-		__m128i sp_then_special = _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')), relaxed_special16(y));
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), sp_then_special)))
+		if (_mm_movemask_epi8(relaxed_changes16(x, y)))
 			return 0;
 	}
 #endif
 	for (; i < len; i++)
-		if (!keeps_at(data, i, len))
+		if (relaxed_changes(data, i, len))
 			return 0;
 	return 1;
 }
