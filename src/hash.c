@@ -100,10 +100,12 @@ void hash_body_free(struct body_hash *bh)
 /* A new quirk-free hash pairs with its other-canonicalization twin (same a=, l=) if neither has been fed. */
 static void pair_up(struct hash_registry *r, struct body_hash *bh)
 {
+	if (bh->quirks || bh->cb.in_pos)
+		return;
 	for (size_t i = 0; i < r->n; i++) {
 		struct body_hash *o = r->items[i];
 		if (o == bh || o->canon == bh->canon || o->alg != bh->alg || o->limit != bh->limit || o->quirks ||
-		    bh->quirks || o->cb.in_pos || bh->cb.in_pos)
+		    o->cb.in_pos)
 			continue;
 		struct body_hash *relaxed = bh->canon == CANON_RELAXED ? bh : o;
 		relaxed->leader = relaxed == bh ? o : bh;

@@ -107,11 +107,10 @@ static int json_plain_string(struct json *j, const char *s, size_t len, char aft
 	return 1;
 }
 
-static void json_escape(struct json *j, const char *s, size_t len)
+/* s as a JSON string, escaping as RFC 8259 §7 requires; the slow path of json_escape. */
+static void json_escape_each(struct json *j, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	if (json_plain_string(j, s, len, 0))
-		return;
 	buf_append_byte(j->out, '"');
 	for (size_t i = 0; i < len;) {
 		unsigned char c = p[i];
@@ -149,6 +148,12 @@ static void json_escape(struct json *j, const char *s, size_t len)
 	buf_append_byte(j->out, '"');
 }
 
+static void json_escape(struct json *j, const char *s, size_t len)
+{
+	if (!json_plain_string(j, s, len, 0))
+		json_escape_each(j, s, len);
+}
+
 void json_key(struct json *j, const char *key)
 {
 	if (j->swallow)
@@ -156,7 +161,7 @@ void json_key(struct json *j, const char *key)
 	json_value_start(j);
 	size_t len = strlen(key);
 	if (!json_plain_string(j, key, len, ':')) {
-		json_escape(j, key, len);
+		json_escape_each(j, key, len);   /* the plain check has been made */
 		buf_append_byte(j->out, ':');
 	}
 	j->after_key = 1;
