@@ -11,10 +11,12 @@ WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer
 CFLAGS ?= -O2 -g
 SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
 SSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
-AV_CPPFLAGS = -Iinclude -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(SSL_CFLAGS)
+SODIUM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
+SODIUM_LIBS := $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
+AV_CPPFLAGS = -Iinclude -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(SSL_CFLAGS) $(SODIUM_CFLAGS)
 AV_CFLAGS = -std=c11 $(WARN) -pthread
 AV_LDFLAGS = -pthread
-LIBS = $(SSL_LIBS) -lresolv
+LIBS = $(SSL_LIBS) $(SODIUM_LIBS) -lresolv
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null) $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null) -lutil
 COMPILE = $(CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(CFLAGS)

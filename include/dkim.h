@@ -61,6 +61,7 @@ struct dkim_sig {
 	/* outcome */
 	int body_ok;               /* 1 match, 0 mismatch, -1 not compared */
 	int header_ok;             /* 1 signature verifies, 0 not, -1 not checked */
+	int strict_refused;        /* verifies, but libsodium's stricter Ed25519 check refuses it (sig.h) */
 	char bh_computed[128];
 	long selected[DKIM_H_MAX]; /* field index each h= name selected, -1 for none */
 	struct buf hdata;          /* the canonical header data that was hashed */

@@ -600,15 +600,14 @@ static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const str
 		const struct keyrec *k = decoded_record(lk, a, r, &own, &owned);
 		struct verdict rv = { 0 };
 		int ok = -1;
-		char why[200];
+		struct sig_check c = { digest, dlen, (const unsigned char *)s->b.data, s->b.len, 0, "" };
 		if (keyrec_check(k, (int)sig_alg_key(s->alg), &kp, &rv) < 0 || check_key_fits(s, k, &rv) < 0) {
 			if (first_problem.result == VERDICT_NONE)
 				first_problem = rv;
 		} else {
-			ok = sig_verify_key(k, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why,
-					    sizeof why);
+			ok = sig_verify_key(k, s->alg, &c);
 			if (ok < 0 && first_problem.result == VERDICT_NONE)
-				verdict_set(&first_problem, VERDICT_PERMERROR, VC_INTERNAL, "%s", why);
+				verdict_set(&first_problem, VERDICT_PERMERROR, VC_INTERNAL, "%s", c.why);
 		}
 		if (ok >= 0 && (ok == 1 || !have_usable)) {
 			if (s->has_key)
@@ -617,6 +616,7 @@ static void verify_with_records(struct dkim_sig *s, struct lookup *lk, const str
 			s->has_key = 1;
 			s->record_used = (long)r;
 			s->header_ok = ok;
+			s->strict_refused = ok == 1 && c.strict_refused;
 			have_usable = 1;
 		}
 		if (owned)
@@ -664,10 +664,10 @@ int dkim_check_header_data(const struct dkim_sig *s, const struct buf *hdata)
 {
 	unsigned char digest[HASH_MAX_DIGEST];
 	unsigned dlen = 0;
-	char why[200];
 	if (!s->has_key || hash_digest(sig_alg_hash(s->alg), hdata->data ? hdata->data : "", hdata->len, digest, &dlen) < 0)
 		return -1;
-	return sig_verify(s->key.pkey, s->alg, digest, dlen, (const unsigned char *)s->b.data, s->b.len, why, sizeof why);
+	struct sig_check c = { digest, dlen, (const unsigned char *)s->b.data, s->b.len, 0, "" };
+	return sig_verify(s->key.pkey, s->alg, &c);
 }
 
 void dkim_evaluate(struct dkim_sig *s, struct lookup *lk, const struct dkim_policy *pol)

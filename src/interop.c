@@ -14,7 +14,7 @@
 
 enum risk_when {
 	WHEN_ANY, WHEN_RELAXED_BODY, WHEN_SIMPLE_BODY, WHEN_RELAXED_HEADER, WHEN_MIXED_C, WHEN_SHORT_C,
-	WHEN_AMS_NO_C, WHEN_HAS_L, WHEN_L_ZERO, WHEN_ED25519, WHEN_NOT_SEAL,
+	WHEN_AMS_NO_C, WHEN_HAS_L, WHEN_L_ZERO, WHEN_ED25519, WHEN_STRICT_REFUSED, WHEN_NOT_SEAL,
 };
 
 struct risk_row {
@@ -69,6 +69,10 @@ static const struct risk_row risks[] = {
 	{ "repeated-name-same-field", NULL, "repeated-name-same-field", WHEN_NOT_SEAL,
 	  "hash the same field again for a repeated h= name", "OpenSMTPD filter-dkimverify (fixed in a fork, f185a96)",
 	  "RFC 6376 §5.4.2" },
+	{ "ed25519-strict-refused", NULL, NULL, WHEN_STRICT_REFUSED,
+	  "refuse an Ed25519 key or R of small order, or a key not in canonical form, though the signature "
+	  "verifies", "libsodium's crypto_sign_verify_detached and crypto_sign_open, so PyNaCl and dkimpy",
+	  "RFC 8032 §5.1.7 (RFC 8463 §3)" },
 	{ "ed25519-unsupported", NULL, NULL, WHEN_ED25519,
 	  "do not verify Ed25519 (report it as fail, or ignore it)",
 	  "Gmail (dkim=fail (signature did not verify) for Ed25519 while passing RSA on the same message; "
@@ -114,6 +118,7 @@ static int row_applies(const struct risk_row *row, const struct dkim_sig *s)
 	case WHEN_HAS_L: return !seal && s->has_l;
 	case WHEN_L_ZERO: return !seal && s->has_l && s->l == 0;
 	case WHEN_ED25519: return s->alg == SIG_ED25519_SHA256;
+	case WHEN_STRICT_REFUSED: return s->strict_refused;
 	case WHEN_NOT_SEAL: return !seal;
 	default: return 1;
 	}

@@ -100,6 +100,32 @@ START_TEST(test_ed25519)
 }
 END_TEST
 
+/*
+ * A signature under a key of small order verifies (RFC 8032 §5.1.7) but fails
+ * at libsodium-based verifiers: the risk comes first, before the trait every
+ * Ed25519 signature has. A signature libsodium accepts has no such risk.
+ */
+START_TEST(test_ed25519_strict_refused)
+{
+	struct probed p;
+	run_probed(&p, "dkim/alg-ed25519-small-order-key.eml");
+	ck_assert_uint_eq(p.r->ndkim, 1);
+	ck_assert_int_eq(p.r->dkim[0].v.result, VERDICT_PASS);
+	const struct interop_risk *first;
+	/* a body bug still breaks its body hash; a header bug does not: every header hash verifies under this key */
+	ck_assert_uint_eq(interop_for(p.io, &p.r->dkim[0], &first), 3);
+	ck_assert_str_eq(first[0].id, "trailing-empty-lines-kept");
+	ck_assert_str_eq(first[1].id, "ed25519-strict-refused");
+	ck_assert_str_eq(first[2].id, "ed25519-unsupported");
+	ck_assert(!has_risk(p.io, &p.r->dkim[0], "repeated-name-same-field"));
+	probed_free(&p);
+	run_probed(&p, "dkim/alg-ed25519-sha256.eml");
+	ck_assert(!has_risk(p.io, &p.r->dkim[0], "ed25519-strict-refused"));
+	ck_assert(has_risk(p.io, &p.r->dkim[0], "ed25519-unsupported"));
+	probed_free(&p);
+}
+END_TEST
+
 /* A plain message (a body with content, no repeated h= names, RSA, no l=): what hop 2 judged has no risk;
  * hop 2's own AMS over-signs From (dkimpy's default h=), which one known verifier bug trips on. */
 START_TEST(test_no_traits)
@@ -154,6 +180,7 @@ Suite *interop_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_empty_simple_body);
 	tcase_add_test(tc, test_ed25519);
+	tcase_add_test(tc, test_ed25519_strict_refused);
 	tcase_add_test(tc, test_no_traits);
 	tcase_add_test(tc, test_repeated_name);
 	tcase_add_test(tc, test_length_tag);

@@ -3,12 +3,15 @@
  * OpenSSL. Signatures are made here with the committed test keys
  * (testdata/keys/) and must verify; a changed digest, a cut, empty or oversized
  * b=, the other hash, and a key of the wrong type must not, and none of those
- * is an error of OpenSSL itself (the answer is 0, not -1).
+ * is an error of OpenSSL itself (the answer is 0, not -1). Every Ed25519 answer
+ * is OpenSSL's own (RFC 8032), though libsodium is asked first; a key of small
+ * order verifies, marked as one libsodium refuses.
  */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -87,20 +90,48 @@ static void digest_of(const char *text, enum hash_alg h, unsigned char *dg, unsi
 	ck_assert_int_eq(hash_digest(h, text, strlen(text), dg, dlen), 0);
 }
 
-static int verify(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsigned dlen, const unsigned char *sig,
-		  size_t len)
+/* RFC 8032 §5.1.7 as OpenSSL implements it, called directly: the answer sig_verify must give for Ed25519. */
+static int openssl_ed25519(EVP_PKEY *k, const unsigned char *dg, unsigned dlen, const unsigned char *sig, size_t len)
 {
-	char why[200] = "";
-	int rc = sig_verify(k, alg, dg, dlen, sig, len, why, sizeof why);
-	ck_assert_msg(rc >= 0, "OpenSSL could not run the check: %s", why);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	ck_assert(c && EVP_DigestVerifyInit(c, NULL, NULL, NULL, k) == 1);
+	int rc = EVP_DigestVerify(c, sig, len, dg, dlen);
+	EVP_MD_CTX_free(c);
+	ERR_clear_error();
+	return rc == 1;
+}
+
+/* sig_verify's answer, checked against the other paths to it; *strict is whether libsodium's check refused. */
+static int verify_strict(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsigned dlen,
+			 const unsigned char *sig, size_t len, int *strict)
+{
+	struct sig_check c = { dg, dlen, sig, len, 0, "" };
+	int rc = sig_verify(k, alg, &c);
+	ck_assert_msg(rc >= 0, "OpenSSL could not run the check: %s", c.why);
+	ck_assert(!c.strict_refused || (rc == 1 && alg == SIG_ED25519_SHA256));
+	*strict = c.strict_refused;
+	if (alg == SIG_ED25519_SHA256 && EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519)   /* libsodium first, same answer */
+		ck_assert_int_eq(rc, openssl_ed25519(k, dg, dlen, sig, len));
 	/* a cached key's prepared context (sig_prepare) must give every answer the plain path gives */
 	struct keyrec kr = { .type = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA ? KEY_RSA : KEY_ED25519, .pkey = k };
 	ck_assert(EVP_PKEY_up_ref(k) == 1);
 	sig_prepare(&kr);
 	ck_assert_int_eq(kr.verify_ctx != NULL, kr.type == KEY_RSA);
-	ck_assert_int_eq(sig_verify_key(&kr, alg, dg, dlen, sig, len, why, sizeof why), rc);
-	ck_assert_int_eq(sig_verify_key(&kr, alg, dg, dlen, sig, len, why, sizeof why), rc);   /* reusable */
+	for (int i = 0; i < 2; i++) {   /* reusable */
+		c.strict_refused = -1;
+		ck_assert_int_eq(sig_verify_key(&kr, alg, &c), rc);
+		ck_assert_int_eq(c.strict_refused, *strict);
+	}
 	keyrec_free(&kr);
+	return rc;
+}
+
+static int verify(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsigned dlen, const unsigned char *sig,
+		  size_t len)
+{
+	int strict;
+	int rc = verify_strict(k, alg, dg, dlen, sig, len, &strict);
+	ck_assert(!strict);   /* keys made by OpenSSL's key generation: libsodium agrees */
 	return rc;
 }
 
@@ -160,6 +191,34 @@ START_TEST(test_ed25519)
 }
 END_TEST
 
+/*
+ * A key of small order: the identity point (y = 1), order 1. [k]A vanishes, so
+ * R = [S]B verifies for every message: with S = 1, R is B's encoding (0x58,
+ * then 31 bytes 0x66). RFC 8032 §5.1.7 accepts it (cofactorless [S]B = R +
+ * [k]A); libsodium refuses small-order keys. The answer is RFC 8032's, marked.
+ */
+START_TEST(test_ed25519_small_order_key)
+{
+	unsigned char pub[32] = { 1 }, sig[64] = { 0x58 }, dg[64];
+	unsigned dlen;
+	memset(sig + 1, 0x66, 31);
+	sig[32] = 1;
+	EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, sizeof pub);
+	ck_assert(k != NULL);
+	int strict;
+	const char *texts[] = { "from:alice\r\n", "", "subject:anything at all\r\n" };
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		digest_of(texts[i], HASH_SHA256, dg, &dlen);
+		ck_assert_int_eq(verify_strict(k, SIG_ED25519_SHA256, dg, dlen, sig, sizeof sig, &strict), 1);
+		ck_assert(strict);
+	}
+	sig[33] = 1;   /* S = 257: R is no longer [S]B */
+	ck_assert_int_eq(verify_strict(k, SIG_ED25519_SHA256, dg, dlen, sig, sizeof sig, &strict), 0);
+	ck_assert(!strict);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 /* A signature checked with a key of another type fails as a check, not as a crash. */
 START_TEST(test_wrong_key_type)
 {
@@ -168,9 +227,11 @@ START_TEST(test_wrong_key_type)
 	unsigned dlen;
 	digest_of("x", HASH_SHA256, dg, &dlen);
 	size_t len = sign_rsa(rsa, EVP_sha256(), dg, dlen, sig);
-	char why[200];
-	ck_assert_int_le(sig_verify(ed, SIG_RSA_SHA256, dg, dlen, sig, len, why, sizeof why), 0);
-	ck_assert_int_le(sig_verify(rsa, SIG_ED25519_SHA256, dg, dlen, sig, 64, why, sizeof why), 0);
+	struct sig_check c = { dg, dlen, sig, len, 0, "" };
+	ck_assert_int_le(sig_verify(ed, SIG_RSA_SHA256, &c), 0);
+	c.siglen = 64;
+	ck_assert_int_le(sig_verify(rsa, SIG_ED25519_SHA256, &c), 0);
+	ck_assert(!c.strict_refused);
 	EVP_PKEY_free(ed);
 	EVP_PKEY_free(rsa);
 }
@@ -186,6 +247,7 @@ Suite *sig_suite(void)
 	tcase_add_test(tc, test_rsa_sha256);
 	tcase_add_test(tc, test_rsa_sha1_digestinfo);
 	tcase_add_test(tc, test_ed25519);
+	tcase_add_test(tc, test_ed25519_small_order_key);
 	tcase_add_test(tc, test_wrong_key_type);
 	suite_add_tcase(s, tc);
 	return s;

@@ -2,7 +2,7 @@
 # Install the Debian packages arcverify needs to build and test, only when something is
 # missing, and say what is installed. Called by `make check` and `make demo`.
 set -eu
-need="gcc make pkg-config libssl-dev check libyaml-dev dnsmasq-base mandoc"
+need="gcc make pkg-config libssl-dev libsodium-dev check libyaml-dev dnsmasq-base mandoc"
 missing=""
 for p in $need; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -91,6 +91,36 @@ def ed25519_pub_b64(name='ed25519'):
     return base64.b64encode(der[-32:]).decode()
 
 
+# The Ed25519 identity point (y = 1, x = 0), a key of order 1: [k]A is the
+# identity for every k, so R = [S]B satisfies RFC 8032 §5.1.7's check
+# [S]B = R + [k]A for every message. With S = 1, R is the base point B,
+# encoded as 0x58 followed by 31 bytes 0x66 (RFC 8032 §5.1). No signer makes
+# such a signature; it is written by this arithmetic. libsodium (so PyNaCl and
+# dkimpy) refuses keys of small order; RFC 8032 does not.
+SMALL_ORDER_PUB = bytes([1]) + bytes(31)
+SMALL_ORDER_SIG = bytes([0x58]) + bytes([0x66]) * 31 + bytes([1]) + bytes(31)
+
+
+def small_order_verdicts(digest):
+    """(RFC 8032 through python3-cryptography's OpenSSL, libsodium through
+    PyNaCl) for SMALL_ORDER_SIG over digest: True when it verifies."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    import nacl.exceptions
+    import nacl.signing
+    try:
+        Ed25519PublicKey.from_public_bytes(SMALL_ORDER_PUB).verify(SMALL_ORDER_SIG, digest)
+        rfc = True
+    except InvalidSignature:
+        rfc = False
+    try:
+        nacl.signing.VerifyKey(SMALL_ORDER_PUB).verify(digest, SMALL_ORDER_SIG)
+        sodium = True
+    except nacl.exceptions.BadSignatureError:
+        sodium = False
+    return rfc, sodium
+
+
 # ---------------------------------------------------------------- zone ----
 
 def split_txt(text, size=255):
