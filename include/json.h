@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -29,16 +30,39 @@ void json_obj_begin(struct json *j);
 void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j);
 void json_arr_end(struct json *j);
-void json_key(struct json *j, const char *key);
+void json_keyn(struct json *j, const char *key, size_t len);
 void json_str(struct json *j, const char *s);              /* NULL writes null */
 void json_strn(struct json *j, const char *s, size_t len);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
+/*
+ * Keys are nearly always literals: inline, so that strlen of one is a
+ * constant and a report of thousands of keys does not measure each again.
+ */
+static inline void json_key(struct json *j, const char *key)
+{
+	json_keyn(j, key, strlen(key));
+}
+
 /* key + value shorthands */
-void json_kv_str(struct json *j, const char *key, const char *s);
-void json_kv_int(struct json *j, const char *key, int64_t v);
-void json_kv_bool(struct json *j, const char *key, int v);
+static inline void json_kv_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+static inline void json_kv_int(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}
+
+static inline void json_kv_bool(struct json *j, const char *key, int v)
+{
+	json_key(j, key);
+	json_bool(j, v);
+}
 
 #endif

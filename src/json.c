@@ -154,12 +154,11 @@ static void json_escape(struct json *j, const char *s, size_t len)
 		json_escape_each(j, s, len);
 }
 
-void json_key(struct json *j, const char *key)
+void json_keyn(struct json *j, const char *key, size_t len)
 {
 	if (j->swallow)
 		return;
 	json_value_start(j);
-	size_t len = strlen(key);
 	if (!json_plain_string(j, key, len, ':')) {
 		json_escape_each(j, key, len);   /* the plain check has been made */
 		buf_append_byte(j->out, ':');
@@ -184,12 +183,26 @@ void json_str(struct json *j, const char *s)
 	json_strn(j, s, strlen(s));
 }
 
+/* RFC 8259 §6: an optional minus and the decimal digits of mag, without printf. */
+static void json_decimal(struct json *j, uint64_t mag, int negative)
+{
+	char d[24];
+	char *p = d + sizeof d;
+	do {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+	} while (mag);
+	if (negative)
+		*--p = '-';
+	buf_append(j->out, p, (size_t)(d + sizeof d - p));
+}
+
 void json_int(struct json *j, int64_t v)
 {
 	if (j->swallow)
 		return;
 	json_value_start(j);
-	buf_printf(j->out, "%" PRId64, v);
+	json_decimal(j, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);   /* INT64_MIN too */
 }
 
 void json_uint(struct json *j, uint64_t v)
@@ -197,7 +210,7 @@ void json_uint(struct json *j, uint64_t v)
 	if (j->swallow)
 		return;
 	json_value_start(j);
-	buf_printf(j->out, "%" PRIu64, v);
+	json_decimal(j, v, 0);
 }
 
 void json_bool(struct json *j, int v)
@@ -216,20 +229,3 @@ void json_null(struct json *j)
 	buf_append_str(j->out, "null");
 }
 
-void json_kv_str(struct json *j, const char *key, const char *s)
-{
-	json_key(j, key);
-	json_str(j, s);
-}
-
-void json_kv_int(struct json *j, const char *key, int64_t v)
-{
-	json_key(j, key);
-	json_int(j, v);
-}
-
-void json_kv_bool(struct json *j, const char *key, int v)
-{
-	json_key(j, key);
-	json_bool(j, v);
-}
