@@ -13,6 +13,7 @@
 SUITE_DECL(buf);
 SUITE_DECL(verdict);
 SUITE_DECL(b64);
+SUITE_DECL(der);
 SUITE_DECL(json);
 SUITE_DECL(jsonin);
 SUITE_DECL(input);

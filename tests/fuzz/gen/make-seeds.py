@@ -2,7 +2,7 @@
 """Seed corpora for the fuzz targets, cut out of testdata/ (run from the source tree:
 /usr/bin/python3 tests/fuzz/gen/make-seeds.py). Each seed is named by the SHA-1 of its
 bytes, as libFuzzer names corpus files, so re-running adds nothing twice."""
-import glob, hashlib, os, re, struct
+import base64, glob, hashlib, os, re, struct
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 OUT = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
@@ -93,6 +93,10 @@ def main():
             m = re.search(rb'p=([^;]*)', rec)
             if m:
                 put('b64', m.group(1), 200)
+                try:   # the key itself, for der (SubjectPublicKeyInfo or RSAPublicKey)
+                    put('der', base64.b64decode(re.sub(rb'\s+', b'', m.group(1)), validate=True), 100)
+                except ValueError:
+                    pass
         for chunk in re.split(r'\n(?=\S)', text):
             if 'TXT' in chunk:
                 put('zone', chunk.encode(), 100)
