@@ -6,29 +6,15 @@
  * refused (keyrec then asks OpenSSL's decoders).
  */
 #include <check.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "der.h"
 #include "fixture.h"
 #include "suites.h"
-
-static EVP_PKEY *load_key(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/keys/%s.pem", fixture_testdata(), name);
-	FILE *f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s", path);
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_msg(k != NULL, "%s does not load", path);
-	return k;
-}
 
 /* The key's public half as DER: SubjectPublicKeyInfo, or the bare RSAPublicKey. */
 static size_t public_der(EVP_PKEY *k, int pkcs1, unsigned char *out, size_t cap)
@@ -57,7 +43,7 @@ static const char *const rsa_keys[] = { "rsa512", "rsa1024", "rsa2048", "rsa4096
 
 START_TEST(test_reads_openssl_output)
 {
-	EVP_PKEY *k = load_key(rsa_keys[_i]);
+	EVP_PKEY *k = fixture_load_key(rsa_keys[_i]);
 	unsigned char der[2048];
 	for (int pkcs1 = 0; pkcs1 <= 1; pkcs1++) {
 		size_t len = public_der(k, pkcs1, der, sizeof der);
@@ -77,7 +63,7 @@ END_TEST
 
 START_TEST(test_other_algorithm)
 {
-	EVP_PKEY *k = load_key("ed25519");
+	EVP_PKEY *k = fixture_load_key("ed25519");
 	unsigned char der[256];
 	size_t len = public_der(k, 0, der, sizeof der);
 	struct der_rsa r;
@@ -124,7 +110,7 @@ END_TEST
 /* A SubjectPublicKeyInfo of rsa2048 changed in its header: parameters absent, unused bits, another OID. */
 START_TEST(test_spki_header)
 {
-	EVP_PKEY *k = load_key("rsa2048");
+	EVP_PKEY *k = fixture_load_key("rsa2048");
 	unsigned char der[600], bad[600];
 	size_t len = public_der(k, 0, der, sizeof der);
 	struct der_rsa r;

@@ -13,7 +13,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "fixture.h"
@@ -51,18 +50,6 @@ START_TEST(test_alg_names)
 	ck_assert_int_eq(sig_alg_key(a), alg_cases[_i].key);
 }
 END_TEST
-
-static EVP_PKEY *load_key(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/keys/%s.pem", fixture_testdata(), name);
-	FILE *f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s", path);
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_msg(k != NULL, "%s does not load", path);
-	return k;
-}
 
 /* RSASSA-PKCS1-v1_5 over a digest (the DigestInfo for md is added by OpenSSL). */
 static size_t sign_rsa(EVP_PKEY *k, const EVP_MD *md, const unsigned char *dg, size_t dlen, unsigned char *sig)
@@ -137,7 +124,7 @@ static int verify(EVP_PKEY *k, enum sig_alg alg, const unsigned char *dg, unsign
 
 START_TEST(test_rsa_sha256)
 {
-	EVP_PKEY *k = load_key("rsa2048");
+	EVP_PKEY *k = fixture_load_key("rsa2048");
 	unsigned char dg[64], other[64], sig[1024], big[600];
 	unsigned dlen, olen;
 	digest_of("from:alice\r\nsubject:hello\r\n", HASH_SHA256, dg, &dlen);
@@ -160,7 +147,7 @@ END_TEST
 /* The hash named by a= is the one in the DigestInfo: a sha256 signature is no rsa-sha1 one. */
 START_TEST(test_rsa_sha1_digestinfo)
 {
-	EVP_PKEY *k = load_key("rsa1024");
+	EVP_PKEY *k = fixture_load_key("rsa1024");
 	unsigned char d1[64], sig[1024];
 	unsigned l1;
 	digest_of("data", HASH_SHA1, d1, &l1);
@@ -176,7 +163,7 @@ END_TEST
 
 START_TEST(test_ed25519)
 {
-	EVP_PKEY *k = load_key("ed25519");
+	EVP_PKEY *k = fixture_load_key("ed25519");
 	unsigned char dg[64], sig[64];
 	unsigned dlen;
 	digest_of("from:alice\r\n", HASH_SHA256, dg, &dlen);
@@ -240,7 +227,7 @@ START_TEST(test_ed25519_agrees_with_openssl)
 	unsigned char rb[64] = { 0x58 }, dg[64], sig[64], pub[32];
 	memset(rb + 1, 0x66, 31);
 	rb[32] = 1;
-	EVP_PKEY *real = load_key("ed25519");
+	EVP_PKEY *real = fixture_load_key("ed25519");
 	size_t n = sizeof pub;
 	ck_assert(EVP_PKEY_get_raw_public_key(real, pub, &n) == 1);
 	int strict, passed = 0;
@@ -277,7 +264,7 @@ END_TEST
 /* A signature checked with a key of another type fails as a check, not as a crash. */
 START_TEST(test_wrong_key_type)
 {
-	EVP_PKEY *ed = load_key("ed25519"), *rsa = load_key("rsa2048");
+	EVP_PKEY *ed = fixture_load_key("ed25519"), *rsa = fixture_load_key("rsa2048");
 	unsigned char dg[64], sig[1024];
 	unsigned dlen;
 	digest_of("x", HASH_SHA256, dg, &dlen);

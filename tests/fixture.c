@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "batch.h"
 #include "cli.h"
 #include "forensics.h"
@@ -127,6 +129,18 @@ size_t fixture_list(const char *dir, char names[][128], size_t max)
 	closedir(d);
 	qsort(names, n, sizeof names[0], name_cmp);
 	return n;
+}
+
+void *fixture_load_key(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/keys/%s.pem", fixture_testdata(), name);
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_msg(k != NULL, "%s does not load", path);
+	return k;
 }
 
 int fixture_read_file(const char *path, struct buf *out)

@@ -52,6 +52,8 @@ void fixture_skip(const char *test, const char *fmt, ...) __attribute__((format(
 long fixture_find_raw_control(const char *s, size_t len);
 /* Read a whole file into a buf; 0 or -1. */
 int fixture_read_file(const char *path, struct buf *out);
+/* The committed test key testdata/keys/NAME.pem (an EVP_PKEY *, the caller's); fails the test if absent. */
+void *fixture_load_key(const char *name);
 /*
  * Random text for canonicalization tests: tokens drawn by an LCG from *seed
  * (advanced), appended at out while the length is under room (out holds room
