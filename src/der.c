@@ -5,9 +5,12 @@
 
 enum { DER_INTEGER = 0x02, DER_BIT_STRING = 0x03, DER_SEQUENCE = 0x30 };
 
-/* rsaEncryption (1.2.840.113549.1.1.1) with NULL parameters: the AlgorithmIdentifier's contents. */
-static const unsigned char rsa_alg_id[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
-					    0x01, 0x01, 0x01, 0x05, 0x00 };
+/* rsaEncryption (1.2.840.113549.1.1.1) with NULL parameters: the AlgorithmIdentifier, whole. */
+static const unsigned char rsa_alg[] = { DER_SEQUENCE, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+					 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 };
+/* RFC 8410 §4: SEQUENCE { SEQUENCE { id-Ed25519 }, BIT STRING (no unused bits) of the 32-byte key }. */
+static const unsigned char ed25519_prefix[] = { DER_SEQUENCE, 0x2a, DER_SEQUENCE, 0x05, 0x06, 0x03, 0x2b, 0x65,
+						0x70, DER_BIT_STRING, 0x21, 0x00 };
 
 /* X.690 §8.1.3, §10.1: a definite length in its shortest form, at most two octets long. */
 static int take_length(struct der_bytes *d, size_t *len)
@@ -75,7 +78,7 @@ static int spki(struct der_bytes d, struct der_rsa *out)
 {
 	struct der_bytes seq, alg, bits;
 	if (take(&d, DER_SEQUENCE, &seq) < 0 || d.len != 0 || take(&seq, DER_SEQUENCE, &alg) < 0 ||
-	    alg.len != sizeof rsa_alg_id || memcmp(alg.p, rsa_alg_id, sizeof rsa_alg_id) != 0 ||
+	    alg.len != sizeof rsa_alg - 2 || memcmp(alg.p, rsa_alg + 2, sizeof rsa_alg - 2) != 0 ||
 	    take(&seq, DER_BIT_STRING, &bits) < 0 || seq.len != 0 || bits.len < 1 || bits.p[0] != 0)
 		return -1;   /* the BIT STRING's first octet counts unused bits: none */
 	bits.p++, bits.len--;
@@ -94,4 +97,44 @@ int der_rsa_public(const unsigned char *der, size_t len, struct der_rsa *out)
 	}
 	memset(out, 0, sizeof *out);
 	return -1;
+}
+
+/* X.690 §8.1.3: the shortest length octets for len (below 64 KiB) into out; how many. */
+static size_t put_length(size_t len, unsigned char *out)
+{
+	if (len < 0x80) {
+		out[0] = (unsigned char)len;
+		return 1;
+	}
+	if (len < 0x100) {
+		out[0] = 0x81;
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (unsigned char)(len >> 8);
+	out[2] = (unsigned char)len;
+	return 3;
+}
+
+int der_spki_rsa(const unsigned char *rsa_public_key, size_t len, struct buf *out)
+{
+	if (len >= 60000)
+		return -1;
+	unsigned char bitlen[3], outer[3];
+	size_t bitlen_n = put_length(len + 1, bitlen);
+	size_t outer_n = put_length(sizeof rsa_alg + 1 + bitlen_n + len + 1, outer);
+	if (buf_append_byte(out, DER_SEQUENCE) < 0 || buf_append(out, outer, outer_n) < 0 ||
+	    buf_append(out, rsa_alg, sizeof rsa_alg) < 0 || buf_append_byte(out, DER_BIT_STRING) < 0 ||
+	    buf_append(out, bitlen, bitlen_n) < 0 || buf_append_byte(out, 0) < 0 ||   /* no unused bits */
+	    buf_append(out, rsa_public_key, len) < 0)
+		return -1;
+	return 0;
+}
+
+int der_spki_ed25519(const unsigned char *key, size_t len, struct buf *out)
+{
+	if (buf_append(out, ed25519_prefix, sizeof ed25519_prefix) < 0 || buf_append(out, key, len) < 0)
+		return -1;
+	return 0;
 }

@@ -120,57 +120,23 @@ static void parse_flags(const struct tag_list *tl, struct keyrec *k)
 	}
 }
 
-/* DER length octets (X.690 §8.1.3) for a length below 64 KiB. */
-static size_t der_length(size_t len, unsigned char *out)
-{
-	if (len < 0x80) {
-		out[0] = (unsigned char)len;
-		return 1;
-	}
-	if (len < 0x100) {
-		out[0] = 0x81;
-		out[1] = (unsigned char)len;
-		return 2;
-	}
-	out[0] = 0x82;
-	out[1] = (unsigned char)(len >> 8);
-	out[2] = (unsigned char)len;
-	return 3;
-}
-
 /*
  * The fingerprint is the SHA-256 of the key's SubjectPublicKeyInfo DER. A
  * published SPKI is hashed as it is; a bare Ed25519 key or a PKCS#1
- * RSAPublicKey is wrapped by hand (RFC 8410 §4, RFC 3279 §2.3.1), which is
- * much cheaper than asking OpenSSL 3 to re-encode the key.
+ * RSAPublicKey is wrapped by der.h, which is much cheaper than asking
+ * OpenSSL 3 to re-encode the key.
  */
 static void fingerprint(struct keyrec *k, const unsigned char *der, size_t len)
 {
-	static const unsigned char ed25519_prefix[] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
-	static const unsigned char rsa_alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 };
 	struct buf spki;
 	buf_init(&spki, len + 64);
-	unsigned char lenbuf[3];
-	if (k->type == KEY_ED25519) {
-		buf_append(&spki, ed25519_prefix, sizeof ed25519_prefix);
-		buf_append(&spki, der, len);
-	} else if (k->pkcs1 && len < 60000) {
-		size_t bitlen = len + 1, bitlen_n = der_length(bitlen, lenbuf);
-		size_t inner = sizeof rsa_alg + 1 + bitlen_n + bitlen;
-		unsigned char outer[3];
-		size_t outer_n = der_length(inner, outer);
-		buf_append_byte(&spki, 0x30);
-		buf_append(&spki, outer, outer_n);
-		buf_append(&spki, rsa_alg, sizeof rsa_alg);
-		buf_append_byte(&spki, 0x03);
-		buf_append(&spki, lenbuf, bitlen_n);
-		buf_append_byte(&spki, 0x00);
-		buf_append(&spki, der, len);
-	} else {
-		buf_append(&spki, der, len);
-	}
+	int rc = 0;
+	if (k->type == KEY_ED25519)
+		rc = der_spki_ed25519(der, len, &spki);
+	else if (!k->pkcs1 || der_spki_rsa(der, len, &spki) < 0)
+		rc = buf_append(&spki, der, len);   /* a published SPKI, or a PKCS#1 key too long to wrap */
 	unsigned n = 0;
-	if (spki.len && hash_digest(HASH_SHA256, spki.data, spki.len, k->fingerprint, &n) == 0)
+	if (rc == 0 && spki.len && hash_digest(HASH_SHA256, spki.data, spki.len, k->fingerprint, &n) == 0)
 		k->has_fingerprint = 1;
 	buf_free(&spki);
 }

@@ -3,7 +3,8 @@
  * OpenSSL as SubjectPublicKeyInfo and as RSAPublicKey, give the modulus and
  * exponent OpenSSL reads from them; every cut, every non-minimal length or
  * INTEGER, another algorithm, unused bits, trailing and extra octets are
- * refused (keyrec then asks OpenSSL's decoders).
+ * refused (keyrec then asks OpenSSL's decoders). Bare keys wrapped as SPKI
+ * are the bytes OpenSSL writes.
  */
 #include <check.h>
 #include <string.h>
@@ -129,6 +130,35 @@ START_TEST(test_spki_header)
 }
 END_TEST
 
+/* Wrapping a bare key gives the SubjectPublicKeyInfo OpenSSL writes (the fingerprint's input). */
+START_TEST(test_spki_written)
+{
+	unsigned char bare[2048], spki[2048];
+	struct buf out;
+	for (size_t i = 0; i < sizeof rsa_keys / sizeof rsa_keys[0]; i++) {
+		EVP_PKEY *k = fixture_load_key(rsa_keys[i]);
+		size_t blen = public_der(k, 1, bare, sizeof bare), slen = public_der(k, 0, spki, sizeof spki);
+		buf_init(&out, 4096);
+		ck_assert_int_eq(der_spki_rsa(bare, blen, &out), 0);
+		ck_assert_msg(out.len == slen && memcmp(out.data, spki, slen) == 0, "%s", rsa_keys[i]);
+		buf_free(&out);
+		EVP_PKEY_free(k);
+	}
+	EVP_PKEY *ed = fixture_load_key("ed25519");
+	size_t n = 32, slen = public_der(ed, 0, spki, sizeof spki);
+	ck_assert(EVP_PKEY_get_raw_public_key(ed, bare, &n) == 1 && n == 32);
+	buf_init(&out, 4096);
+	ck_assert_int_eq(der_spki_ed25519(bare, n, &out), 0);
+	ck_assert(out.len == slen && memcmp(out.data, spki, slen) == 0);
+	buf_free(&out);
+	EVP_PKEY_free(ed);
+	buf_init(&out, 4096);
+	ck_assert_int_eq(der_spki_rsa(bare, 60000, &out), -1);   /* past the two length octets it writes */
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+}
+END_TEST
+
 Suite *der_suite(void)
 {
 	Suite *s = suite_create("der");
@@ -137,6 +167,7 @@ Suite *der_suite(void)
 	tcase_add_test(tc, test_other_algorithm);
 	tcase_add_loop_test(tc, test_shapes, 0, (int)(sizeof shapes / sizeof shapes[0]));
 	tcase_add_test(tc, test_spki_header);
+	tcase_add_test(tc, test_spki_written);
 	suite_add_tcase(s, tc);
 	return s;
 }
