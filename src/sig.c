@@ -121,6 +121,24 @@ static int sodium_ed25519(EVP_PKEY *pkey, const struct sig_check *c)
 }
 
 /*
+ * OpenSSL 3 can answer "does not verify" when an allocation inside the check
+ * failed (the allocation torture run showed it), so its negative answer is
+ * confirmed by a second check (RSA with a context set up afresh) before it
+ * becomes "signature did not verify". libsodium allocates nothing: its answer
+ * needs no second look.
+ */
+static int openssl_confirmed(void *pkey, const void *prepared, enum sig_alg alg, struct sig_check *c)
+{
+	if (alg == SIG_ED25519_SHA256) {
+		int rc = openssl_ed25519(pkey, c);
+		return rc == 0 ? openssl_ed25519(pkey, c) : rc;
+	}
+	enum hash_alg h = sig_alg_hash(alg);
+	int rc = verify_rsa(pkey, alg == SIG_RSA_SHA256 ? prepared : NULL, h, c);
+	return rc == 0 ? verify_rsa(pkey, NULL, h, c) : rc;
+}
+
+/*
  * libsodium checks RFC 8032's equation in half the time OpenSSL 3.0 takes, and
  * is stricter: it also refuses keys and R of small order and keys not in
  * canonical form, which RFC 8032 §5.1.7 accepts. Its "verifies" therefore
@@ -128,39 +146,17 @@ static int sodium_ed25519(EVP_PKEY *pkey, const struct sig_check *c)
  * answer is RFC 8032's. A signature only OpenSSL accepts is marked
  * strict_refused: verifiers built on libsodium (PyNaCl, so dkimpy) fail it.
  */
-static int verify_ed25519(EVP_PKEY *pkey, struct sig_check *c)
+static int verify_any(void *pkey, const void *prepared, enum sig_alg alg, struct sig_check *c)
 {
-	int strict = sodium_ed25519(pkey, c);
-	if (strict == 1)
-		return 1;
-	int rc = openssl_ed25519(pkey, c);
-	if (rc == 1 && strict == 0)
-		c->strict_refused = 1;
+	int strict = alg == SIG_ED25519_SHA256 ? sodium_ed25519(pkey, c) : -1;
+	int rc = strict == 1 ? 1 : openssl_confirmed(pkey, prepared, alg, c);
+	c->strict_refused = rc == 1 && strict == 0;
 	return rc;
-}
-
-static int verify_once(void *pkey, const void *prepared, enum sig_alg alg, struct sig_check *c)
-{
-	if (alg == SIG_ED25519_SHA256)
-		return verify_ed25519(pkey, c);
-	return verify_rsa(pkey, alg == SIG_RSA_SHA256 ? prepared : NULL, sig_alg_hash(alg), c);
-}
-
-/*
- * OpenSSL 3 can answer "does not verify" when an allocation inside the check
- * failed (the allocation torture run showed it), so a negative answer is
- * confirmed by a second check before it becomes "signature did not verify".
- */
-static int verify_confirmed(void *pkey, const void *prepared, enum sig_alg alg, struct sig_check *c)
-{
-	c->strict_refused = 0;
-	int rc = verify_once(pkey, prepared, alg, c);
-	return rc == 0 ? verify_once(pkey, NULL, alg, c) : rc;
 }
 
 int sig_verify(void *pkey, enum sig_alg alg, struct sig_check *c)
 {
-	return verify_confirmed(pkey, NULL, alg, c);
+	return verify_any(pkey, NULL, alg, c);
 }
 
 void sig_prepare(struct keyrec *k)
@@ -173,5 +169,5 @@ void sig_prepare(struct keyrec *k)
 
 int sig_verify_key(const struct keyrec *k, enum sig_alg alg, struct sig_check *c)
 {
-	return verify_confirmed(k->pkey, k->verify_ctx, alg, c);
+	return verify_any(k->pkey, k->verify_ctx, alg, c);
 }
