@@ -45,19 +45,19 @@ RUNS=${BENCH_RUNS:-3}   # each rate is the best of RUNS runs: a shared VM's neig
 # Every timed run starts with its files in the page cache, as dkimpy's start with its messages in memory:
 # this VM gives cached pages back to the host within seconds, and a cold run took 1.3 times as long.
 warm() { find "$1" -type f -exec cat {} + >/dev/null; }
-run_rate() {   # $1 = -j value; prints messages/s and ms
+run_rate() {   # $1 = -j value, $2 = Maildir, $3 = its messages; prints messages/s and ms
 	best=0
 	for _ in $(seq "$RUNS"); do
-		warm "$MD"
+		warm "$2"
 		t=$(now_ns)
-		./arcverify $KEYS --now $NOW --json -j "$1" "$MD" >/dev/null || true
+		./arcverify $KEYS --now $NOW --json -j "$1" "$2" >/dev/null || true
 		ms=$(elapsed_ms "$t"); [ "$ms" -gt 0 ] || ms=1
 		{ [ "$best" = 0 ] || [ "$ms" -lt "$best" ]; } && best=$ms
 	done
-	echo "$(( msgs * 1000 / best )) $best"
+	echo "$(( $3 * 1000 / best )) $best"
 }
-set -- $(run_rate 1); r1=$1; ms1=$2
-set -- $(run_rate "$cpus"); rn=$1; msn=$2
+set -- $(run_rate 1 "$MD" "$msgs"); r1=$1; ms1=$2
+set -- $(run_rate "$cpus" "$MD" "$msgs"); rn=$1; msn=$2
 echo "arcverify -j1:  $msgs messages in $ms1 ms: $r1 messages/s (best of $RUNS)"
 echo "arcverify -j$cpus:  $msgs messages in $msn ms: $rn messages/s ($(awk "BEGIN{printf \"%.2f\", $rn/$r1}")x -j1; best of $RUNS)"
 
@@ -159,15 +159,7 @@ print('%.1f %.1f %d %d' % (len(msgs) / best_all, n_complete / best_complete, len
 PY
 )
 	dk_all=$1; dk_complete=$2; n_all=$3; n_complete=$4
-	best=0
-	for _ in $(seq "$RUNS"); do
-		warm "$CM"
-		t=$(now_ns)
-		./arcverify $KEYS --now $NOW --json -j1 "$CM" >/dev/null || true
-		ms=$(elapsed_ms "$t"); [ "$ms" -gt 0 ] || ms=1
-		{ [ "$best" = 0 ] || [ "$ms" -lt "$best" ]; } && best=$ms
-	done
-	av_complete=$(( n_complete * 1000 / best ))
+	set -- $(run_rate 1 "$CM" "$n_complete"); av_complete=$1
 	echo "dkimpy (in-process, the same $n_all messages and keys, best of $RUNS): $(printf %.0f "$dk_all") messages/s;" \
 		"arcverify -j1 is $(awk "BEGIN{printf \"%.1f\", $r1/$dk_all}")x dkimpy"
 	echo "  the $n_complete messages dkimpy verifies to the end (it stops at Ed25519 ARC sets):" \
