@@ -1,4 +1,5 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #ifdef __GLIBC__
@@ -12,6 +13,8 @@
 #include "batch.h"
 #include "cli.h"
 #include "version.h"
+
+#define MAIN_OUT_BUF (1 << 16)   /* bytes of report output per write(2) when stdout is not a terminal */
 
 static int want_color(enum cli_color c)
 {
@@ -93,6 +96,10 @@ int main(int argc, char **argv)
 	o.batch.in_tty = isatty(STDIN_FILENO);
 	o.batch.out_tty = isatty(STDOUT_FILENO);
 	o.batch.err_tty = isatty(STDERR_FILENO);
+	static_assert(MAIN_OUT_BUF >= BUFSIZ, "the report buffer is at least stdio's own");
+	char outbuf[MAIN_OUT_BUF];   /* lives until close_stdout: a pipe or file gets 64 KB writes, not 4 KB */
+	if (!o.batch.out_tty)
+		setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	o.batch.input.tmpdir = getenv("TMPDIR");   /* spools of standard input and pipes */
 	const char *delay = getenv("ARCVERIFY_PROGRESS_DELAY");   /* milliseconds; see ENVIRONMENT */
 	if (delay && *delay)
