@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "simd.h"
 
 enum canon_alg { CANON_SIMPLE = 0, CANON_RELAXED = 1 };
 
@@ -59,6 +60,7 @@ struct canon_body {
 	void (*on_line_end)(void *ctx, uint64_t in_pos);
 	void *line_ctx;           /* not ours */
 	uint64_t in_pos;          /* input bytes consumed before the current feed */
+	enum simd_isa isa;        /* the vector code that finds unchanged runs: the widest; tests pin others */
 	char out[8192];           /* output staging, flushed to the sink */
 	size_t outlen;
 };
@@ -75,9 +77,9 @@ void canon_body_free(struct canon_body *cb);
  * by WSP or CR, no WSP at the end (what follows it is not known yet). Line ends
  * and trailing empty lines the two treat alike; only the end of the body (an
  * empty body, §3.4.3 against §3.4.4 b) differs, and canon_body_finish applies
- * it. Conservative: 0 can also mean the two agree.
+ * it. Conservative: 0 can also mean the two agree. isa: the vector code to look with.
  */
-int canon_relaxed_keeps(const char *data, size_t len);
+int canon_relaxed_keeps(enum simd_isa isa, const char *data, size_t len);
 /* cb (relaxed, never fed) takes the state of simple after bytes for which canon_relaxed_keeps held. */
 void canon_body_adopt(struct canon_body *cb, const struct canon_body *simple);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "simd.h"
 
 #define MSG_HEADER_MAX (4u << 20)   /* header block bound: 50 ARC sets fit many times over */
 #define MSG_FIELDS_MAX 8192         /* header fields kept */
@@ -30,6 +31,7 @@ struct msg_field {
 
 struct msg_opts {
 	int no_crlf;         /* keep bare LF as data instead of converting (RFC 5322 §2.3 says CRLF) */
+	enum simd_isa isa;   /* the vector code that looks for bare LFs; SIMD_AUTO (0): the widest */
 };
 
 struct msg {

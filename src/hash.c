@@ -156,7 +156,7 @@ void hash_registry_feed(struct hash_registry *r, const char *data, size_t len)
 		if (!bh->leader)
 			continue;
 		if (keeps < 0)
-			keeps = canon_relaxed_keeps(data, len);
+			keeps = canon_relaxed_keeps(bh->cb.isa, data, len);
 		if (!keeps || bh->tap.fn)
 			stop_following(bh);
 	}

@@ -11,17 +11,45 @@
 #ifdef __SSE2__
 #include <emmintrin.h>   /* every x86-64 has SSE2; elsewhere the scalar loop does the same */
 #endif
+#if SIMD_AVX2_BUILD
+#include <immintrin.h>
+
+/*
+ * Whether the n bytes at p hold a bare LF after p[0], 32 at a time: mail with
+ * CRLF line ends has none, so the vectors are only ORed together and looked at
+ * once. *done is where they stopped; the bytes from there are not looked at.
+ */
+SIMD_AVX2_FN static int any_bare_lf_avx2(const char *p, size_t n, size_t *done)
+{
+	__m256i seen = _mm256_setzero_si256();
+	size_t i = 1;
+	for (; i + 32 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i before = _mm256_loadu_si256((const __m256i *)(const void *)(p + i - 1));
+		seen = _mm256_or_si256(seen, _mm256_andnot_si256(_mm256_cmpeq_epi8(before, _mm256_set1_epi8('\r')),
+								 _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\n'))));
+	}
+	*done = i;
+	return !_mm256_testz_si256(seen, seen);
+}
+#endif
 
 /*
  * The bare LFs (not preceded by CR; prev_cr says whether the byte before p
  * was one) among the n bytes at p: the LF->CRLF conversion's only question
- * about mail that already has CRLF line ends, so it is asked 16 bytes at a time.
+ * about mail that already has CRLF line ends, so it is asked 16 or 32 bytes
+ * at a time (isa).
  */
-static size_t count_bare_lf(const char *p, size_t n, int prev_cr)
+static size_t count_bare_lf(enum simd_isa isa, const char *p, size_t n, int prev_cr)
 {
 	size_t bare = n && p[0] == '\n' && !prev_cr, i = 1;
+#if SIMD_AVX2_BUILD
+	size_t done;
+	if (isa == SIMD_AVX2 && !any_bare_lf_avx2(p, n, &done))
+		i = done;   /* none before done: the rest is counted below */
+#endif
 #ifdef __SSE2__
-	for (; i + 16 <= n; i += 16) {
+	for (; isa >= SIMD_SSE2 && i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
 		__m128i before = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
 		__m128i lone = _mm_andnot_si128(_mm_cmpeq_epi8(before, _mm_set1_epi8('\r')),
@@ -39,7 +67,7 @@ static size_t count_bare_lf(const char *p, size_t n, int prev_cr)
 static int convert_append(struct msg *m, const char *src, size_t n, struct buf *dst)
 {
 	size_t start = 0;
-	if (m->opts.no_crlf || count_bare_lf(src, n, m->prev_cr) == 0) {
+	if (m->opts.no_crlf || count_bare_lf(m->opts.isa, src, n, m->prev_cr) == 0) {
 		if (n)
 			m->prev_cr = src[n - 1] == '\r';
 		return buf_append(dst, src, n);
@@ -63,7 +91,7 @@ static int convert_append(struct msg *m, const char *src, size_t n, struct buf *
 static size_t expand_lf(struct msg *m, char *p, size_t n)
 {
 	int prev = m->prev_cr;
-	size_t bare = count_bare_lf(p, n, prev);
+	size_t bare = count_bare_lf(m->opts.isa, p, n, prev);
 	if (n)
 		m->prev_cr = p[n - 1] == '\r';
 	if (!bare)
@@ -140,6 +168,7 @@ int msg_open(struct msg *m, FILE *in, const struct msg_opts *opts, char *err, si
 	m->in = in;
 	if (opts)
 		m->opts = *opts;
+	m->opts.isa = simd_resolve(m->opts.isa);
 	buf_init(&m->header, MSG_HEADER_MAX + 2 * MSG_CHUNK);
 	buf_init(&m->pending, 2 * MSG_CHUNK + 2);
 	char *chunk = malloc(MSG_CHUNK);

@@ -187,12 +187,13 @@ static void sink_buf(void *ctx, const char *data, size_t len)
 
 enum split_mode { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
 
-/* Canonicalize in (split as mode says) into out. */
-static void feed_body(enum canon_alg alg, unsigned quirks, const char *in, size_t len, enum split_mode mode,
-		     unsigned seed, struct buf *out)
+/* Canonicalize in (split as mode says) into out, the vector code pinned to isa. */
+static void feed_body_isa(enum canon_alg alg, unsigned quirks, enum simd_isa isa, const char *in, size_t len,
+			  enum split_mode mode, unsigned seed, struct buf *out)
 {
 	struct canon_body cb;
 	canon_body_init(&cb, alg, quirks, sink_buf, out);
+	cb.isa = simd_resolve(isa);
 	if (mode == SPLIT_WHOLE) {
 		canon_body_feed(&cb, in, len);
 	} else if (mode == SPLIT_BYTES) {
@@ -211,6 +212,12 @@ static void feed_body(enum canon_alg alg, unsigned quirks, const char *in, size_
 	}
 	canon_body_finish(&cb);
 	canon_body_free(&cb);
+}
+
+static void feed_body(enum canon_alg alg, unsigned quirks, const char *in, size_t len, enum split_mode mode,
+		     unsigned seed, struct buf *out)
+{
+	feed_body_isa(alg, quirks, SIMD_AUTO, in, len, mode, seed, out);
 }
 
 struct body_case {
@@ -441,15 +448,63 @@ START_TEST(test_reference_model)
 			ref_simple(in, len, &want);
 		else
 			ref_relaxed(in, len, &want);
-		for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
-			buf_reset(&got);
-			feed_body((enum canon_alg)alg, 0, in, len, (enum split_mode)mode, seed, &got);
-			ck_assert_msg(got.len == want.len && (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
-				      "%s mode %d on '%s': '%s', the RFC text gives '%s'", canon_name((enum canon_alg)alg),
-				      mode, show(in, len), show(got.data, got.len), show(want.data, want.len));
-		}
+		for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++)
+			for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM; mode++) {
+				buf_reset(&got);
+				feed_body_isa((enum canon_alg)alg, 0, isa, in, len, (enum split_mode)mode, seed, &got);
+				ck_assert_msg(got.len == want.len &&
+						      (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
+					      "%s isa %d mode %d on '%s': '%s', the RFC text gives '%s'",
+					      canon_name((enum canon_alg)alg), (int)isa, mode, show(in, len),
+					      show(got.data, got.len), show(want.data, want.len));
+			}
 		buf_free(&want);
 		buf_free(&got);
+	}
+}
+END_TEST
+
+/*
+ * Where the vector code stops a run: each byte sequence that ends an unchanged
+ * run (or does not: CRLF before content), planted at every offset of a long
+ * run of content, so that it falls at each place of a 16- and a 32-byte
+ * vector and in the bytes after the last whole one. Every level must give
+ * what the RFC text gives (§3.4.3, §3.4.4), and canon_relaxed_keeps the
+ * scalar loop's answer.
+ */
+START_TEST(test_vector_boundaries)
+{
+	static const char *const plants[] = { "\r", "\r\n", "\r\nx", "\r\n\r\n", "\r\n ", "\r\n\t", "  ", " \t",
+					      "\t", " \r\n", "x x", "\r\r\n", "\n", "\r\n  \r\n" };
+	const char *plant = plants[_i];
+	for (size_t at = 0; at < 100; at++) {
+		char in[200];
+		memset(in, 'c', sizeof in);
+		memcpy(in + at, plant, strlen(plant));
+		size_t len = at + strlen(plant) + (at % 37);
+		int keeps = -1;
+		for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++) {
+			int k = canon_relaxed_keeps(simd_resolve(isa), in, len);
+			ck_assert_msg(keeps < 0 || k == keeps, "canon_relaxed_keeps isa %d at %zu on '%s': %d, scalar %d",
+				      (int)isa, at, show(plant, strlen(plant)), k, keeps);
+			keeps = k;
+		}
+		for (int alg = CANON_SIMPLE; alg <= CANON_RELAXED; alg++) {
+			struct buf want, got;
+			buf_init(&want, 1 << 12);
+			buf_init(&got, 1 << 12);
+			(alg == CANON_SIMPLE ? ref_simple : ref_relaxed)(in, len, &want);
+			for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++) {
+				buf_reset(&got);
+				feed_body_isa((enum canon_alg)alg, 0, isa, in, len, SPLIT_WHOLE, 0, &got);
+				ck_assert_msg(got.len == want.len && memcmp(got.data, want.data, want.len) == 0,
+					      "%s isa %d, '%s' at %zu of %zu: '%s', the RFC text gives '%s'",
+					      canon_name((enum canon_alg)alg), (int)isa, show(plant, strlen(plant)), at, len,
+					      show(got.data, got.len), show(want.data, want.len));
+			}
+			buf_free(&want);
+			buf_free(&got);
+		}
 	}
 }
 END_TEST
@@ -624,6 +679,7 @@ Suite *canon_suite(void)
 	tcase_add_test(tc, test_body_long);
 	tcase_add_test(tc, test_line_end_hook);
 	tcase_add_loop_test(tc, test_reference_model, 0, 400);
+	tcase_add_loop_test(tc, test_vector_boundaries, 0, 14);
 	tcase_add_loop_test(tc, test_split_invariance_random, 0, 40);
 	suite_add_tcase(s, tc);
 

@@ -47,8 +47,8 @@ static void print_skips(const char *log)
 int main(void)
 {
 	suite_fn all[] = {
-		buf_suite, verdict_suite, b64_suite, der_suite, json_suite, jsonin_suite, input_suite, msg_suite, tags_suite,
-		canon_suite, hash_suite, keyrec_suite, keyans_suite, keysrc_suite, zone_suite, dnswire_suite,
+		buf_suite, simd_suite, verdict_suite, b64_suite, der_suite, json_suite, jsonin_suite, input_suite, msg_suite,
+		tags_suite, canon_suite, hash_suite, keyrec_suite, keyans_suite, keysrc_suite, zone_suite, dnswire_suite,
 		dns_suite, lookup_suite, sig_suite, authres_suite, dkim_suite, arc_suite, fixtures_suite,
 		corpus_suite, arcsuite_suite, forensics_suite, interop_suite, diagnosis_suite, change_suite,
 		mime_suite, hdrdiff_suite, bodydiff_suite, sigmatch_suite, cmpout_suite, engine_suite, summary_suite,

@@ -51,9 +51,9 @@ struct tmsg {
 	int rc;
 };
 
-static void open_msg(struct tmsg *t, const char *text, size_t len, int no_crlf)
+static void open_msg_isa(struct tmsg *t, const char *text, size_t len, int no_crlf, enum simd_isa isa)
 {
-	struct msg_opts opts = { .no_crlf = no_crlf };
+	struct msg_opts opts = { .no_crlf = no_crlf, .isa = isa };
 	if (len)
 		t->f = fmemopen((void *)(uintptr_t)text, len, "r");
 	else
@@ -61,6 +61,11 @@ static void open_msg(struct tmsg *t, const char *text, size_t len, int no_crlf)
 	ck_assert_msg(t->f != NULL, "fmemopen");
 	t->err[0] = '\0';
 	t->rc = msg_open(&t->m, t->f, &opts, t->err, sizeof t->err);
+}
+
+static void open_msg(struct tmsg *t, const char *text, size_t len, int no_crlf)
+{
+	open_msg_isa(t, text, len, no_crlf, SIMD_AUTO);
 }
 
 static void close_msg(struct tmsg *t)
@@ -321,9 +326,8 @@ static void build_big(struct buf *in, size_t *hdrlen)
 	in->data[4 * MSG_CHUNK] = '\n';
 }
 
-START_TEST(test_big_body_exact)
+static void check_big_body(size_t cap, enum simd_isa isa)
 {
-	size_t cap = body_caps[_i];
 	struct buf in, want;
 	size_t hdrlen;
 	unsigned long long lfs;
@@ -333,7 +337,7 @@ START_TEST(test_big_body_exact)
 	ck_assert_msg(lfs > 100, "the body has bare LFs (%llu)", lfs);
 
 	struct tmsg t;
-	open_msg(&t, in.data, in.len, 0);
+	open_msg_isa(&t, in.data, in.len, 0, isa);
 	ck_assert_msg(t.rc == 0, "msg_open: %s", t.err);
 	struct buf body;
 	buf_init(&body, 12 * MSG_CHUNK);
@@ -365,6 +369,57 @@ START_TEST(test_big_body_exact)
 	buf_free(&body);
 	buf_free(&want);
 	buf_free(&in);
+}
+
+/* Every read size, with each vector level this CPU runs counting the bare LFs. */
+START_TEST(test_big_body_exact)
+{
+	for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++)
+		check_big_body(body_caps[_i], isa);
+}
+END_TEST
+
+/*
+ * The vector code that counts bare LFs (16 or 32 bytes at a time) against the
+ * scalar loop: one bare LF at every offset of a 160-byte CRLF body and of a
+ * header field, and one right after a CR at the end of a read (the case
+ * prev_cr exists for), under each level this CPU runs.
+ */
+START_TEST(test_bare_lf_each_isa)
+{
+	size_t at = (size_t)_i;
+	char text[512];
+	size_t n = (size_t)snprintf(text, sizeof text, "Subject: %.*s\r\n\r\n", 70,
+				    "0123456789012345678901234567890123456789012345678901234567890123456789");
+	size_t hdr_lf = 9 + at % 60;   /* within the Subject value, before its end */
+	size_t body = n;
+	for (int line = 0; line < 8; line++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "line %d of a body with CRLF ends\r\n", line);
+	size_t body_lf = body + at;
+	ck_assert(body_lf < n);
+	struct buf want;
+	for (int where = 0; where < 2; where++) {
+		char in[512];
+		memcpy(in, text, n);
+		in[where ? body_lf : hdr_lf] = '\n';   /* after a byte that is not CR: bare */
+		buf_init(&want, 4096);
+		unsigned long long lfs, body_lfs;
+		reference_convert(in, n, '\n', &want, &lfs);   /* the count over header and body */
+		buf_reset(&want);
+		reference_convert(in + body, n - body, '\n', &want, &body_lfs);
+		for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++) {
+			struct tmsg t;
+			open_msg_isa(&t, in, n, 0, isa);
+			ck_assert_msg(t.rc == 0, "msg_open: %s", t.err);
+			ck_assert_msg(t.m.opts.isa == simd_resolve(isa), "the level asked for, as far as the CPU runs it");
+			assert_body(&t.m, 4096, want.data, want.len);
+			ck_assert_msg(t.m.lf_converted == lfs, "isa %d, LF at %zu (%s): lf_converted %llu, want %llu",
+				      (int)isa, where ? body_lf : hdr_lf, where ? "body" : "header",
+				      (unsigned long long)t.m.lf_converted, lfs);
+			close_msg(&t);
+		}
+		buf_free(&want);
+	}
 }
 END_TEST
 
@@ -756,6 +811,7 @@ Suite *msg_suite(void)
 	tcase_add_test(tc, test_separator_at_chunk_boundary);
 	tcase_add_loop_test(tc, test_big_body_exact, 0, (int)(sizeof body_caps / sizeof body_caps[0]));
 	tcase_add_test(tc, test_read_body_cap_one);
+	tcase_add_loop_test(tc, test_bare_lf_each_isa, 0, 150);
 	tcase_add_test(tc, test_mbox_from_line);
 	tcase_add_test(tc, test_no_body_no_separator);
 	tcase_add_test(tc, test_starts_with_empty_line);

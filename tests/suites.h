@@ -11,6 +11,7 @@
  */
 #define SUITE_DECL(name) Suite *name##_suite(void)
 SUITE_DECL(buf);
+SUITE_DECL(simd);
 SUITE_DECL(verdict);
 SUITE_DECL(b64);
 SUITE_DECL(der);

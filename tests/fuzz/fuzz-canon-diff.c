@@ -5,7 +5,8 @@
  * 7, the canonical length and the length plus 3, and must equal the digest of
  * a one-shot reference canonicalization written as the RFC 6376 §3.4.3 and
  * §3.4.4 steps, also when the registry computes relaxed from its simple
- * twin. Header fields (the input read as a header block) are canonicalized
+ * twin; the runs pin the vector code to each level in turn (scalar, SSE2,
+ * AVX2). Header fields (the input read as a header block) are canonicalized
  * by the streaming single-pass writer and by the §3.4.2 steps applied one
  * after another; both must agree, field by field and for the whole block
  * appended into one buffer.
@@ -66,11 +67,18 @@ static void digest_of(const struct buf *canon, uint64_t limit, unsigned char *md
 	FUZZ_CHECK(hash_digest(HASH_SHA256, canon->data ? canon->data : "", take, md, mdlen) == 0, "digest");
 }
 
-static void run_hash(enum canon_alg alg, uint64_t limit, const char *p, size_t n, size_t chunk,
+/* The vector level a run uses, cycling through all three (simd_resolve lowers it to what the CPU runs). */
+static enum simd_isa isa_for(size_t k)
+{
+	return (enum simd_isa)(SIMD_SCALAR + k % 3);
+}
+
+static void run_hash(enum canon_alg alg, uint64_t limit, enum simd_isa isa, const char *p, size_t n, size_t chunk,
 		     struct body_hash **out)
 {
 	struct body_hash *bh = hash_body_new(alg, HASH_SHA256, limit, 0);
 	FUZZ_CHECK(bh != NULL, "hash_body_new");
+	bh->cb.isa = simd_resolve(isa);
 	for (size_t off = 0; off < n; off += chunk)
 		hash_body_feed(bh, p + off, n - off < chunk ? n - off : chunk);
 	hash_body_finish(bh, NULL, 0);
@@ -91,7 +99,7 @@ static void body_differential(enum canon_alg alg, const char *p, size_t n)
 		digest_of(&ref, limits[li], want, &wantlen);
 		for (size_t chunk = 1; chunk <= 14; chunk++) {
 			struct body_hash *bh;
-			run_hash(alg, limits[li], p, n, chunk == 14 ? (n ? n : 1) : chunk, &bh);
+			run_hash(alg, limits[li], isa_for(chunk + li), p, n, chunk == 14 ? (n ? n : 1) : chunk, &bh);
 			FUZZ_CHECK(bh->canon_len == len, "canonical length matches the reference");
 			FUZZ_CHECK(bh->hashed == (limits[li] < len ? limits[li] : len), "l= bytes hashed");
 			FUZZ_CHECK(bh->digest_len == wantlen && memcmp(bh->digest, want, wantlen) == 0,
@@ -121,6 +129,7 @@ static void pair_differential(const char *p, size_t n)
 		struct body_hash *bh[2] = { hash_body_get(&r, CANON_SIMPLE, HASH_SHA256, HASH_NO_LIMIT, 0),
 					    hash_body_get(&r, CANON_RELAXED, HASH_SHA256, HASH_NO_LIMIT, 0) };
 		FUZZ_CHECK(bh[0] && bh[1] && bh[1]->leader == bh[0], "the relaxed hash follows its simple twin");
+		bh[0]->cb.isa = bh[1]->cb.isa = simd_resolve(isa_for(ci));
 		for (size_t off = 0; off < n; off += chunks[ci])
 			hash_registry_feed(&r, p + off, n - off < chunks[ci] ? n - off : chunks[ci]);
 		hash_registry_finish(&r);

@@ -1,6 +1,7 @@
 /*
  * fuzz-msg: the header block parser (RFC 5322 §2.1-2.2) and the body reader,
- * through a stream as the tool reads files. The last byte chooses --no-crlf.
+ * through a stream as the tool reads files. The last byte chooses --no-crlf
+ * and the vector code that counts bare LFs (scalar, SSE2, AVX2).
  * Invariants: every field is a slice of the header block, a field's name and
  * value lie inside its raw bytes, and the body bytes add up.
  */
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *in = fmemopen((void *)data, size - 1, "rb");
 	if (!in)
 		return 0;
-	struct msg_opts opts = { .no_crlf = data[size - 1] & 1 };
+	struct msg_opts opts = { .no_crlf = data[size - 1] & 1, .isa = (enum simd_isa)(SIMD_SCALAR + (data[size - 1] >> 1) % 3) };
 	struct msg m;
 	char err[200];
 	if (msg_open(&m, in, &opts, err, sizeof err) == 0) {
