@@ -497,7 +497,7 @@ START_TEST(test_vector_boundaries)
 			for (enum simd_isa isa = SIMD_SCALAR; isa <= SIMD_AVX2; isa++) {
 				buf_reset(&got);
 				feed_body_isa((enum canon_alg)alg, 0, isa, in, len, SPLIT_WHOLE, 0, &got);
-				ck_assert_msg(got.len == want.len && memcmp(got.data, want.data, want.len) == 0,
+				ck_assert_msg(got.len == want.len && (want.len == 0 || memcmp(got.data, want.data, want.len) == 0),
 					      "%s isa %d, '%s' at %zu of %zu: '%s', the RFC text gives '%s'",
 					      canon_name((enum canon_alg)alg), (int)isa, show(plant, strlen(plant)), at, len,
 					      show(got.data, got.len), show(want.data, want.len));
