@@ -36,7 +36,8 @@ struct engine_result;
 typedef int (*engine_open_fn)(void *ctx, struct engine_result *res);
 /* Called after the evidence is gathered, in the worker that did the work (render output there). */
 typedef void (*engine_done_fn)(void *ctx, struct engine_result *res);
-/* Called in input order, in the thread that called engine_run. Nonzero stops the run. */
+/* Called in input order, one result at a time, by the worker (the caller of engine_run is one) that
+ * finished the oldest result not yet delivered. Nonzero stops the run. */
 typedef int (*engine_deliver_fn)(void *ctx, struct engine_result *res);
 
 struct engine_opts {
@@ -78,8 +79,9 @@ void engine_message(const struct input_list *l, const struct input_item *it, siz
 void engine_result_free(struct engine_result *res);
 /* Free everything but item, seq, out and the hook fields (engine_result_free still applies). */
 void engine_result_compact(struct engine_result *res);
-/* Every item of l with jobs worker threads (1 = no threads besides the caller); deliver is called in
- * input order. Returns 0, or the nonzero value deliver returned to stop early. */
+/* Every item of l with jobs worker threads, the caller's among them (1 = no threads besides the
+ * caller's, but for the key read-ahead); deliver is called in input order. Returns 0, or the
+ * nonzero value deliver returned to stop early. */
 int engine_run(const struct input_list *l, const struct engine_opts *o, struct lookup *lk, unsigned jobs,
 	       engine_deliver_fn deliver, void *ctx);
 

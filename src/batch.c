@@ -149,7 +149,7 @@ static void render(void *ctx, struct engine_result *res)
 	take_facts(st, res);
 }
 
-/* ---- delivery, in input order (the calling thread) ---- */
+/* ---- delivery, in input order, one message at a time (engine_run: by the worker that finished it) ---- */
 
 static void progress_clear(struct batch_state *st)
 {

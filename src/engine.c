@@ -115,8 +115,11 @@ struct engine_pool {
 	const struct engine_opts *o;
 	struct lookup *lk;
 	pthread_mutex_t mu;
-	pthread_cond_t done;          /* a slot became SLOT_DONE */
 	pthread_cond_t space;         /* a slot became free, or the run stops */
+	engine_deliver_fn deliver;
+	void *ctx;
+	int delivering;               /* a worker is delivering: the others leave it to that one */
+	int rc;                       /* what deliver returned to stop the run, or 0 */
 	size_t next;                  /* the lowest item not started yet */
 	size_t delivered;             /* items handed to deliver so far */
 	size_t window;                /* slots: item i lives in slots[i % window] */
@@ -193,6 +196,38 @@ static long pool_take(struct engine_pool *p)
 	return pick;
 }
 
+/*
+ * Hand every finished result from the oldest undelivered on to deliver, in
+ * input order, and free its slot; called with mu held, by the worker that has
+ * just finished one. A worker that finds another delivering leaves its result
+ * to that one, which looks at the next slot again before it stops. So results
+ * go out one at a time and in order, and no thread sleeps waiting to deliver:
+ * a delivering thread of its own woke up for every message and took a CPU
+ * from the workers.
+ */
+static void pool_deliver_ready(struct engine_pool *p)
+{
+	if (p->delivering)
+		return;
+	p->delivering = 1;
+	while (!p->stop && p->delivered < p->l->n && p->slots[p->delivered % p->window].state == SLOT_DONE) {
+		struct engine_slot *s = &p->slots[p->delivered % p->window];
+		pthread_mutex_unlock(&p->mu);
+		int rc = p->deliver(p->ctx, &s->res);
+		engine_result_free(&s->res);
+		pthread_mutex_lock(&p->mu);
+		s->state = SLOT_FREE;
+		p->delivered++;
+		if (rc != 0) {
+			p->stop = 1;
+			p->rc = rc;
+		}
+		pthread_cond_broadcast(&p->space);
+		pthread_cond_broadcast(&p->ahead_cv);
+	}
+	p->delivering = 0;
+}
+
 static void *pool_worker(void *arg)
 {
 	struct engine_pool *p = arg;
@@ -202,30 +237,10 @@ static void *pool_worker(void *arg)
 		engine_message(p->l, &p->l->items[i], (size_t)i + 1, p->o, p->lk, &s->res);
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
-		pthread_cond_broadcast(&p->done);
+		pool_deliver_ready(p);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
-}
-
-/* Hand item d to deliver once a worker has finished it, then free its slot. */
-static int pool_deliver_one(struct engine_pool *p, size_t d, engine_deliver_fn deliver, void *ctx)
-{
-	struct engine_slot *s = &p->slots[d % p->window];
-	pthread_mutex_lock(&p->mu);
-	while (s->state != SLOT_DONE)
-		pthread_cond_wait(&p->done, &p->mu);
-	pthread_mutex_unlock(&p->mu);
-	int rc = deliver(ctx, &s->res);
-	engine_result_free(&s->res);
-	pthread_mutex_lock(&p->mu);
-	s->state = SLOT_FREE;
-	p->delivered = d + 1;
-	p->stop |= rc != 0;
-	pthread_cond_broadcast(&p->space);
-	pthread_cond_broadcast(&p->ahead_cv);
-	pthread_mutex_unlock(&p->mu);
-	return rc;
 }
 
 /* Read-ahead: open item i only to request its keys (asynchronous key sources answer meanwhile), and
@@ -291,12 +306,14 @@ static int run_sequential(const struct input_list *l, const struct engine_opts *
 }
 
 static int pool_init(struct engine_pool *p, const struct input_list *l, const struct engine_opts *o,
-		     struct lookup *lk, unsigned jobs, int read_ahead)
+		     struct lookup *lk, unsigned jobs, int read_ahead, engine_deliver_fn deliver, void *ctx)
 {
 	memset(p, 0, sizeof *p);
 	p->l = l;
 	p->o = o;
 	p->lk = lk;
+	p->deliver = deliver;
+	p->ctx = ctx;
 	/* with slow keys, hold enough finished results that the workers can go past a waiting message */
 	p->window = (size_t)jobs * 4 + (!read_ahead ? 0 : o->compact ? ENGINE_WINDOW_COMPACT : ENGINE_WINDOW_ASYNC);
 	p->slots = calloc(p->window, sizeof *p->slots);
@@ -309,7 +326,6 @@ static int pool_init(struct engine_pool *p, const struct input_list *l, const st
 		return -1;
 	}
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->done, NULL);
 	pthread_cond_init(&p->space, NULL);
 	pthread_cond_init(&p->ahead_cv, NULL);
 	return 0;
@@ -326,7 +342,6 @@ static void pool_free(struct engine_pool *p)
 	free(p->ahead);
 	free(p->slots);
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->space);
 	pthread_cond_destroy(&p->ahead_cv);
 }
@@ -338,34 +353,30 @@ int engine_run(const struct input_list *l, const struct engine_opts *o, struct l
 		jobs = ENGINE_JOBS_MAX;
 	if (jobs > l->n)
 		jobs = (unsigned)l->n;
+	jobs = jobs ? jobs : 1;
 	int read_ahead = l->n > 1 && lookup_async(lk);
 	struct engine_pool p;
-	if ((jobs <= 1 && !read_ahead) || pool_init(&p, l, o, lk, jobs ? jobs : 1, read_ahead) < 0)
+	if ((jobs == 1 && !read_ahead) || pool_init(&p, l, o, lk, jobs, read_ahead, deliver, ctx) < 0)
 		return run_sequential(l, o, lk, deliver, ctx);
-	jobs = jobs ? jobs : 1;
 	pthread_t *threads = calloc(jobs, sizeof *threads);
 	pthread_t reader;
 	int reading = read_ahead && pthread_create(&reader, NULL, pool_reader, &p) == 0;
 	if (!reading)
 		p.read = (size_t)-1;   /* no reader: nobody will tell which messages are ready */
-	unsigned started = 0;
-	while (threads && started < jobs && pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
+	unsigned started = 0;      /* the calling thread is the first worker; these are the others */
+	while (threads && started + 1 < jobs && pthread_create(&threads[started], NULL, pool_worker, &p) == 0)
 		started++;
-	int rc = 0;
-	for (size_t d = 0; started && d < l->n && rc == 0; d++)
-		rc = pool_deliver_one(&p, d, deliver, ctx);
-	pthread_mutex_lock(&p.mu);
-	p.stop = 1;
-	pthread_cond_broadcast(&p.space);
-	pthread_cond_broadcast(&p.ahead_cv);
-	pthread_mutex_unlock(&p.mu);
-	for (unsigned t = 0; t < started; t++)
+	pool_worker(&p);
+	for (unsigned t = 0; t < started; t++)   /* the last one to finish delivers what is left */
 		pthread_join(threads[t], NULL);
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;   /* the reader may be waiting for room ahead of a run that stopped early */
+	pthread_cond_broadcast(&p.space);
+	pthread_mutex_unlock(&p.mu);
 	if (reading)
 		pthread_join(reader, NULL);
+	int rc = p.rc;
 	pool_free(&p);
 	free(threads);
-	if (!started)
-		return run_sequential(l, o, lk, deliver, ctx);
 	return rc;
 }

@@ -3,11 +3,15 @@
  * number of workers; an unreadable item in the middle is a result like any
  * other; the open hook runs before the body streams, the done hook after the
  * evidence; a delivery that stops the run stops it, with nothing leaked.
+ * Deliveries come from whichever worker finished the oldest result, never
+ * two at once.
  */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dnstest.h"
 #include "engine.h"
@@ -16,6 +20,7 @@
 #include "suites.h"
 
 struct order {
+	atomic_int inside;            /* deliveries running now: never more than one */
 	size_t seen;
 	size_t stop_after;           /* 0: never stop */
 	char names[600][256];
@@ -25,6 +30,10 @@ struct order {
 static int record(void *ctx, struct engine_result *res)
 {
 	struct order *o = ctx;
+	ck_assert_msg(atomic_fetch_add(&o->inside, 1) == 0, "two deliveries at once");
+	struct timespec pause = { 0, 200000 };   /* 0.2 ms: room for another worker to deliver as well */
+	nanosleep(&pause, NULL);
+	atomic_fetch_sub(&o->inside, 1);
 	ck_assert_uint_eq(res->seq, o->seen + 1);
 	snprintf(o->names[o->seen++], sizeof o->names[0], "%s|%s|%zu", res->item->name,
 		 res->run.input_error ? "error" : verdict_word(res->run.ndkim ? res->run.dkim[0].v.result : VERDICT_NONE),
