@@ -30,7 +30,7 @@ HDRS = $(wildcard include/*.h)
 SHARED ?= $(CURDIR)/../shared
 TEST_ENV = ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/arcverify
 
-.PHONY: all deps check check-asan check-valgrind check-torture fuzz demo bench install clean clean-objs lint-man
+.PHONY: all deps check check-asan check-valgrind check-tsan check-torture fuzz demo bench install clean clean-objs lint-man
 
 all: arcverify
 
@@ -73,6 +73,27 @@ check-valgrind: deps
 	$(TEST_ENV) CK_FORK=no valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		--trace-children=no ./tests/run-tests
 
+# ThreadSanitizer (clang): the whole suite, and the arcverify it runs, built into build/tsan/.
+TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+build/tsan/%.o: src/%.c $(HDRS)
+	@mkdir -p build/tsan
+	$(FUZZ_CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(TSAN_FLAGS) -c $< -o $@
+
+build/tsan/test-%.o: tests/%.c $(HDRS) $(wildcard tests/*.h)
+	@mkdir -p build/tsan
+	$(FUZZ_CC) $(AV_CPPFLAGS) $(CPPFLAGS) $(AV_CFLAGS) $(CHECK_CFLAGS) -Itests $(TSAN_FLAGS) -c $< -o $@
+
+build/tsan/arcverify: build/tsan/main.o $(SRC:src/%.c=build/tsan/%.o)
+	$(FUZZ_CC) $(AV_LDFLAGS) $(TSAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/tsan/run-tests: $(TEST_SRC:tests/%.c=build/tsan/test-%.o) $(SRC:src/%.c=build/tsan/%.o)
+	$(FUZZ_CC) $(AV_LDFLAGS) $(TSAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+# setarch -R: clang 14's TSan cannot map its shadow memory under a kernel with 32 bits of mmap ASLR
+check-tsan: deps build/tsan/arcverify build/tsan/run-tests build/dnstest-server
+	TSAN_OPTIONS=halt_on_error=1 ARCVERIFY_SHARED=$(SHARED) ARCVERIFY_BIN=$(CURDIR)/build/tsan/arcverify \
+		CK_FORK=no setarch $$(uname -m) -R ./build/tsan/run-tests
+
 # Allocation-failure torture (tests/torture.c): its own ASan build, malloc & co. wrapped (-Wl,--wrap).
 TORTURE_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TORTURE_WRAP = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
@@ -104,7 +125,7 @@ build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(SRC:src/%.c=build/fuz
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-.SECONDARY: $(SRC:src/%.c=build/fuzz/obj/%.o) $(SRC:src/%.c=build/torture/%.o)
+.SECONDARY: $(SRC:src/%.c=build/fuzz/obj/%.o) $(SRC:src/%.c=build/torture/%.o) $(SRC:src/%.c=build/tsan/%.o)
 
 demo: deps arcverify
 	@sh tests/demo.sh
