@@ -70,6 +70,8 @@ void lookup_request(struct lookup *lk, const char *name);
 const struct keyans *lookup_wait(struct lookup *lk, const char *name);
 /* 1 when name has an answer, so lookup_wait would not block; 0 when it is unknown or in flight. */
 int lookup_answered(struct lookup *lk, const char *name);
+/* A count of the answers delivered so far: while it stays the same, no lookup_answered changes to 1. */
+unsigned long lookup_generation(struct lookup *lk);
 /* 1 while some name is queued or being resolved, 0 when every name asked has its answer. */
 int lookup_busy(struct lookup *lk);
 /* Wait until some name gets its answer, at most timeout_ms: 1 when one did, 0 on the timeout. */

@@ -108,6 +108,8 @@ struct engine_slot {
 struct engine_ahead {
 	size_t item;                  /* which item this entry describes, + 1 (0: none yet) */
 	struct buf names;
+	int ready;                    /* every name was found answered: it stays so */
+	unsigned long checked;        /* lookup_generation when found waiting, + 1 (0: never looked at) */
 };
 
 struct engine_pool {
@@ -131,17 +133,28 @@ struct engine_pool {
 	int stop;
 };
 
-/* Every key item i needs has its answer (the read-ahead knows which): verifying it will not wait. */
-static int item_ready(struct engine_pool *p, size_t i)
+/*
+ * Every key item i needs has its answer (the read-ahead knows which): verifying
+ * it will not wait. gen is lookup_generation, read before: an item found
+ * waiting is looked at again only once some answer has come since, so a
+ * window of messages waiting for slow keys costs no more lookups per take.
+ */
+static int item_ready(struct engine_pool *p, size_t i, unsigned long gen)
 {
-	const struct engine_ahead *a = p->ahead ? &p->ahead[i % p->nahead] : NULL;
+	struct engine_ahead *a = p->ahead ? &p->ahead[i % p->nahead] : NULL;
 	if (!a)
 		return 1;   /* keys from files: everything is ready */
 	if (a->item != i + 1)
 		return 0;   /* not read ahead yet */
+	if (a->ready)
+		return 1;
+	if (a->checked == gen + 1)
+		return 0;
+	a->checked = gen + 1;
 	for (size_t off = 0; off < a->names.len; off += strlen(a->names.data + off) + 1)
 		if (!lookup_answered(p->lk, a->names.data + off))
 			return 0;
+	a->ready = 1;
 	return 1;
 }
 
@@ -170,8 +183,9 @@ static long pool_take(struct engine_pool *p)
 			pthread_cond_wait(&p->space, &p->mu);
 			continue;
 		}
+		unsigned long gen = p->ahead ? lookup_generation(p->lk) : 0;
 		for (size_t i = p->next; i < hi && pick < 0; i++)
-			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i))
+			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i, gen))
 				pick = (long)i;
 		if (pick < 0 && p->ahead && p->read > p->next && !lookup_busy(p->lk))
 			pick = (long)p->next;   /* read ahead and nothing in flight: its keys are in the cache */
@@ -263,6 +277,8 @@ static void request_keys_of(struct engine_pool *p, size_t i)
 	buf_free(&a->names);
 	a->names = names;
 	a->item = i + 1;
+	a->ready = 0;
+	a->checked = 0;
 	p->read = i + 1;
 	pthread_cond_broadcast(&p->ahead_cv);
 	pthread_mutex_unlock(&p->mu);

@@ -391,6 +391,14 @@ int lookup_answered(struct lookup *lk, const char *name)
 	return done;
 }
 
+unsigned long lookup_generation(struct lookup *lk)
+{
+	pthread_mutex_lock(&lk->mu);
+	unsigned long g = lk->generation;
+	pthread_mutex_unlock(&lk->mu);
+	return g;
+}
+
 int lookup_busy(struct lookup *lk)
 {
 	pthread_mutex_lock(&lk->mu);

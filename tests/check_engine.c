@@ -157,8 +157,11 @@ static int count_delivered(void *ctx, struct engine_result *res)
 
 /*
  * One thread, keys over DNS, the first message's key answered only after 2 s:
- * the worker goes on with the messages behind it, whose keys are in, so the
- * first message is finished last, and still delivered first.
+ * the worker goes on with the messages behind it, so the first message is
+ * finished last, and still delivered first. The others' key is in the cache
+ * before the run (_i == 0), or answered 20 ms after the read-ahead asks for it
+ * (_i == 1): then the worker has already found those messages waiting, and
+ * must look at them again when the answer comes, not fall back on the oldest.
  */
 START_TEST(test_slow_key_does_not_hold_others)
 {
@@ -166,9 +169,9 @@ START_TEST(test_slow_key_does_not_hold_others)
 	snprintf(z, sizeof z, "%s/keys.zone", fixture_testdata());
 	snprintf(first, sizeof first, "%s/dkim/alg-ed25519-sha256.eml", fixture_testdata());
 	const char *zones[] = { z };
-	const char *faults[] = { "ed25519._domainkey.example.net=delay:2000" };
+	const char *faults[] = { "ed25519._domainkey.example.net=delay:2000", "rsa2048._domainkey.example.com=delay:20" };
 	struct dnstest t = { 0 };
-	struct dnstest_opts so = { .zone_files = zones, .nzone_files = 1, .faults = faults, .nfaults = 1 };
+	struct dnstest_opts so = { .zone_files = zones, .nzone_files = 1, .faults = faults, .nfaults = 1 + (size_t)_i };
 	ck_assert_msg(dnstest_serve(&t, &so, err, sizeof err) == 0, "%s", err);
 	struct dns_opts dopts = { .nservers = 1, .timeout_ms = 5000 };
 	ck_assert_int_eq(dnswire_parse_server(t.server, &dopts.servers[0]), 0);
@@ -176,7 +179,8 @@ START_TEST(test_slow_key_does_not_hold_others)
 	ck_assert_msg(lk != NULL, "%s", err);
 	/* the others' key is in the cache before the run: an idle worker waits only ENGINE_WAIT_ANY_MS
 	 * for some answer before it takes the oldest, and a loaded machine (ASan, valgrind) can be slower */
-	ck_assert_int_eq(lookup_wait(lk, "rsa2048._domainkey.example.com")->status, KEYANS_OK);
+	if (_i == 0)
+		ck_assert_int_eq(lookup_wait(lk, "rsa2048._domainkey.example.com")->status, KEYANS_OK);
 	struct finish_order *f = calloc(1, sizeof *f);
 	pthread_mutex_init(&f->mu, NULL);
 	struct engine_opts eo = { .run = { .policy = { .now = 1764003600, .min_key_bits = 1024 }, .do_dkim = 1 },
@@ -210,7 +214,7 @@ Suite *engine_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_order_and_hooks);
 	tcase_add_test(tc, test_stop_early);
-	tcase_add_test(tc, test_slow_key_does_not_hold_others);
+	tcase_add_loop_test(tc, test_slow_key_does_not_hold_others, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -138,7 +138,13 @@ START_TEST(slow_name_does_not_delay_another)
 	double took = now_s() - t0;
 	ck_assert_int_eq(fast->status, KEYANS_OK);
 	ck_assert_msg(took < 1.5, "the fast name took %.2f s", took);
+	/* the generation counts answers: it stands still while the slow name is out, and moves once it is in */
+	unsigned long g = lookup_generation(lk);
+	ck_assert_msg(!lookup_answered(lk, "slow._domainkey.example.com") && lookup_generation(lk) == g,
+		      "no answer has come, so the generation is the same");
 	pthread_join(th, NULL);
+	ck_assert_msg(lookup_answered(lk, "slow._domainkey.example.com") && lookup_generation(lk) > g,
+		      "the slow answer moved the generation (%lu, was %lu)", lookup_generation(lk), g);
 	ck_assert_int_eq(slow.got->status, KEYANS_OK);
 	ck_assert_str_eq(slow.got->records[0].text, "v=DKIM1; p=SLOW");
 	struct lookup_stats st;
