@@ -101,7 +101,6 @@ enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
 
 struct engine_slot {
 	struct engine_result res;
-	enum slot_state state;
 };
 
 /* What the read-ahead learned about an item: the key names it asked for (NUL-separated). */
@@ -126,6 +125,9 @@ struct engine_pool {
 	size_t delivered;             /* items handed to deliver so far */
 	size_t window;                /* slots: item i lives in slots[i % window] */
 	struct engine_slot *slots;
+	unsigned char *state;         /* enum slot_state of each slot, apart: a take looks at many */
+	unsigned long scan_gen;       /* the lookup_generation of the last take's look at the window */
+	size_t scan_to;               /* below it (and past next) that look found every item taken or waiting */
 	struct engine_ahead *ahead;   /* nahead entries: item i in ahead[i % nahead] */
 	size_t nahead;                /* how far the read-ahead goes past delivery: at least the window */
 	size_t read;                  /* items the read-ahead has been through */
@@ -159,6 +161,28 @@ static int item_ready(struct engine_pool *p, size_t i, unsigned long gen)
 }
 
 /*
+ * The oldest item from next up to hi that is not started and whose keys are
+ * all answered, or -1. What the last look found taken or waiting stays so
+ * while no answer comes (the generation) and below what the reader has read,
+ * so the look goes on from where it stopped: with slow keys a window of
+ * thousands of waiting messages is looked through once per answer, not once
+ * per take.
+ */
+static long pool_pick_ready(struct engine_pool *p, size_t hi)
+{
+	unsigned long gen = p->ahead ? lookup_generation(p->lk) : 0;
+	size_t i = p->next;
+	if (p->ahead && gen == p->scan_gen && p->scan_to > i)
+		i = p->scan_to;
+	for (; i < hi; i++)
+		if (p->state[i % p->window] == SLOT_FREE && item_ready(p, i, gen))
+			break;
+	p->scan_gen = gen;
+	p->scan_to = i < hi ? i + 1 : (hi < p->read ? hi : p->read);
+	return i < hi ? (long)i : -1;
+}
+
+/*
  * The next item to verify, or -1 when there is none or the run stops: the
  * oldest one not started whose keys are all answered, else the oldest one not
  * started. So a message whose key is slow (or times out) holds up only its
@@ -174,7 +198,7 @@ static long pool_take(struct engine_pool *p)
 		if (p->next < p->delivered)
 			p->next = p->delivered;   /* everything before was started, finished and delivered */
 		while (p->next < p->l->n && p->next < p->delivered + p->window &&
-		       p->slots[p->next % p->window].state != SLOT_FREE)
+		       p->state[p->next % p->window] != SLOT_FREE)
 			p->next++;
 		size_t hi = p->delivered + p->window < p->l->n ? p->delivered + p->window : p->l->n;
 		if (p->next >= p->l->n)
@@ -183,10 +207,7 @@ static long pool_take(struct engine_pool *p)
 			pthread_cond_wait(&p->space, &p->mu);
 			continue;
 		}
-		unsigned long gen = p->ahead ? lookup_generation(p->lk) : 0;
-		for (size_t i = p->next; i < hi && pick < 0; i++)
-			if (p->slots[i % p->window].state == SLOT_FREE && item_ready(p, i, gen))
-				pick = (long)i;
+		pick = pool_pick_ready(p, hi);
 		if (pick < 0 && p->ahead && p->read > p->next && !lookup_busy(p->lk))
 			pick = (long)p->next;   /* read ahead and nothing in flight: its keys are in the cache */
 		if (pick < 0 && p->ahead && p->read < hi) {
@@ -202,7 +223,7 @@ static long pool_take(struct engine_pool *p)
 		}
 		if (pick < 0)
 			pick = (long)p->next;   /* nothing came: the oldest, waiting for its own keys */
-		p->slots[(size_t)pick % p->window].state = SLOT_BUSY;
+		p->state[(size_t)pick % p->window] = SLOT_BUSY;
 		if ((size_t)pick == p->next)
 			p->next++;   /* a slot freed by delivery must never look like an item not started */
 	}
@@ -224,13 +245,13 @@ static void pool_deliver_ready(struct engine_pool *p)
 	if (p->delivering)
 		return;
 	p->delivering = 1;
-	while (!p->stop && p->delivered < p->l->n && p->slots[p->delivered % p->window].state == SLOT_DONE) {
+	while (!p->stop && p->delivered < p->l->n && p->state[p->delivered % p->window] == SLOT_DONE) {
 		struct engine_slot *s = &p->slots[p->delivered % p->window];
 		pthread_mutex_unlock(&p->mu);
 		int rc = p->deliver(p->ctx, &s->res);
 		engine_result_free(&s->res);
 		pthread_mutex_lock(&p->mu);
-		s->state = SLOT_FREE;
+		p->state[p->delivered % p->window] = SLOT_FREE;
 		p->delivered++;
 		if (rc != 0) {
 			p->stop = 1;
@@ -250,7 +271,7 @@ static void *pool_worker(void *arg)
 		struct engine_slot *s = &p->slots[(size_t)i % p->window];
 		engine_message(p->l, &p->l->items[i], (size_t)i + 1, p->o, p->lk, &s->res);
 		pthread_mutex_lock(&p->mu);
-		s->state = SLOT_DONE;
+		p->state[(size_t)i % p->window] = SLOT_DONE;
 		pool_deliver_ready(p);
 		pthread_mutex_unlock(&p->mu);
 	}
@@ -333,11 +354,13 @@ static int pool_init(struct engine_pool *p, const struct input_list *l, const st
 	/* with slow keys, hold enough finished results that the workers can go past a waiting message */
 	p->window = (size_t)jobs * 4 + (!read_ahead ? 0 : o->compact ? ENGINE_WINDOW_COMPACT : ENGINE_WINDOW_ASYNC);
 	p->slots = calloc(p->window, sizeof *p->slots);
+	p->state = calloc(p->window, sizeof *p->state);
 	/* the reader goes at least as far as the window, so a worker waiting for it is never stuck */
 	p->nahead = p->window > ENGINE_READ_AHEAD ? p->window : ENGINE_READ_AHEAD;
 	p->ahead = read_ahead ? calloc(p->nahead, sizeof *p->ahead) : NULL;
-	if (!p->slots || (read_ahead && !p->ahead)) {
+	if (!p->slots || !p->state || (read_ahead && !p->ahead)) {
 		free(p->slots);
+		free(p->state);
 		free(p->ahead);
 		return -1;
 	}
@@ -351,12 +374,13 @@ static int pool_init(struct engine_pool *p, const struct input_list *l, const st
 static void pool_free(struct engine_pool *p)
 {
 	for (size_t i = 0; i < p->window; i++)
-		if (p->slots[i].state == SLOT_DONE)
+		if (p->state[i] == SLOT_DONE)
 			engine_result_free(&p->slots[i].res);
 	for (size_t i = 0; p->ahead && i < p->nahead; i++)
 		buf_free(&p->ahead[i].names);
 	free(p->ahead);
 	free(p->slots);
+	free(p->state);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->space);
 	pthread_cond_destroy(&p->ahead_cv);
