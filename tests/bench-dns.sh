@@ -45,22 +45,38 @@ timed() {   # prints the milliseconds the command took
 	echo $(( ($(now_ns) - t) / 1000000 ))
 }
 
-echo "== DNS: $msgs messages under $names key names, -j$cpus"
-cat "$D"/Maildir/cur/* >/dev/null
-k=$(timed ./arcverify --keys "$D/keys.zone" --now $NOW --json -j "$cpus" "$D/Maildir")
-start_server "" 50
-c=$(timed ./arcverify --dns-server "127.0.0.1:$port" --now $NOW --json -j "$cpus" "$D/Maildir")
+best3() {   # the least milliseconds of three runs of the command, each with its files in the page cache
+	b=0
+	for _ in 1 2 3; do
+		cat "$D"/Maildir/cur/* >/dev/null
+		m=$(timed "$@")
+		{ [ "$b" = 0 ] || [ "$m" -lt "$b" ]; } && b=$m
+	done
+	echo "$b"
+}
+
+echo "== DNS: $msgs messages under $names key names, -j$cpus (each time the best of three runs)"
+k=$(best3 ./arcverify --keys "$D/keys.zone" --now $NOW --json -j "$cpus" "$D/Maildir")
+start_server "" 50   # the server keeps no cache: every arcverify run against it is a cold one
+c=$(best3 ./arcverify --dns-server "127.0.0.1:$port" --now $NOW --json -j "$cpus" "$D/Maildir")
+./arcverify --dns-server "127.0.0.1:$port" --now $NOW --json -j "$cpus" --summary-json "$B/dns-summary.json" \
+	"$D/Maildir" >/dev/null 2>&1 || true
+w=$(best3 ./arcverify --dns-server "127.0.0.1:$port" --dns-concurrency 256 --now $NOW --json -j "$cpus" "$D/Maildir")
 stop_server
-start_server "" 50
-w=$(timed ./arcverify --dns-server "127.0.0.1:$port" --dns-concurrency 256 --now $NOW --json -j "$cpus" "$D/Maildir")
-stop_server
+# The waiting floor: each query holds one of the N slots for 50 ms, twice as long when a truncated
+# answer sends it again over TCP (RFC 7766); a run cannot wait less than slot time / N.
+set -- $($PY -c 'import json, sys; d = json.load(open(sys.argv[1]))["dns"]; print(d["answered"], d["tcp"])' \
+	"$B/dns-summary.json" 2>/dev/null || echo "$names 0")
+floor128=$(( ($1 + $2) * 50 / 128 )); floor256=$(( ($1 + $2) * 50 / 256 ))
 start_server "" 50
 s=$(timed ./arcverify --dns-server "127.0.0.1:$port" --dns-concurrency 1 --now $NOW --json -j "$cpus" "$D/Maildir")
 stop_server
 echo "--keys:                            $k ms"
-echo "DNS, 50 ms per answer, cold:       $c ms ($(awk "BEGIN{printf \"%.2f\", $c/$k}")x --keys)"
-echo "the same, --dns-concurrency 256: $w ms ($(awk "BEGIN{printf \"%.2f\", $w/$k}")x --keys)"
-echo "  (at most N names in flight: a cold run needs names/N x 50 ms of waiting, here $(( (names + 127) / 128 * 50 )) ms at the default 128)"
+echo "DNS, 50 ms per answer, cold:       $c ms ($(awk "BEGIN{printf \"%.2f\", $c/$k}")x --keys;" \
+	"$(awk "BEGIN{printf \"%.2f\", $c/$floor128}")x its waiting floor, $floor128 ms)"
+echo "the same, --dns-concurrency 256: $w ms ($(awk "BEGIN{printf \"%.2f\", $w/$k}")x --keys;" \
+	"$(awk "BEGIN{printf \"%.2f\", $w/$floor256}")x its waiting floor, $floor256 ms)"
+echo "  (the floor: $1 names, $2 of them asked again over TCP, each 50 ms a try, N at a time)"
 echo "the same, --dns-concurrency 1:     $s ms ($(awk "BEGIN{printf \"%.2f\", $s/$k}")x --keys)"
 
 mkdir -p "$B/timeouts/cur" "$B/timeouts/new"
