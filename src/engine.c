@@ -95,13 +95,9 @@ void engine_result_free(struct engine_result *res)
 	res->hook_data = NULL;
 }
 
-/* ---- a whole list: workers take items in order, the caller delivers results in order ---- */
+/* ---- a whole list: workers take items, the one that finishes the oldest delivers, in order ---- */
 
 enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
-
-struct engine_slot {
-	struct engine_result res;
-};
 
 /* What the read-ahead learned about an item: the key names it asked for (NUL-separated). */
 struct engine_ahead {
@@ -123,8 +119,8 @@ struct engine_pool {
 	int rc;                       /* what deliver returned to stop the run, or 0 */
 	size_t next;                  /* the lowest item not started yet */
 	size_t delivered;             /* items handed to deliver so far */
-	size_t window;                /* slots: item i lives in slots[i % window] */
-	struct engine_slot *slots;
+	size_t window;                /* slots: item i's result is slots[i % window] */
+	struct engine_result *slots;
 	unsigned char *state;         /* enum slot_state of each slot, apart: a take looks at many */
 	unsigned long scan_gen;       /* the lookup_generation of the last take's look at the window */
 	size_t scan_to;               /* below it (and past next) that look found every item taken or waiting */
@@ -246,10 +242,10 @@ static void pool_deliver_ready(struct engine_pool *p)
 		return;
 	p->delivering = 1;
 	while (!p->stop && p->delivered < p->l->n && p->state[p->delivered % p->window] == SLOT_DONE) {
-		struct engine_slot *s = &p->slots[p->delivered % p->window];
+		struct engine_result *res = &p->slots[p->delivered % p->window];
 		pthread_mutex_unlock(&p->mu);
-		int rc = p->deliver(p->ctx, &s->res);
-		engine_result_free(&s->res);
+		int rc = p->deliver(p->ctx, res);
+		engine_result_free(res);
 		pthread_mutex_lock(&p->mu);
 		p->state[p->delivered % p->window] = SLOT_FREE;
 		p->delivered++;
@@ -268,8 +264,7 @@ static void *pool_worker(void *arg)
 	struct engine_pool *p = arg;
 	long i;
 	while ((i = pool_take(p)) >= 0) {
-		struct engine_slot *s = &p->slots[(size_t)i % p->window];
-		engine_message(p->l, &p->l->items[i], (size_t)i + 1, p->o, p->lk, &s->res);
+		engine_message(p->l, &p->l->items[i], (size_t)i + 1, p->o, p->lk, &p->slots[(size_t)i % p->window]);
 		pthread_mutex_lock(&p->mu);
 		p->state[(size_t)i % p->window] = SLOT_DONE;
 		pool_deliver_ready(p);
@@ -375,7 +370,7 @@ static void pool_free(struct engine_pool *p)
 {
 	for (size_t i = 0; i < p->window; i++)
 		if (p->state[i] == SLOT_DONE)
-			engine_result_free(&p->slots[i].res);
+			engine_result_free(&p->slots[i]);
 	for (size_t i = 0; p->ahead && i < p->nahead; i++)
 		buf_free(&p->ahead[i].names);
 	free(p->ahead);
