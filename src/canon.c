@@ -357,7 +357,8 @@ SIMD_AVX2_FN static int any_change32(const char *data, size_t len, size_t *done)
 	for (; i + 33 <= len; i += 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(data + i));
 		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(data + i + 1));
-		if (!_mm256_testz_si256(relaxed_changes32(x, y), relaxed_changes32(x, y)))
+		__m256i changes = relaxed_changes32(x, y);
+		if (!_mm256_testz_si256(changes, changes))
 			return 1;
 	}
 	*done = i;

@@ -1,5 +1,4 @@
 /* arcverify: parse the command line, run the batch, exit. The only exit() is here. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #ifdef __GLIBC__
@@ -96,7 +95,6 @@ int main(int argc, char **argv)
 	o.batch.in_tty = isatty(STDIN_FILENO);
 	o.batch.out_tty = isatty(STDOUT_FILENO);
 	o.batch.err_tty = isatty(STDERR_FILENO);
-	static_assert(MAIN_OUT_BUF >= BUFSIZ, "the report buffer is at least stdio's own");
 	char outbuf[MAIN_OUT_BUF];   /* lives until close_stdout: a pipe or file gets 64 KB writes, not 4 KB */
 	if (!o.batch.out_tty)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);

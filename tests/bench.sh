@@ -47,21 +47,18 @@ RUNS=${BENCH_RUNS:-3}   # each rate is the best of RUNS runs: a shared VM's neig
 # Every timed run starts with its files in the page cache, as dkimpy's start with its messages in memory:
 # this VM gives cached pages back to the host within seconds, and a cold run took 1.3 times as long.
 warm() { find "$1" -type f -exec cat {} + >/dev/null; }
-run_rate() {   # $1 = -j value, $2 = Maildir, $3 = its messages[, $4 = runs]; prints messages/s and ms
-	best=0
-	for _ in $(seq "${4:-$RUNS}"); do
-		warm "$2"
-		t=$(now_ns)
-		./arcverify $KEYS --now $NOW --json -j "$1" "$2" >/dev/null || true
-		ms=$(elapsed_ms "$t"); [ "$ms" -gt 0 ] || ms=1
-		{ [ "$best" = 0 ] || [ "$ms" -lt "$best" ]; } && best=$ms
-	done
-	echo "$(( $3 * 1000 / best )) $best"
+run_ms() {   # $1 = -j value, $2 = Maildir: the milliseconds of one warm run
+	warm "$2"
+	t=$(now_ns)
+	./arcverify $KEYS --now $NOW --json -j "$1" "$2" >/dev/null || true
+	ms=$(elapsed_ms "$t")
+	echo $(( ms > 0 ? ms : 1 ))
 }
+least() { if [ "$1" = 0 ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }   # 0: none yet
 ms1=0; msn=0
 for _ in $(seq "$RUNS"); do   # -j1 and -jN in turns, so that their ratio comes from the same minutes
-	set -- $(run_rate 1 "$MD" "$msgs" 1); { [ "$ms1" = 0 ] || [ "$2" -lt "$ms1" ]; } && ms1=$2
-	set -- $(run_rate "$cpus" "$MD" "$msgs" 1); { [ "$msn" = 0 ] || [ "$2" -lt "$msn" ]; } && msn=$2
+	ms1=$(least "$ms1" "$(run_ms 1 "$MD")")
+	msn=$(least "$msn" "$(run_ms "$cpus" "$MD")")
 done
 r1=$(( msgs * 1000 / ms1 )); rn=$(( msgs * 1000 / msn ))
 echo "arcverify -j1:  $msgs messages in $ms1 ms: $r1 messages/s (best of $RUNS)"
@@ -160,12 +157,10 @@ print('%d %d %d %d' % (t_all * 1e6, t_complete * 1e6, len(msgs), sum(oks)))
 PY
 	dk_us=0; dkc_us=0; av_ms=0; avc_ms=0
 	for _ in $(seq "$RUNS"); do   # each the best of RUNS, alternating: arcverify, dkimpy, arcverify over the subset
-		set -- $(run_rate 1 "$MD" "$msgs" 1); { [ "$av_ms" = 0 ] || [ "$2" -lt "$av_ms" ]; } && av_ms=$2
+		av_ms=$(least "$av_ms" "$(run_ms 1 "$MD")")
 		set -- $($PY "$B/dkimpy-pass.py" "$MD" "$B/mail/keys.zone" "$CM")
-		{ [ "$dk_us" = 0 ] || [ "$1" -lt "$dk_us" ]; } && dk_us=$1
-		{ [ "$dkc_us" = 0 ] || [ "$2" -lt "$dkc_us" ]; } && dkc_us=$2
-		n_all=$3; n_complete=$4
-		set -- $(run_rate 1 "$CM" "$n_complete" 1); { [ "$avc_ms" = 0 ] || [ "$2" -lt "$avc_ms" ]; } && avc_ms=$2
+		dk_us=$(least "$dk_us" "$1"); dkc_us=$(least "$dkc_us" "$2"); n_all=$3; n_complete=$4
+		avc_ms=$(least "$avc_ms" "$(run_ms 1 "$CM")")
 	done
 	dk_all=$(awk "BEGIN{printf \"%.1f\", $n_all * 1e6 / $dk_us}")
 	dk_complete=$(awk "BEGIN{printf \"%.1f\", $n_complete * 1e6 / $dkc_us}")
